@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every tool the tests need, idempotently, into places the repo controls:
+#   Debian packages (go, wine64 for reg.exe, xmllint), PowerShell 7.6.9 as a dotnet tool in
+#   .tools/pwsh, Pester 5.7.1 from NuGet in .tools/pester. A second run reuses what is there.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tools="$repo/.tools"
+PWSH_VERSION=7.6.9
+PESTER_VERSION=5.7.1
+mkdir -p "$tools"
+
+need_apt=()
+command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+dpkg -s wine64 >/dev/null 2>&1 || need_apt+=(wine64)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x "$tools/pwsh/pwsh" ] || ! "$tools/pwsh/pwsh" -NoProfile -Command '$PSVersionTable.PSVersion.ToString()' | grep -qx "$PWSH_VERSION"; then
+  echo "setup: dotnet tool install PowerShell $PWSH_VERSION"
+  rm -rf "$tools/pwsh"
+  dotnet tool install --tool-path "$tools/pwsh" PowerShell --version "$PWSH_VERSION" >/dev/null
+fi
+
+pester_dir="$tools/pester/pester/$PESTER_VERSION"
+if [ ! -f "$pester_dir/Pester.psd1" ]; then
+  echo "setup: NuGet Pester $PESTER_VERSION"
+  proj="$tools/pester-restore"
+  mkdir -p "$proj"
+  cat > "$proj/restore.csproj" <<CSPROJ
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Pester" Version="[$PESTER_VERSION]" /></ItemGroup>
+</Project>
+CSPROJ
+  dotnet restore "$proj/restore.csproj" --packages "$tools/pester" >/dev/null
+  # The NuGet package keeps the module files under tools/ in some versions.
+  if [ ! -f "$pester_dir/Pester.psd1" ] && [ -f "$pester_dir/tools/Pester.psd1" ]; then
+    cp -r "$pester_dir/tools/." "$pester_dir/"
+  fi
+fi
+test -f "$pester_dir/Pester.psd1" || { echo "setup: Pester.psd1 not found under $pester_dir" >&2; exit 1; }
+echo "setup: tools ready (pwsh $PWSH_VERSION, Pester $PESTER_VERSION, $(go version))"

@@ -1,0 +1,73 @@
+import type { CommandDefinition, RuntimeEvent } from '../commands/definition.js';
+import { COMMANDS } from '../commands/index.js';
+import { ConfigError } from '../config/errors.js';
+import { parseArgs, UsageError } from './argv.js';
+import { EXIT } from './exit-codes.js';
+import { commandHelp, mainHelp } from './help.js';
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'undefined' ? '0.0.0-dev' : __VERSION__;
+
+export interface CliStreams {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs one CLI invocation and returns its exit code; never calls process.exit itself. */
+export async function runCli(argv: readonly string[], io: CliStreams): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(mainHelp(COMMANDS, VERSION));
+    return name === undefined ? EXIT.badInput : EXIT.ok;
+  }
+  if (name === '--version' || name === 'version') {
+    io.stdout(VERSION);
+    return EXIT.ok;
+  }
+  if (name === 'lab') {
+    const { runLab } = await import('../lab/cli.js'); // loaded only when asked: keeps start-up light
+    return runLab(rest, io);
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`goproxy-guard: unknown command "${name}"; commands: ${[...COMMANDS.map((c) => c.name), 'lab'].join(', ')}`);
+    return EXIT.badInput;
+  }
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: CommandDefinition, argv: readonly string[], io: CliStreams): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  const wantsEvents = argv.includes('--events');
+  try {
+    const { options, flags, positionals } = parseArgs(command.name, command.options, argv);
+    if (flags.help) {
+      io.stdout(commandHelp(command));
+      return EXIT.ok;
+    }
+    if (positionals.length > 0) {
+      throw new UsageError(positionals[0] as string, `unexpected argument for '${command.name}'`);
+    }
+    const emit = (event: RuntimeEvent) => {
+      if (flags.events) io.stderr(JSON.stringify(event));
+      else if (event.type === 'log' && (flags.verbose || event.level === 'warning')) io.stderr(event.message);
+    };
+    const outcome = await command.run(options, { env: io.env, emit });
+    io.stdout(flags.json ? JSON.stringify(outcome.document, null, 2) : outcome.text);
+    return outcome.exitCode;
+  } catch (error) {
+    const badInput = error instanceof ConfigError;
+    const report = {
+      type: 'error',
+      errorId: error instanceof UsageError ? 'UsageInvalid' : badInput ? 'ConfigInvalid' : 'InternalError',
+      category: badInput ? 'InvalidArgument' : 'NotSpecified',
+      target: badInput ? error.field : command.name,
+      message: badInput ? error.message : `internal error: ${(error as Error).stack ?? String(error)}`,
+    };
+    if (wantsEvents) io.stderr(JSON.stringify(report));
+    else io.stderr(`goproxy-guard ${command.name}: ${report.message}`);
+    if (wantsJson) io.stdout(JSON.stringify({ error: report }, null, 2));
+    return badInput ? EXIT.badInput : EXIT.internal;
+  }
+}

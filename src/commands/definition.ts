@@ -1,0 +1,64 @@
+/**
+ * The single description of a user-facing command. The CLI parses argv from it, and the
+ * PowerShell generator (src/codegen) reads the same object literal and its TSDoc with ts-morph,
+ * so a cmdlet cannot drift from the runtime. Keep every field a literal the generator can read.
+ */
+export type OptionKind = 'path' | 'string' | 'integer' | 'switch' | 'choice';
+
+export interface OptionSpec {
+  kind: OptionKind;
+  /** Long CLI flag without the dashes: "config" means --config. */
+  flag: string;
+  /** PowerShell parameter name: "ConfigPath" means -ConfigPath. */
+  parameter: string;
+  /** Placeholder shown in CLI help: --config FILE. */
+  valueName?: string;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+  /** The cmdlet takes this parameter from the pipeline (by value and by property name). */
+  pipeline?: boolean;
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+
+type ValueOf<S extends OptionSpec> = S['kind'] extends 'integer' ? number : S['kind'] extends 'switch' ? boolean : string;
+
+export type OptionValues<T extends OptionSpecs> = { [K in keyof T]?: ValueOf<T[K]> };
+
+/** A structured event for the caller: progress and log lines, never the result itself. */
+export type RuntimeEvent =
+  | { type: 'progress'; activity: string; status: string; percent: number }
+  | { type: 'log'; level: 'verbose' | 'warning'; message: string };
+
+export interface CommandIO {
+  env: NodeJS.ProcessEnv;
+  emit(event: RuntimeEvent): void;
+}
+
+export interface CommandOutcome {
+  exitCode: number;
+  /** The --json document; the cmdlet emits document[outputProperty] as objects. */
+  document: unknown;
+  /** The human rendering, printed without --json. */
+  text: string;
+}
+
+export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
+  /** CLI name: goproxy-guard <name>. */
+  name: string;
+  /** The generated cmdlet, an approved verb plus a GoProxy noun. */
+  cmdlet: string;
+  /** PSTypeName given to each emitted object; the format view is keyed on it. */
+  outputType: string;
+  /** Property of the JSON document that holds the list of objects the cmdlet emits. */
+  outputProperty: string;
+  /** Whether the command changes the machine; such cmdlets support -WhatIf and -Confirm. */
+  changesMachine: boolean;
+  options: T;
+  run(options: OptionValues<T>, io: CommandIO): Promise<CommandOutcome>;
+}
+
+export function defineCommand<const T extends OptionSpecs>(definition: CommandDefinition<T>): CommandDefinition<T> {
+  return definition;
+}

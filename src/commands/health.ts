@@ -1,0 +1,81 @@
+import { EXIT } from '../cli/exit-codes.js';
+import { renderTable } from '../cli/table.js';
+import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
+import { loadConfig } from '../config/load.js';
+import { type HealthReport, probeMirrors } from '../probe/run.js';
+import { defineCommand } from './definition.js';
+
+/**
+ * Probes every configured Go module mirror at once and gives each a verdict with evidence.
+ *
+ * Every mirror is asked for the canary module's version list with the GOPROXY protocol
+ * (<mirror>/<module>/@v/list); the connection is timed phase by phase (dns, connect, tls,
+ * ttfb, transfer) and the body must really be a version list, so a captive portal's HTML page
+ * or a mirror that hangs is never called healthy. All probes share one deadline (deadlineMs,
+ * 5000 by default): the run ends by then however many mirrors hang. The config comes from
+ * -ConfigPath, else the file named by GOPROXYGUARD_CONFIG, else the built-in public mirrors.
+ * The exit code of the runtime is 0 when at least one mirror is healthy, 1 when none is, and
+ * 2 on bad input; nothing on the machine is changed.
+ *
+ * @example
+ * Invoke-GoProxyHealth
+ * Probes the built-in public mirrors (goproxy.cn, aliyun, goproxy.io, proxy.golang.org).
+ * @example
+ * Invoke-GoProxyHealth -ConfigPath .\goproxy-guard.json | Where-Object Healthy
+ * Probes the mirrors of a config file and keeps only the healthy ones.
+ * @example
+ * Invoke-GoProxyHealth -DeadlineMs 2000 -AsJson | Set-Content health.json
+ * Saves the raw JSON report of a run limited to two seconds.
+ * @cli
+ * goproxy-guard health --config goproxy-guard.json --json
+ */
+export const health = defineCommand({
+  name: 'health',
+  cmdlet: 'Invoke-GoProxyHealth',
+  outputType: 'GoProxyGuard.MirrorHealth',
+  outputProperty: 'mirrors',
+  changesMachine: false,
+  options: {
+    /**
+     * Path of the JSON config file. Without it the file named by the GOPROXYGUARD_CONFIG
+     * environment variable is used, and without that the built-in public mirrors.
+     */
+    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+    /** Milliseconds the whole run may take (overrides the config's deadlineMs). */
+    deadline: {
+      kind: 'integer',
+      flag: 'deadline-ms',
+      parameter: 'DeadlineMs',
+      valueName: 'MS',
+      min: MIN_DEADLINE_MS,
+      max: MAX_DEADLINE_MS,
+    },
+  },
+  async run(options, io) {
+    const { config, extraCas } = await loadConfig(options.config, io.env);
+    if (options.deadline !== undefined) config.deadlineMs = options.deadline;
+    const report = await probeMirrors(config, extraCas, ({ done, total, mirror }) =>
+      io.emit({
+        type: 'progress',
+        activity: 'Probing Go module mirrors',
+        status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
+        percent: Math.round((done / total) * 100),
+      }),
+    );
+    const anyHealthy = report.mirrors.some((mirror) => mirror.healthy);
+    return { exitCode: anyHealthy ? EXIT.ok : EXIT.unhealthy, document: report, text: renderHealth(report) };
+  },
+});
+
+function renderHealth(report: HealthReport): string {
+  const rows = report.mirrors.map((m) => [
+    m.name,
+    m.verdict,
+    m.latencyMs === null ? '-' : `${m.latencyMs} ms`,
+    m.url,
+    m.evidence.join('; '),
+  ]);
+  const table = renderTable(['MIRROR', 'VERDICT', 'LATENCY', 'URL', 'EVIDENCE'], rows);
+  const healthy = report.mirrors.filter((m) => m.healthy).length;
+  return `${table}\n\n${healthy} of ${report.mirrors.length} mirrors healthy (canary ${report.canary.module}@${report.canary.version}, ${report.elapsedMs} ms of a ${report.deadlineMs} ms deadline)`;
+}

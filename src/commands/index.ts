@@ -1,0 +1,5 @@
+import type { CommandDefinition } from './definition.js';
+import { health } from './health.js';
+
+/** Every user-facing command, in the order help lists them. */
+export const COMMANDS: readonly CommandDefinition<any>[] = [health];

@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+
+/** Bad input: names the field (as a path such as mirrors[0].url) and how to fix it. */
+export class ConfigError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(field ? `config field "${field}": ${message}` : message);
+    this.name = 'ConfigError';
+    this.field = field;
+  }
+}
+
+/** Renders a zod path the way a person writes it in JSON: mirrors[0].url. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+/** The first validation problem as a ConfigError; one precise message beats a wall of them. */
+export function configErrorFromZod(error: z.ZodError): ConfigError {
+  const issue = error.issues[0];
+  if (!issue) return new ConfigError('', 'the config is invalid');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    return new ConfigError(
+      fieldPath([...issue.path, key]),
+      'unknown field; remove it or check its spelling against the README',
+    );
+  }
+  if (issue.code === 'invalid_type') {
+    const got = (issue as { input?: unknown }).input;
+    return new ConfigError(
+      fieldPath(issue.path),
+      `must be ${issue.expected}${got === undefined ? ' (it is missing)' : ` (got ${JSON.stringify(got)})`}`,
+    );
+  }
+  return new ConfigError(fieldPath(issue.path), issue.message);
+}

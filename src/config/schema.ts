@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { DEFAULT_CANARY, DEFAULT_DEADLINE_MS, DEFAULT_MIRRORS, MAX_DEADLINE_MS, MIN_DEADLINE_MS } from './defaults.js';
+
+// Characters that would split or corrupt a GOPROXY list if they appeared inside a mirror URL.
+const GOPROXY_SEPARATORS = /[,|\s]/;
+
+const mirrorSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
+    url: z.string().min(1, 'must not be empty'),
+    allowInsecure: z.boolean().optional(),
+  })
+  .superRefine((mirror, ctx) => {
+    const problem = mirrorUrlProblem(mirror.url, mirror.allowInsecure === true);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+  })
+  .transform((mirror) => ({ ...mirror, url: mirror.url.replace(/\/+$/, '') }));
+
+/** Why a mirror URL is unusable in GOPROXY, or undefined when it is fine. */
+export function mirrorUrlProblem(url: string, allowInsecure: boolean): string | undefined {
+  if (GOPROXY_SEPARATORS.test(url)) return `must not contain spaces, "," or "|" (got "${url}")`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be an absolute https:// URL such as https://goproxy.cn (got "${url}")`;
+  }
+  if (parsed.protocol === 'http:' && !allowInsecure) {
+    return `must use https:// (got "${url}"); set "allowInsecure": true on this mirror to accept plain http`;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return `must be an https:// URL (got scheme "${parsed.protocol}")`;
+  }
+  if (parsed.username || parsed.password) return 'must not carry a user name or password';
+  if (parsed.search || parsed.hash) return `must not have a query or fragment (got "${url}")`;
+  return undefined;
+}
+
+const canarySchema = z.strictObject({
+  module: z
+    .string()
+    .regex(
+      /^[a-z0-9.-]+\.[a-z]{2,}(\/[A-Za-z0-9._~+-]+)*$/,
+      'must be a module path such as golang.org/x/text (host with a dot, then path elements)',
+    ),
+  version: z
+    .string()
+    .regex(
+      /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/,
+      'must be a semantic version such as v0.14.0',
+    ),
+});
+
+const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+const dnsSchema = z.strictObject({
+  systemResolver: z
+    .string()
+    .regex(hostPort, 'must be "host:port" such as 127.0.0.1:53 or [::1]:53')
+    .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 1-65535')
+    .optional(),
+});
+
+const tlsSchema = z.strictObject({
+  extraCaFiles: z.array(z.string().min(1, 'must be a file path')).default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    mirrors: z
+      .array(mirrorSchema)
+      .min(1, 'must list at least one mirror')
+      .default(DEFAULT_MIRRORS.map((m) => ({ ...m }))),
+    canary: canarySchema.default({ ...DEFAULT_CANARY }),
+    deadlineMs: z
+      .number()
+      .int('must be a whole number of milliseconds')
+      .min(MIN_DEADLINE_MS, `must be at least ${MIN_DEADLINE_MS} ms`)
+      .max(MAX_DEADLINE_MS, `must be at most ${MAX_DEADLINE_MS} ms`)
+      .default(DEFAULT_DEADLINE_MS),
+    dns: dnsSchema.default({}),
+    tls: tlsSchema.default({ extraCaFiles: [] }),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.mirrors.forEach((mirror, index) => {
+      const first = seen.get(mirror.name.toLowerCase());
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mirrors', index, 'name'],
+          message: `duplicates the name of mirrors[${first}]; give every mirror its own name`,
+        });
+      } else seen.set(mirror.name.toLowerCase(), index);
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type MirrorConfig = Config['mirrors'][number];

@@ -1,0 +1,22 @@
+import { escapeModulePath } from '../probe/module-path.js';
+
+/** The module every lab mirror serves; tests and lab configs use it as the canary. */
+export const LAB_CANARY = { module: 'lab.test/canary', version: 'v1.1.0' } as const;
+
+export interface LabModuleVersion {
+  info: string;
+  mod: string;
+}
+
+/** What an honest lab mirror serves, keyed by GOPROXY path (escaped module, then /@v/...). */
+export function labModuleFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  const versions = ['v1.0.0', LAB_CANARY.version];
+  const base = `/${escapeModulePath(LAB_CANARY.module)}/@v`;
+  files.set(`${base}/list`, `${versions.join('\n')}\n`);
+  for (const version of versions) {
+    files.set(`${base}/${version}.info`, JSON.stringify({ Version: version, Time: '2026-01-02T03:04:05Z' }));
+    files.set(`${base}/${version}.mod`, `module ${LAB_CANARY.module}\n\ngo 1.19\n`);
+  }
+  return files;
+}

@@ -1,0 +1,66 @@
+import { createSecureContext, rootCertificates } from 'node:tls';
+import type { Config } from '../config/schema.js';
+import type { ProbeContext } from './context.js';
+import { probeMirrorList } from './goproxy.js';
+import type { MirrorHealth } from './types.js';
+import { judgeMirror } from './verdict.js';
+
+export interface HealthReport {
+  deadlineMs: number;
+  elapsedMs: number;
+  canary: { module: string; version: string };
+  mirrors: MirrorHealth[];
+}
+
+export interface ProbeProgress {
+  done: number;
+  total: number;
+  mirror: MirrorHealth;
+}
+
+/**
+ * Probes every mirror at once under one deadline: the run takes as long as the slowest probe
+ * and never longer than the deadline, however many mirrors hang.
+ */
+export async function probeMirrors(
+  config: Config,
+  extraCas: string[],
+  onProgress: (progress: ProbeProgress) => void = () => {},
+): Promise<HealthReport> {
+  const started = performance.now();
+  // A referenced timer (AbortSignal.timeout's is not) so the deadline fires even when nothing
+  // else keeps the event loop busy.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), config.deadlineMs);
+  const context: ProbeContext = {
+    signal: deadline.signal,
+    deadlineMs: config.deadlineMs,
+    ...(config.dns.systemResolver ? { systemResolver: config.dns.systemResolver } : {}),
+    secureContext: createSecureContext({ ca: [...rootCertificates, ...extraCas] }),
+    canary: config.canary,
+  };
+  let done = 0;
+  const probing = Promise.all(
+    config.mirrors.map(async (mirror) => {
+      const mirrorStarted = performance.now();
+      const observation = await probeMirrorList(mirror.url, context);
+      const health = judgeMirror({
+        name: mirror.name,
+        url: mirror.url,
+        observation,
+        latencyMs: performance.now() - mirrorStarted,
+        canaryVersion: config.canary.version,
+        deadlineMs: config.deadlineMs,
+      });
+      onProgress({ done: ++done, total: config.mirrors.length, mirror: health });
+      return health;
+    }),
+  );
+  const mirrors = await probing.finally(() => clearTimeout(timer));
+  return {
+    deadlineMs: config.deadlineMs,
+    elapsedMs: Math.round(performance.now() - started),
+    canary: config.canary,
+    mirrors,
+  };
+}
