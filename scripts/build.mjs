@@ -19,6 +19,7 @@ if (!runtimeOnly) {
     ...common,
     entryPoints: { codegen: 'src/codegen/main.ts', 'pester-runner': 'src/testing/pester-runner.ts' },
     outdir: 'build',
+    outExtension: { '.js': '.mjs' },
     packages: 'external',
   });
   execFileSync(process.execPath, ['build/codegen.mjs', moduleDir, 'build/command-help.json'], { stdio: 'inherit' });

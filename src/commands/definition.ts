@@ -44,6 +44,14 @@ export interface CommandOutcome {
   text: string;
 }
 
+/** A column of the PowerShell table view; `property` is the PascalCase name on the object. */
+export interface ViewColumn {
+  label: string;
+  property: string;
+  /** The property is a list, shown joined with "; ". */
+  list?: boolean;
+}
+
 export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
   /** CLI name: goproxy-guard <name>. */
   name: string;
@@ -53,6 +61,8 @@ export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
   outputType: string;
   /** Property of the JSON document that holds the list of objects the cmdlet emits. */
   outputProperty: string;
+  /** The default table view of outputType objects. */
+  columns: readonly ViewColumn[];
   /** Whether the command changes the machine; such cmdlets support -WhatIf and -Confirm. */
   changesMachine: boolean;
   options: T;

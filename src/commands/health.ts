@@ -35,6 +35,14 @@ export const health = defineCommand({
   outputType: 'GoProxyGuard.MirrorHealth',
   outputProperty: 'mirrors',
   changesMachine: false,
+  columns: [
+    { label: 'Mirror', property: 'Name' },
+    { label: 'Verdict', property: 'Verdict' },
+    { label: 'Healthy', property: 'Healthy' },
+    { label: 'LatencyMs', property: 'LatencyMs' },
+    { label: 'Url', property: 'Url' },
+    { label: 'Evidence', property: 'Evidence', list: true },
+  ],
   options: {
     /**
      * Path of the JSON config file. Without it the file named by the GOPROXYGUARD_CONFIG

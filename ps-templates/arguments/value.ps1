@@ -1,0 +1,1 @@
+        if ($PSBoundParameters.ContainsKey('{{parameter}}')) { $arguments += @('--{{flag}}', [string]${{parameter}}) }

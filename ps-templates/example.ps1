@@ -1,0 +1,4 @@
+.EXAMPLE
+PS> {{code}}
+
+{{remarks}}

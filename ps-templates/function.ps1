@@ -1,0 +1,34 @@
+function {{cmdlet}} {
+<#
+.SYNOPSIS
+{{synopsis}}
+
+.DESCRIPTION
+{{description}}
+
+{{parameterHelp}}
+.PARAMETER AsJson
+Returns the runtime's JSON document as one string instead of objects, for scripts that store or forward it.
+
+{{examples}}
+.OUTPUTS
+{{outputType}}
+
+.NOTES
+Runs: goproxy-guard {{commandName}} (the bundled Node runtime). Generated from src/commands/{{sourceFile}}.
+
+.LINK
+about_GoProxyGuard
+#>
+    [CmdletBinding({{cmdletBinding}})]
+    [OutputType('{{outputType}}')]
+    param(
+{{parameters}}
+        [switch] $AsJson
+    )
+    process {
+        $arguments = @('{{commandName}}')
+{{argumentLines}}
+        Invoke-GoProxyGuardCommand -Cmdlet $PSCmdlet -Arguments $arguments -OutputType '{{outputType}}' -OutputProperty '{{outputProperty}}' -AsJson:$AsJson
+    }
+}

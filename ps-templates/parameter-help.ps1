@@ -1,0 +1,2 @@
+.PARAMETER {{parameter}}
+{{help}}

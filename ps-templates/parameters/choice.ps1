@@ -1,0 +1,3 @@
+        [Parameter({{pipelineAttribute}})]
+        [ValidateSet({{choices}})]
+        [string] ${{parameter}},

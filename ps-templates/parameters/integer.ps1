@@ -1,0 +1,3 @@
+        [Parameter({{pipelineAttribute}})]
+        [ValidateRange({{min}}, {{max}})]
+        [int] ${{parameter}},

@@ -1,0 +1,3 @@
+        [Parameter({{pipelineAttribute}})]
+        [ValidateNotNullOrEmpty()]
+        [string] ${{parameter}},

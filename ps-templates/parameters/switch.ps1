@@ -1,0 +1,2 @@
+        [Parameter()]
+        [switch] ${{parameter}},

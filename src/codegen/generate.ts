@@ -1,0 +1,124 @@
+import type { CommandHelp } from '../cli/help.js';
+import type { CommandModel } from './read-commands.js';
+import { templateReader } from './template.js';
+
+export interface GeneratedModule {
+  /** Relative path inside dist-psm/GoProxyGuard -> file content. */
+  files: Map<string, string>;
+  /** CLI help per command, from the same TSDoc as Get-Help. */
+  help: Record<string, CommandHelp>;
+}
+
+export interface ModuleInfo {
+  version: string;
+  description: string;
+  minimumNodeMajor: number;
+}
+
+// Text placed inside PowerShell comment-based help, single-quoted strings and XML.
+const helpText = (text: string) => text.replace(/#>/g, '# >');
+const quoted = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Fills ps-templates/ from the command models; all PowerShell text comes from the templates. */
+export function generateModule(commands: CommandModel[], info: ModuleInfo, templatesDir: string): GeneratedModule {
+  const render = templateReader(templatesDir);
+  const exports = commands.map((c) => quoted(c.cmdlet)).join(', ');
+  const functions = commands.map((command) => renderFunction(command, render)).join('\n\n');
+  const files = new Map<string, string>();
+  files.set(
+    'GoProxyGuard.psm1',
+    render('GoProxyGuard.psm1', {
+      version: info.version,
+      minimumNodeMajor: info.minimumNodeMajor,
+      functions,
+      exports,
+    }),
+  );
+  files.set(
+    'GoProxyGuard.psd1',
+    render('GoProxyGuard.psd1', {
+      version: info.version,
+      description: info.description.replace(/'/g, "''"),
+      exports,
+      minimumNodeMajor: info.minimumNodeMajor,
+    }),
+  );
+  const views = uniqueBy(commands, (c) => c.outputType).map((command) =>
+    render('format-view.xml', {
+      outputType: xml(command.outputType),
+      headers: command.columns.map((column) => render('format-header.xml', { label: xml(column.label) })).join(''),
+      items: command.columns
+        .map((column) =>
+          render(column.list ? 'format-item-list.xml' : 'format-item-property.xml', { property: column.property }),
+        )
+        .join(''),
+    }),
+  );
+  files.set('GoProxyGuard.Format.ps1xml', render('GoProxyGuard.Format.ps1xml', { views: views.join('') }));
+  files.set(
+    'en-US/about_GoProxyGuard.help.txt',
+    render('en-US/about_GoProxyGuard.help.txt', {
+      minimumNodeMajor: info.minimumNodeMajor,
+      commandList: commands.map((c) => render('about-command.txt', { cmdlet: c.cmdlet, synopsis: c.synopsis })).join(''),
+    }),
+  );
+  const help: Record<string, CommandHelp> = {};
+  for (const command of commands) {
+    help[command.name] = {
+      synopsis: command.synopsis,
+      description: command.description,
+      options: Object.fromEntries(command.options.map((o) => [o.key, o.help])),
+      cliExamples: command.cliExamples,
+    };
+  }
+  return { files, help };
+}
+
+function renderFunction(command: CommandModel, render: ReturnType<typeof templateReader>): string {
+  const parameters = command.options
+    .map(({ spec }) =>
+      render(`parameters/${spec.kind}.ps1`, {
+        parameter: spec.parameter,
+        ...(spec.kind === 'switch'
+          ? {}
+          : {
+              pipelineAttribute: spec.pipeline ? 'ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true' : '',
+            }),
+        ...(spec.kind === 'integer' ? { min: spec.min ?? -2147483648, max: spec.max ?? 2147483647 } : {}),
+        ...(spec.kind === 'choice' ? { choices: (spec.choices ?? []).map(quoted).join(', ') } : {}),
+      }),
+    )
+    .join('');
+  const argumentLines = command.options
+    .map(({ spec }) =>
+      render(`arguments/${spec.kind === 'switch' ? 'switch' : spec.kind === 'path' ? 'path' : 'value'}.ps1`, {
+        parameter: spec.parameter,
+        flag: spec.flag,
+      }),
+    )
+    .join('');
+  return render('function.ps1', {
+    cmdlet: command.cmdlet,
+    synopsis: helpText(command.synopsis),
+    description: helpText(command.description),
+    parameterHelp: command.options
+      .map(({ spec, help }) => render('parameter-help.ps1', { parameter: spec.parameter, help: helpText(help) }))
+      .join('\n'),
+    examples: command.examples
+      .map((example) => render('example.ps1', { code: helpText(example.code), remarks: helpText(example.remarks) }))
+      .join('\n'),
+    outputType: command.outputType,
+    commandName: command.name,
+    sourceFile: command.file,
+    outputProperty: command.outputProperty,
+    cmdletBinding: command.changesMachine ? "SupportsShouldProcess = $true, ConfirmImpact = 'Medium'" : '',
+    parameters: parameters.trimEnd(),
+    argumentLines: argumentLines.trimEnd(),
+  }).trimEnd();
+}
+
+function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(key(item)) && seen.add(key(item)) !== undefined);
+}
