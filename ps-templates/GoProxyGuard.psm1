@@ -41,7 +41,7 @@ function Find-GoProxyGuardNode {
         $Cmdlet.ThrowTerminatingError((New-GoProxyGuardErrorRecord -Message $message -ErrorId 'NodeNotFound' -Category ObjectNotFound))
     }
     if (-not (Test-Path -LiteralPath $candidate -PathType Leaf)) {
-        $message = "$origin names '$candidate', which is not a file. Point it at node.exe ($($script:MinimumNodeMajor) or later)."
+        $message = "$origin names '$candidate', which is not a file. Point it at node.exe of Node.js $($script:MinimumNodeMajor) or later."
         $Cmdlet.ThrowTerminatingError((New-GoProxyGuardErrorRecord -Message $message -ErrorId 'NodeNotFound' -Category ObjectNotFound -TargetObject $candidate))
     }
     $version = [string](& $candidate --version 2>$null)

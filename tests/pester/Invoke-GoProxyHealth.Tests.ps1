@@ -1,0 +1,118 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Lab.ps1')
+    $script:ModulePath = Join-Path $PSScriptRoot '../../dist-psm/GoProxyGuard'
+    Import-Module $script:ModulePath -Force
+    $script:Lab = Start-TestLab -Scenario basic
+    $script:Results = @(Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath)
+    $script:ByName = @{}
+    foreach ($result in $script:Results) { $script:ByName[$result.Name] = $result }
+}
+
+AfterAll {
+    Stop-TestLab $script:Lab
+    Remove-Module GoProxyGuard -ErrorAction SilentlyContinue
+}
+
+Describe 'Invoke-GoProxyHealth against the loopback lab' {
+    It 'emits one GoProxyGuard.MirrorHealth object per configured mirror' {
+        $script:Results.Count | Should -Be 4
+        foreach ($result in $script:Results) {
+            $result.PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.MirrorHealth'
+        }
+        ($script:Results.Name | Sort-Object) -join ',' | Should -Be 'bad-gateway,captive,hanging,healthy'
+    }
+
+    It 'gives each lab fault its verdict and evidence' -TestCases @(
+        @{ Mirror = 'healthy'; Verdict = 'healthy'; Evidence = '200, 2 versions including v1.1.0' }
+        @{ Mirror = 'hanging'; Verdict = 'timeout'; Evidence = 'no answer within the 2000 ms deadline during ttfb' }
+        @{ Mirror = 'bad-gateway'; Verdict = 'http-error'; Evidence = '@v/list: 502' }
+        @{ Mirror = 'captive'; Verdict = 'captive-portal'; Evidence = 'HTML page' }
+    ) {
+        param($Mirror, $Verdict, $Evidence)
+        $result = $script:ByName[$Mirror]
+        $result.Verdict | Should -Be $Verdict
+        $result.Healthy | Should -Be ($Verdict -eq 'healthy')
+        ($result.Evidence -join "`n") | Should -BeLike "*$Evidence*"
+    }
+
+    It 'reports the latency and phases of the healthy mirror only' {
+        $script:ByName['healthy'].LatencyMs | Should -BeGreaterOrEqual 0
+        $script:ByName['healthy'].Phases.Tls | Should -Not -BeNullOrEmpty
+        $script:ByName['hanging'].LatencyMs | Should -BeNullOrEmpty
+    }
+
+    It 'pipes: Where-Object Healthy keeps the healthy mirror' {
+        @($script:Results | Where-Object Healthy).Name | Should -Be @('healthy')
+    }
+
+    It 'formats as a table with the columns of the generated view' {
+        $text = ($script:Results | Format-Table | Out-String -Width 400)
+        $header = ($text -split "`n" | Where-Object { $_.Trim() } | Select-Object -First 1) -replace '\x1b\[[0-9;]*m', ''
+        ($header -split '\s+' | Where-Object { $_ }) -join ',' | Should -Be 'Mirror,Verdict,Healthy,LatencyMs,Url,Evidence'
+    }
+
+    It 'returns the raw JSON document with -AsJson' {
+        $json = Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath -DeadlineMs 1000 -AsJson
+        $json | Should -BeOfType [string]
+        $document = $json | ConvertFrom-Json
+        @($document.mirrors).Count | Should -Be 4
+        $document.deadlineMs | Should -Be 1000
+    }
+
+    It 'emits Write-Progress records while the probes run' {
+        $shell = [powershell]::Create()
+        try {
+            [void]$shell.AddCommand('Import-Module').AddParameter('Name', $script:ModulePath).AddStatement()
+            [void]$shell.AddCommand('Invoke-GoProxyHealth').AddParameter('ConfigPath', $script:Lab.configPath).AddParameter('DeadlineMs', 1000)
+            $output = $shell.Invoke()
+            $output.Count | Should -Be 4
+            $records = @($shell.Streams.Progress | Where-Object { $_.Activity -eq 'Probing Go module mirrors' })
+            $records.Count | Should -BeGreaterOrEqual 4
+            ($records.StatusDescription -join "`n") | Should -BeLike '*healthy is healthy*'
+        } finally { $shell.Dispose() }
+    }
+}
+
+Describe 'Invoke-GoProxyHealth with bad input' {
+    BeforeAll {
+        $script:BadDir = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-bad-" + [guid]::NewGuid())
+        New-Item -ItemType Directory -Path $script:BadDir | Out-Null
+    }
+    AfterAll { Remove-Item -Recurse -Force $script:BadDir }
+
+    It 'throws a catchable terminating error naming the field: <Field>' -TestCases @(
+        @{ Field = 'mirrors[0].bogus'; Json = '{"mirrors":[{"name":"a","url":"https://127.0.0.1:1","bogus":1}]}' }
+        @{ Field = 'mirrors[0].url'; Json = '{"mirrors":[{"name":"a","url":"ftp://127.0.0.1/x"}]}' }
+        @{ Field = 'deadlineMs'; Json = '{"deadlineMs":-5}' }
+    ) {
+        param($Field, $Json)
+        $path = Join-Path $script:BadDir 'config.json'
+        Set-Content -LiteralPath $path -Value $Json
+        $caught = $null
+        try { Invoke-GoProxyHealth -ConfigPath $path -ErrorAction Stop } catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -Be 'ConfigInvalid,Invoke-GoProxyHealth'
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $caught.TargetObject | Should -Be $Field
+        $caught.Exception.Message | Should -Match ([regex]::Escape("config field `"$Field`""))
+    }
+
+    It 'rejects an out-of-range -DeadlineMs before running anything' {
+        { Invoke-GoProxyHealth -DeadlineMs 5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Invoke-GoProxyHealth'
+    }
+
+    It 'says which Node it needs when GOPROXYGUARD_NODE points nowhere' {
+        $saved = $env:GOPROXYGUARD_NODE
+        try {
+            Import-Module $script:ModulePath -Force
+            $env:GOPROXYGUARD_NODE = Join-Path $script:BadDir 'no-node-here'
+            $caught = $null
+            try { Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -Be 'NodeNotFound,Invoke-GoProxyHealth'
+            $caught.Exception.Message | Should -BeLike '*GOPROXYGUARD_NODE*no-node-here*Node.js 20*'
+        } finally {
+            $env:GOPROXYGUARD_NODE = $saved
+            Import-Module $script:ModulePath -Force
+        }
+    }
+}
