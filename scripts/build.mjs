@@ -9,8 +9,16 @@ const moduleDir = 'dist-psm/GoProxyGuard';
 const runtimeOnly = process.argv.includes('--runtime-only');
 
 // Node's ESM output has no `require`; CommonJS dependencies (undici) need one for built-ins.
-const requireShim = "import { createRequire as __gpgCreateRequire } from 'node:module'; const require = __gpgCreateRequire(import.meta.url);";
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', banner: { js: requireShim } };
+const requireShim =
+  "import { createRequire as __gpgCreateRequire } from 'node:module'; const require = __gpgCreateRequire(import.meta.url);";
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: { js: requireShim },
+};
 
 if (!runtimeOnly) {
   rmSync(moduleDir, { recursive: true, force: true });
@@ -22,7 +30,9 @@ if (!runtimeOnly) {
     outExtension: { '.js': '.mjs' },
     packages: 'external',
   });
-  execFileSync(process.execPath, ['build/codegen.mjs', moduleDir, 'build/command-help.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['build/codegen.mjs', moduleDir, 'build/command-help.json'], {
+    stdio: 'inherit',
+  });
 }
 
 const help = runtimeOnly ? '{}' : readFileSync('build/command-help.json', 'utf8');
@@ -32,6 +42,8 @@ await build({
   outfile: `${moduleDir}/bin/goproxy-guard.mjs`,
   define: { __COMMAND_HELP__: help, __VERSION__: JSON.stringify(pkg.version) },
   legalComments: 'none',
-  banner: { js: `#!/usr/bin/env node\n// GoProxyGuard ${pkg.version} runtime, bundled by scripts/build.mjs: do not edit.\n${requireShim}` },
+  banner: {
+    js: `#!/usr/bin/env node\n// GoProxyGuard ${pkg.version} runtime, bundled by scripts/build.mjs: do not edit.\n${requireShim}`,
+  },
 });
 console.log(`build: ${moduleDir} (runtime ${pkg.version})`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool the tests need, idempotently, into places the repo controls:
-#   Debian packages (go, wine64 for reg.exe, xmllint), PowerShell 7.6.9 as a dotnet tool in
+#   Debian packages (iproute2 and unshare for the loopback-only namespace test, go, wine64 for
+#   reg.exe, xmllint), PowerShell 7.6.9 as a dotnet tool in
 #   .tools/pwsh, Pester 5.7.1 from NuGet in .tools/pester. A second run reuses what is there.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,8 @@ PESTER_VERSION=5.7.1
 mkdir -p "$tools"
 
 need_apt=()
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 dpkg -s wine64 >/dev/null 2>&1 || need_apt+=(wine64)

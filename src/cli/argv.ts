@@ -31,7 +31,11 @@ const GLOBAL: Record<string, keyof GlobalFlags> = {
 };
 
 /** Parses `--flag value`, `--flag=value` and switches against a command's option specs. */
-export function parseArgs<T extends OptionSpecs>(command: string, specs: T, argv: readonly string[]): ParsedArgs<T> {
+export function parseArgs<T extends OptionSpecs>(
+  command: string,
+  specs: T,
+  argv: readonly string[],
+): ParsedArgs<T> {
   const flags: GlobalFlags = { json: false, events: false, verbose: false, help: false };
   const options: Record<string, string | number | boolean> = {};
   const positionals: string[] = [];
@@ -59,7 +63,8 @@ export function parseArgs<T extends OptionSpecs>(command: string, specs: T, argv
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new UsageError(name, `needs a value: ${name} ${spec.valueName ?? 'VALUE'}`);
+    if (value === undefined)
+      throw new UsageError(name, `needs a value: ${name} ${spec.valueName ?? 'VALUE'}`);
     options[key] = convert(name, spec, value);
   }
   return { options: options as OptionValues<T>, flags, positionals };

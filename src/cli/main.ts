@@ -31,13 +31,19 @@ export async function runCli(argv: readonly string[], io: CliStreams): Promise<n
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`goproxy-guard: unknown command "${name}"; commands: ${[...COMMANDS.map((c) => c.name), 'lab'].join(', ')}`);
+    io.stderr(
+      `goproxy-guard: unknown command "${name}"; commands: ${[...COMMANDS.map((c) => c.name), 'lab'].join(', ')}`,
+    );
     return EXIT.badInput;
   }
   return runCommand(command, rest, io);
 }
 
-async function runCommand(command: CommandDefinition, argv: readonly string[], io: CliStreams): Promise<number> {
+async function runCommand(
+  command: CommandDefinition,
+  argv: readonly string[],
+  io: CliStreams,
+): Promise<number> {
   const wantsJson = argv.includes('--json');
   const wantsEvents = argv.includes('--events');
   try {

@@ -21,7 +21,11 @@ const quoted = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Fills ps-templates/ from the command models; all PowerShell text comes from the templates. */
-export function generateModule(commands: CommandModel[], info: ModuleInfo, templatesDir: string): GeneratedModule {
+export function generateModule(
+  commands: CommandModel[],
+  info: ModuleInfo,
+  templatesDir: string,
+): GeneratedModule {
   const render = templateReader(templatesDir);
   const exports = commands.map((c) => quoted(c.cmdlet)).join(', ');
   const functions = commands.map((command) => renderFunction(command, render)).join('\n\n');
@@ -47,10 +51,14 @@ export function generateModule(commands: CommandModel[], info: ModuleInfo, templ
   const views = uniqueBy(commands, (c) => c.outputType).map((command) =>
     render('format-view.xml', {
       outputType: xml(command.outputType),
-      headers: command.columns.map((column) => render('format-header.xml', { label: xml(column.label) })).join(''),
+      headers: command.columns
+        .map((column) => render('format-header.xml', { label: xml(column.label) }))
+        .join(''),
       items: command.columns
         .map((column) =>
-          render(column.list ? 'format-item-list.xml' : 'format-item-property.xml', { property: column.property }),
+          render(column.list ? 'format-item-list.xml' : 'format-item-property.xml', {
+            property: column.property,
+          }),
         )
         .join(''),
     }),
@@ -60,7 +68,9 @@ export function generateModule(commands: CommandModel[], info: ModuleInfo, templ
     'en-US/about_GoProxyGuard.help.txt',
     render('en-US/about_GoProxyGuard.help.txt', {
       minimumNodeMajor: info.minimumNodeMajor,
-      commandList: commands.map((c) => render('about-command.txt', { cmdlet: c.cmdlet, synopsis: c.synopsis })).join(''),
+      commandList: commands
+        .map((c) => render('about-command.txt', { cmdlet: c.cmdlet, synopsis: c.synopsis }))
+        .join(''),
     }),
   );
   const help: Record<string, CommandHelp> = {};
@@ -83,7 +93,9 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
         ...(spec.kind === 'switch'
           ? {}
           : {
-              pipelineAttribute: spec.pipeline ? 'ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true' : '',
+              pipelineAttribute: spec.pipeline
+                ? 'ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true'
+                : '',
             }),
         ...(spec.kind === 'integer' ? { min: spec.min ?? -2147483648, max: spec.max ?? 2147483647 } : {}),
         ...(spec.kind === 'choice' ? { choices: (spec.choices ?? []).map(quoted).join(', ') } : {}),
@@ -103,10 +115,14 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
     synopsis: helpText(command.synopsis),
     description: helpText(command.description),
     parameterHelp: command.options
-      .map(({ spec, help }) => render('parameter-help.ps1', { parameter: spec.parameter, help: helpText(help) }))
+      .map(({ spec, help }) =>
+        render('parameter-help.ps1', { parameter: spec.parameter, help: helpText(help) }),
+      )
       .join('\n'),
     examples: command.examples
-      .map((example) => render('example.ps1', { code: helpText(example.code), remarks: helpText(example.remarks) }))
+      .map((example) =>
+        render('example.ps1', { code: helpText(example.code), remarks: helpText(example.remarks) }),
+      )
       .join('\n'),
     outputType: command.outputType,
     commandName: command.name,

@@ -40,7 +40,7 @@ export function readCommands(files: string[], tsconfig = 'tsconfig.json'): Comma
     for (const statement of sourceFile.getVariableStatements()) {
       for (const declaration of statement.getDeclarations()) {
         const call = declaration.getInitializerIfKind(SyntaxKind.CallExpression);
-        if (!call || call.getExpression().getText() !== 'defineCommand') continue;
+        if (call?.getExpression().getText() !== 'defineCommand') continue;
         const literal = call.getArguments()[0]?.asKindOrThrow(SyntaxKind.ObjectLiteralExpression);
         if (!literal) throw new Error(`${sourceFile.getFilePath()}: defineCommand needs an object literal`);
         models.push(toModel(sourceFile.getBaseName(), literal, statement.getJsDocs()));
@@ -55,7 +55,10 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
   const where = `${file}: command ${String(data.name)}`;
   const doc = docs.at(-1);
   if (!doc) throw new Error(`${where} has no TSDoc; the synopsis and help come from it`);
-  const [synopsis = '', ...rest] = doc.getDescription().trim().split(/\n\s*\n/);
+  const [synopsis = '', ...rest] = doc
+    .getDescription()
+    .trim()
+    .split(/\n\s*\n/);
   const examples: CommandExample[] = [];
   const cliExamples: string[] = [];
   for (const tag of doc.getTags()) {
@@ -63,7 +66,13 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
     if (tag.getTagName() === 'example') {
       const [code = '', ...remarks] = text.split('\n');
       examples.push({ code: code.trim(), remarks: remarks.join(' ').trim() });
-    } else if (tag.getTagName() === 'cli') cliExamples.push(...text.split('\n').map((l) => l.trim()).filter(Boolean));
+    } else if (tag.getTagName() === 'cli')
+      cliExamples.push(
+        ...text
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      );
   }
   if (examples.length === 0) throw new Error(`${where} has no @example in its TSDoc`);
   const optionsLiteral = literal
@@ -73,8 +82,13 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
   const options = optionsLiteral.getProperties().map((property) => {
     const assignment = property.asKindOrThrow(SyntaxKind.PropertyAssignment);
     const help = docComment(assignment);
-    if (!help) throw new Error(`${where}: option ${assignment.getName()} has no TSDoc; it becomes the parameter help`);
-    return { key: assignment.getName(), spec: evaluate(assignment.getInitializerOrThrow()) as OptionSpec, help };
+    if (!help)
+      throw new Error(`${where}: option ${assignment.getName()} has no TSDoc; it becomes the parameter help`);
+    return {
+      key: assignment.getName(),
+      spec: evaluate(assignment.getInitializerOrThrow()) as OptionSpec,
+      help,
+    };
   });
   return {
     file,
@@ -112,7 +126,8 @@ function evaluate(node: Expression | Node): unknown {
   if (Node.isNumericLiteral(node)) return node.getLiteralValue();
   if (Node.isTrueLiteral(node)) return true;
   if (Node.isFalseLiteral(node)) return false;
-  if (Node.isAsExpression(node) || Node.isParenthesizedExpression(node)) return evaluate(node.getExpression());
+  if (Node.isAsExpression(node) || Node.isParenthesizedExpression(node))
+    return evaluate(node.getExpression());
   if (Node.isPrefixUnaryExpression(node) && node.getOperatorToken() === SyntaxKind.MinusToken) {
     return -(evaluate(node.getOperand()) as number);
   }
@@ -120,15 +135,20 @@ function evaluate(node: Expression | Node): unknown {
   if (Node.isObjectLiteralExpression(node)) {
     const out: Record<string, unknown> = {};
     for (const property of node.getProperties()) {
-      if (Node.isPropertyAssignment(property)) out[property.getName()] = evaluate(property.getInitializerOrThrow());
+      if (Node.isPropertyAssignment(property))
+        out[property.getName()] = evaluate(property.getInitializerOrThrow());
       // methods (run) and spreads are behaviour, not data: the generator does not need them
     }
     return out;
   }
   if (Node.isIdentifier(node)) {
     // A named constant such as MIN_DEADLINE_MS: follow it to its initializer.
-    const declaration = node.getSymbol()?.getAliasedSymbol()?.getDeclarations()[0] ?? node.getDefinitionNodes()[0];
-    if (declaration && Node.isVariableDeclaration(declaration)) return evaluate(declaration.getInitializerOrThrow());
+    const declaration =
+      node.getSymbol()?.getAliasedSymbol()?.getDeclarations()[0] ?? node.getDefinitionNodes()[0];
+    if (declaration && Node.isVariableDeclaration(declaration))
+      return evaluate(declaration.getInitializerOrThrow());
   }
-  throw new Error(`cannot read ${node.getText()} (${node.getKindName()}) as a literal at ${node.getSourceFile().getBaseName()}:${node.getStartLineNumber()}`);
+  throw new Error(
+    `cannot read ${node.getText()} (${node.getKindName()}) as a literal at ${node.getSourceFile().getBaseName()}:${node.getStartLineNumber()}`,
+  );
 }

@@ -18,7 +18,9 @@ export function fill(template: string, values: Record<string, string | number>, 
 }
 
 /** Reads templates from one folder, each once. */
-export function templateReader(dir: string): (name: string, values: Record<string, string | number>) => string {
+export function templateReader(
+  dir: string,
+): (name: string, values: Record<string, string | number>) => string {
   const cache = new Map<string, string>();
   return (name, values) => {
     let text = cache.get(name);

@@ -22,7 +22,11 @@ export interface OptionSpec {
 
 export type OptionSpecs = Record<string, OptionSpec>;
 
-type ValueOf<S extends OptionSpec> = S['kind'] extends 'integer' ? number : S['kind'] extends 'switch' ? boolean : string;
+type ValueOf<S extends OptionSpec> = S['kind'] extends 'integer'
+  ? number
+  : S['kind'] extends 'switch'
+    ? boolean
+    : string;
 
 export type OptionValues<T extends OptionSpecs> = { [K in keyof T]?: ValueOf<T[K]> };
 
@@ -69,6 +73,8 @@ export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
   run(options: OptionValues<T>, io: CommandIO): Promise<CommandOutcome>;
 }
 
-export function defineCommand<const T extends OptionSpecs>(definition: CommandDefinition<T>): CommandDefinition<T> {
+export function defineCommand<const T extends OptionSpecs>(
+  definition: CommandDefinition<T>,
+): CommandDefinition<T> {
   return definition;
 }

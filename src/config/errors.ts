@@ -18,7 +18,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** The first validation problem as a ConfigError; one precise message beats a wall of them. */
-export function configErrorFromZod(error: z.ZodError): ConfigError {
+export function configErrorFromZod(error: z.ZodError, raw: unknown): ConfigError {
   const issue = error.issues[0];
   if (!issue) return new ConfigError('', 'the config is invalid');
   if (issue.code === 'unrecognized_keys') {
@@ -29,11 +29,29 @@ export function configErrorFromZod(error: z.ZodError): ConfigError {
     );
   }
   if (issue.code === 'invalid_type') {
-    const got = (issue as { input?: unknown }).input;
+    const got = valueAt(raw, issue.path);
+    const expected = KIND_NAMES[issue.expected] ?? issue.expected;
     return new ConfigError(
       fieldPath(issue.path),
-      `must be ${issue.expected}${got === undefined ? ' (it is missing)' : ` (got ${JSON.stringify(got)})`}`,
+      `must be ${expected}${got === undefined ? ' (it is missing)' : ` (got ${JSON.stringify(got)})`}`,
     );
   }
   return new ConfigError(fieldPath(issue.path), issue.message);
+}
+
+const KIND_NAMES: Record<string, string> = {
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list',
+};
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }

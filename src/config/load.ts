@@ -1,6 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { type Config, configSchema } from './schema.js';
 import { ConfigError, configErrorFromZod } from './errors.js';
+import { type Config, configSchema } from './schema.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -40,7 +41,7 @@ export async function loadConfig(
 /** Validates a raw config object (from a file or built in) and reads its extra CA files. */
 export async function validate(raw: unknown): Promise<Omit<LoadedConfig, 'source'>> {
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw configErrorFromZod(parsed.error);
+  if (!parsed.success) throw configErrorFromZod(parsed.error, raw);
   const config = parsed.data;
   const extraCas = await Promise.all(
     config.tls.extraCaFiles.map(async (file, index) => {
@@ -52,7 +53,18 @@ export async function validate(raw: unknown): Promise<Omit<LoadedConfig, 'source
         throw new ConfigError(field, `cannot read ${file}: ${(error as Error).message}`);
       }
       if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-        throw new ConfigError(field, `${file} holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----")`);
+        throw new ConfigError(
+          field,
+          `${file} holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----")`,
+        );
+      }
+      try {
+        new X509Certificate(pem);
+      } catch (error) {
+        throw new ConfigError(
+          field,
+          `${file} holds a certificate that cannot be parsed: ${(error as Error).message}`,
+        );
       }
       return pem;
     }),

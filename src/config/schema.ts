@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { DEFAULT_CANARY, DEFAULT_DEADLINE_MS, DEFAULT_MIRRORS, MAX_DEADLINE_MS, MIN_DEADLINE_MS } from './defaults.js';
+import {
+  DEFAULT_CANARY,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_MIRRORS,
+  MAX_DEADLINE_MS,
+  MIN_DEADLINE_MS,
+} from './defaults.js';
 
 // Characters that would split or corrupt a GOPROXY list if they appeared inside a mirror URL.
 const GOPROXY_SEPARATORS = /[,|\s]/;

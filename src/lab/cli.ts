@@ -1,6 +1,6 @@
 import { fstatSync } from 'node:fs';
-import type { CliStreams } from '../cli/main.js';
 import { EXIT } from '../cli/exit-codes.js';
+import type { CliStreams } from '../cli/main.js';
 import { SCENARIOS, startLab } from './scenarios.js';
 
 /**
@@ -16,7 +16,11 @@ export async function runLab(argv: readonly string[], io: CliStreams): Promise<n
     if (arg === '--scenario') scenario = argv[++i] ?? '';
     else if (arg === '--minutes') minutes = Number(argv[++i]);
     else if (arg === '--list') {
-      io.stdout(Object.entries(SCENARIOS).map(([name, s]) => `${name.padEnd(12)} ${s.summary}`).join('\n'));
+      io.stdout(
+        Object.entries(SCENARIOS)
+          .map(([name, s]) => `${name.padEnd(12)} ${s.summary}`)
+          .join('\n'),
+      );
       return EXIT.ok;
     } else {
       io.stderr(`goproxy-guard lab: unknown option "${arg}"; options: --scenario NAME, --minutes N, --list`);
@@ -24,7 +28,9 @@ export async function runLab(argv: readonly string[], io: CliStreams): Promise<n
     }
   }
   if (!SCENARIOS[scenario]) {
-    io.stderr(`goproxy-guard lab: --scenario "${scenario}" is unknown; one of: ${Object.keys(SCENARIOS).join(', ')}`);
+    io.stderr(
+      `goproxy-guard lab: --scenario "${scenario}" is unknown; one of: ${Object.keys(SCENARIOS).join(', ')}`,
+    );
     return EXIT.badInput;
   }
   if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) {

@@ -22,7 +22,8 @@ export interface LabMirror {
   close(): Promise<void>;
 }
 
-const CAPTIVE_PAGE = '<!DOCTYPE html><html><head><title>Sign in to Guest WiFi</title></head><body>Accept the terms</body></html>';
+const CAPTIVE_PAGE =
+  '<!DOCTYPE html><html><head><title>Sign in to Guest WiFi</title></head><body>Accept the terms</body></html>';
 
 /** Starts one mirror on 127.0.0.1 (https when given an identity) behaving as `mode` says. */
 export async function startMirror(options: {
@@ -37,11 +38,13 @@ export async function startMirror(options: {
     const mode = options.mode;
     const path = new URL(request.url ?? '/', 'http://lab').pathname;
     if (mode.kind === 'hang') return; // keep the socket open and silent
-    if (mode.kind === 'status') return void response.writeHead(mode.status).end(`lab: status ${mode.status}\n`);
+    if (mode.kind === 'status')
+      return void response.writeHead(mode.status).end(`lab: status ${mode.status}\n`);
     if (mode.kind === 'captive') {
       return void response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(CAPTIVE_PAGE);
     }
-    if (mode.kind === 'garbage') return void response.writeHead(200, { 'content-type': 'text/plain' }).end('{"oops": true}\n');
+    if (mode.kind === 'garbage')
+      return void response.writeHead(200, { 'content-type': 'text/plain' }).end('{"oops": true}\n');
     if (mode.kind === 'huge') return void streamHuge(response);
     let body = files.get(path);
     if (body !== undefined && mode.kind === 'stale' && path.endsWith('/@v/list')) body = 'v1.0.0\n';

@@ -81,7 +81,11 @@ async function issueCa(parent: Authority, label: string): Promise<Authority> {
   return { cert, keys, pem: cert.toString('pem') };
 }
 
-async function issueLeaf(issuer: Authority, names: string[], expired: boolean): Promise<x509.X509Certificate & { keys: CryptoKeyPair }> {
+async function issueLeaf(
+  issuer: Authority,
+  names: string[],
+  expired: boolean,
+): Promise<x509.X509Certificate & { keys: CryptoKeyPair }> {
   const keys = await keyPair();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
@@ -98,7 +102,10 @@ async function issueLeaf(issuer: Authority, names: string[], expired: boolean): 
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(
-        names.map((name) => ({ type: /^[\d.]+$|:/.test(name) ? ('ip' as const) : ('dns' as const), value: name })),
+        names.map((name) => ({
+          type: /^[\d.]+$|:/.test(name) ? ('ip' as const) : ('dns' as const),
+          value: name,
+        })),
       ),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
     ],

@@ -62,14 +62,19 @@ export interface RunningLab {
  */
 export async function startLab(scenario: string, deadlineMs = 2000): Promise<RunningLab> {
   const plan = SCENARIOS[scenario];
-  if (!plan) throw new Error(`unknown lab scenario "${scenario}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
+  if (!plan)
+    throw new Error(`unknown lab scenario "${scenario}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
   const dir = await mkdtemp(join(tmpdir(), 'goproxy-guard-lab-'));
   const pki = await createPki();
   const caFile = join(dir, 'lab-root.pem');
   await writeFile(caFile, pki.root.pem);
   const mirrors = await Promise.all(
     plan.mirrors.map(async (mirror) =>
-      startMirror({ name: mirror.name, mode: mirror.mode, identity: await pki.issue(['127.0.0.1', 'localhost'], mirror.tls) }),
+      startMirror({
+        name: mirror.name,
+        mode: mirror.mode,
+        identity: await pki.issue(['127.0.0.1', 'localhost'], mirror.tls),
+      }),
     ),
   );
   const config = {

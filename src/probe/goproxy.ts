@@ -1,4 +1,4 @@
-import { PhaseError, openConnection } from './connect.js';
+import { openConnection, PhaseError } from './connect.js';
 import type { ProbeContext } from './context.js';
 import { getOverSocket } from './http.js';
 import { escapeModulePath } from './module-path.js';

@@ -37,7 +37,12 @@ export async function getOverSocket(options: {
   try {
     // The race guarantees the deadline even if the request is still queued inside undici.
     const response = await Promise.race([
-      client.request({ path: options.path, method: 'GET', signal, headers: { 'user-agent': options.userAgent } }),
+      client.request({
+        path: options.path,
+        method: 'GET',
+        signal,
+        headers: { 'user-agent': options.userAgent },
+      }),
       whenAborted(signal),
     ]).catch((error: Error) => {
       throw asPhaseError('ttfb', error, signal);

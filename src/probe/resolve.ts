@@ -11,7 +11,10 @@ export async function resolveHost(host: string, signal: AbortSignal, server?: st
   if (isIP(literal)) return [literal];
   if (!server) {
     // getaddrinfo cannot be cancelled; racing it against the deadline keeps the run bounded.
-    const found = await Promise.race([dns.lookup(host, { all: true, order: 'verbatim' }), whenAborted(signal)]);
+    const found = await Promise.race([
+      dns.lookup(host, { all: true, order: 'verbatim' }),
+      whenAborted(signal),
+    ]);
     return found.map((entry) => entry.address);
   }
   const resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
@@ -20,9 +23,13 @@ export async function resolveHost(host: string, signal: AbortSignal, server?: st
   signal.addEventListener('abort', cancel, { once: true });
   try {
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
-    const addresses = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+    const addresses = [
+      ...(v4.status === 'fulfilled' ? v4.value : []),
+      ...(v6.status === 'fulfilled' ? v6.value : []),
+    ];
     if (addresses.length > 0) return addresses;
-    if (signal.aborted) throw Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true });
+    if (signal.aborted)
+      throw Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true });
     throw v4.status === 'rejected' ? v4.reason : new Error(`no address for ${host}`);
   } finally {
     signal.removeEventListener('abort', cancel);

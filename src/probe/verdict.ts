@@ -13,6 +13,17 @@ const TLS_REASONS: Record<string, string> = {
   UNABLE_TO_GET_ISSUER_CERT: 'the chain is incomplete (issuer certificate missing)',
 };
 
+/** Resolver failures as a person would name them, keyed by getaddrinfo / c-ares code. */
+const DNS_REASONS: Record<string, string> = {
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'no DNS server answered (temporary failure)',
+  ESERVFAIL: 'the DNS server failed (SERVFAIL)',
+  EREFUSED: 'the DNS server refused the query',
+  ECONNREFUSED: 'the DNS server refused the connection',
+  ETIMEOUT: 'the DNS server did not answer',
+  ENODATA: 'the name has no address records',
+};
+
 const SEMVER_LINE = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/;
 
 export interface VerdictInput {
@@ -41,7 +52,7 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
   };
 }
 
-function classify({ observation, canaryVersion, deadlineMs }: VerdictInput): [Verdict, string[]] {
+function classify({ observation, canaryVersion, deadlineMs, url }: VerdictInput): [Verdict, string[]] {
   const where = observation.address ? ` (${observation.address})` : '';
   const failure = observation.failure;
   if (failure) {
@@ -50,13 +61,20 @@ function classify({ observation, canaryVersion, deadlineMs }: VerdictInput): [Ve
     }
     switch (failure.phase) {
       case 'dns':
-        return ['dns-failed', [`dns lookup failed: ${failure.code} ${failure.message}`]];
+        return [
+          'dns-failed',
+          [
+            `dns lookup of ${new URL(url).hostname} failed: ${DNS_REASONS[failure.code] ?? failure.message} (${failure.code})`,
+          ],
+        ];
       case 'connect':
         return ['unreachable', [`connect${where}: ${failure.code} ${failure.message}`]];
       case 'tls':
         return [
           'tls-invalid',
-          [`tls${where}: ${TLS_REASONS[failure.code] ?? 'handshake failed'} (${failure.code}: ${failure.message})`],
+          [
+            `tls${where}: ${TLS_REASONS[failure.code] ?? 'handshake failed'} (${failure.code}: ${failure.message})`,
+          ],
         ];
       default:
         return ['http-error', [`${failure.phase}${where}: ${failure.code} ${failure.message}`]];
@@ -73,16 +91,28 @@ function classify({ observation, canaryVersion, deadlineMs }: VerdictInput): [Ve
   }
   if (response.status !== 200) return ['http-error', [got]];
   if (/text\/html/i.test(response.contentType) || /^\s*</.test(response.body)) {
-    return ['captive-portal', [`${got} with an HTML page (${response.contentType || 'no content type'}), not a version list`]];
+    return [
+      'captive-portal',
+      [`${got} with an HTML page (${response.contentType || 'no content type'}), not a version list`],
+    ];
   }
   if (response.truncated) return ['bad-response', [`${got} with a body too large for a version list`]];
-  const lines = response.body.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = response.body
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const bad = lines.find((line) => !SEMVER_LINE.test(line));
   if (bad !== undefined) {
-    return ['bad-response', [`${got} but the body is not a version list (line ${JSON.stringify(bad.slice(0, 80))})`]];
+    return [
+      'bad-response',
+      [`${got} but the body is not a version list (line ${JSON.stringify(bad.slice(0, 80))})`],
+    ];
   }
   if (!lines.includes(canaryVersion)) {
-    return ['degraded', [`${got}; the version list (${lines.length} versions) lacks ${canaryVersion}: stale mirror?`]];
+    return [
+      'degraded',
+      [`${got}; the version list (${lines.length} versions) lacks ${canaryVersion}: stale mirror?`],
+    ];
   }
   return ['healthy', [`${got}, ${lines.length} versions including ${canaryVersion}`]];
 }

@@ -44,7 +44,12 @@ export function parseJUnit(xml: string): TestCase[] {
       suite: attrs.classname ?? '',
       outcome: failure ? 'failed' : skipped ? 'skipped' : 'passed',
       message: failure
-        ? decode([attributes(failure[2] ?? '').message, failure[4]].filter(Boolean).join('\n').replace(/<!\[CDATA\[|\]\]>/g, ''))
+        ? decode(
+            [attributes(failure[2] ?? '').message, failure[4]]
+              .filter(Boolean)
+              .join('\n')
+              .replace(/<!\[CDATA\[|\]\]>/g, ''),
+          )
         : '',
     });
   }

@@ -42,7 +42,9 @@ async function main(): Promise<number> {
     try {
       xml = await readFile(resultFile, 'utf8');
     } catch {
-      console.error(`pester-runner: no result file: pwsh exited with ${run.exitCode} before Pester wrote ${resultFile}`);
+      console.error(
+        `pester-runner: no result file: pwsh exited with ${run.exitCode} before Pester wrote ${resultFile}`,
+      );
       console.log('0 passed, 1 failed');
       return 1;
     }
@@ -51,10 +53,14 @@ async function main(): Promise<number> {
     const passed = cases.filter((c) => c.outcome === 'passed');
     const skipped = cases.filter((c) => c.outcome === 'skipped');
     for (const failure of failed) {
-      console.error(`\nFAILED ${failure.suite ? `${failure.suite} > ` : ''}${failure.name}\n  ${failure.message.replace(/\n/g, '\n  ')}`);
+      console.error(
+        `\nFAILED ${failure.suite ? `${failure.suite} > ` : ''}${failure.name}\n  ${failure.message.replace(/\n/g, '\n  ')}`,
+      );
     }
     if (cases.length === 0) console.error('pester-runner: no test ran');
-    console.log(`${passed.length} passed, ${failed.length} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`);
+    console.log(
+      `${passed.length} passed, ${failed.length} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`,
+    );
     return failed.length === 0 && passed.length > 0 ? 0 : 1;
   } finally {
     await rm(work, { recursive: true, force: true });

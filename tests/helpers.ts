@@ -1,0 +1,36 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { runCli } from '../src/cli/main.js';
+
+/** The bundled runtime; `npm run build` makes it (npm test runs after the build). */
+export const RUNTIME = join(
+  import.meta.dirname,
+  '..',
+  'dist-psm',
+  'GoProxyGuard',
+  'bin',
+  'goproxy-guard.mjs',
+);
+
+/** A temp dir removed after the file's tests. */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gpg-test-'));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function writeJson(dir: string, name: string, value: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, typeof value === 'string' ? value : JSON.stringify(value));
+  return path;
+}
+
+/** Runs the CLI in-process with captured output and an explicit environment. */
+export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCli(argv, { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env });
+  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+}
