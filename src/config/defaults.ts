@@ -13,3 +13,11 @@ export const DEFAULT_CANARY = { module: 'golang.org/x/text', version: 'v0.14.0' 
 export const DEFAULT_DEADLINE_MS = 5000;
 export const MIN_DEADLINE_MS = 100;
 export const MAX_DEADLINE_MS = 120_000;
+
+/**
+ * DoH resolvers compared with the system resolver. IP-literal URLs, so that a hijacked system
+ * resolver cannot also misdirect the check itself (AliDNS for users in China, Cloudflare).
+ */
+export const DEFAULT_TRUSTED_RESOLVERS = ['https://223.5.5.5/dns-query', 'https://1.1.1.1/dns-query'] as const;
+
+export const DEFAULT_SUMDB_NAME = 'sum.golang.org';

@@ -3,6 +3,8 @@ import {
   DEFAULT_CANARY,
   DEFAULT_DEADLINE_MS,
   DEFAULT_MIRRORS,
+  DEFAULT_SUMDB_NAME,
+  DEFAULT_TRUSTED_RESOLVERS,
   MAX_DEADLINE_MS,
   MIN_DEADLINE_MS,
 } from './defaults.js';
@@ -67,6 +69,32 @@ const dnsSchema = z.strictObject({
     .regex(hostPort, 'must be "host:port" such as 127.0.0.1:53 or [::1]:53')
     .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 1-65535')
     .optional(),
+  trusted: z
+    .array(z.string().superRefine((url, ctx) => {
+      const problem = dohUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }))
+    .default([...DEFAULT_TRUSTED_RESOLVERS]),
+});
+
+/** Why a DoH resolver URL is unusable, or undefined when it is fine. */
+function dohUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be a DoH URL such as https://1.1.1.1/dns-query (got "${url}")`;
+  }
+  if (parsed.protocol !== 'https:') return `must use https:// (RFC 8484 DoH; got "${url}")`;
+  if (parsed.hash) return `must not have a fragment (got "${url}")`;
+  return undefined;
+}
+
+const sumdbSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a checksum database name such as sum.golang.org')
+    .default(DEFAULT_SUMDB_NAME),
 });
 
 const tlsSchema = z.strictObject({
@@ -86,7 +114,8 @@ export const configSchema = z
       .min(MIN_DEADLINE_MS, `must be at least ${MIN_DEADLINE_MS} ms`)
       .max(MAX_DEADLINE_MS, `must be at most ${MAX_DEADLINE_MS} ms`)
       .default(DEFAULT_DEADLINE_MS),
-    dns: dnsSchema.default({}),
+    dns: dnsSchema.default({ trusted: [...DEFAULT_TRUSTED_RESOLVERS] }),
+    sumdb: sumdbSchema.default({ name: DEFAULT_SUMDB_NAME }),
     tls: tlsSchema.default({ extraCaFiles: [] }),
   })
   .superRefine((config, ctx) => {

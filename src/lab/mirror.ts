@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { labModuleFiles } from './modules.js';
+import type { AddressInfo } from 'node:net';
+import { trackSockets } from './dns-server.js';
+import { LAB_SUMDB, labModuleFiles, labSumdbLookup } from './modules.js';
 import type { ServerIdentity } from './pki.js';
 
 /** How a lab mirror misbehaves. Every mode is a failure seen in the wild. */
@@ -9,11 +10,19 @@ export type MirrorMode =
   | { kind: 'ok' }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'hang' } // accepts the connection, never answers
+  | { kind: 'hang-after-headers' } // sends 200 and headers, then nothing
+  | { kind: 'drip' } // one byte per second
   | { kind: 'status'; status: number } // 502, 504, 404, 410 ...
   | { kind: 'captive' } // a portal's 200 HTML page
   | { kind: 'garbage' } // 200 with a body that is no version list
+  | { kind: 'bad-info' } // .info that is not JSON
+  | { kind: 'wrong-mod' } // a go.mod for another module
   | { kind: 'stale' } // a version list without the canary version
-  | { kind: 'huge' }; // a version list that never seems to end
+  | { kind: 'huge' } // a version list that never seems to end
+  | { kind: 'redirect'; to: string } // 302 to the same path on another origin
+  | { kind: 'redirect-loop' }; // 302 back and forth
+
+export type SumdbMode = 'healthy' | 'missing' | 'broken';
 
 export interface LabMirror {
   name: string;
@@ -22,59 +31,100 @@ export interface LabMirror {
   close(): Promise<void>;
 }
 
-const CAPTIVE_PAGE =
-  '<!DOCTYPE html><html><head><title>Sign in to Guest WiFi</title></head><body>Accept the terms</body></html>';
+const CAPTIVE_PAGE = '<!DOCTYPE html><html><head><title>Sign in to Guest WiFi</title></head><body>Accept the terms</body></html>';
 
-/** Starts one mirror on 127.0.0.1 (https when given an identity) behaving as `mode` says. */
+/**
+ * Starts one mirror on 127.0.0.1 (and any extra loopback addresses, on the same port) over
+ * https when given an identity, behaving as `mode` says.
+ */
 export async function startMirror(options: {
   name: string;
   mode: MirrorMode;
   identity?: ServerIdentity;
+  /** Host name used in the URL (resolved by the lab DNS); 127.0.0.1 by default. */
   host?: string;
+  sumdb?: SumdbMode;
+  alsoOn?: string[];
+  port?: number;
+  /** Listen on this loopback address instead of 127.0.0.1. */
+  bindAddress?: string;
 }): Promise<LabMirror> {
   const files = labModuleFiles();
-  const sockets = new Set<Socket>();
   const handler: http.RequestListener = (request, response) => {
     const mode = options.mode;
-    const path = new URL(request.url ?? '/', 'http://lab').pathname;
+    const url = new URL(request.url ?? '/', 'http://lab');
+    const path = url.pathname;
+    const text = (status: number, body: string, type = 'text/plain; charset=utf-8') =>
+      void response.writeHead(status, { 'content-type': type }).end(body);
     if (mode.kind === 'hang') return; // keep the socket open and silent
-    if (mode.kind === 'status')
-      return void response.writeHead(mode.status).end(`lab: status ${mode.status}\n`);
-    if (mode.kind === 'captive') {
-      return void response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(CAPTIVE_PAGE);
+    if (mode.kind === 'hang-after-headers') return void response.writeHead(200, { 'content-type': 'text/plain' }).flushHeaders();
+    if (mode.kind === 'drip') return drip(response);
+    if (mode.kind === 'status') return text(mode.status, `lab: status ${mode.status}\n`);
+    if (mode.kind === 'captive') return text(200, CAPTIVE_PAGE, 'text/html; charset=utf-8');
+    if (mode.kind === 'huge') return streamHuge(response);
+    if (mode.kind === 'redirect') return void response.writeHead(302, { location: `${mode.to}${path}` }).end();
+    if (mode.kind === 'redirect-loop') {
+      return void response.writeHead(302, { location: url.search ? path : `${path}?again` }).end();
     }
-    if (mode.kind === 'garbage')
-      return void response.writeHead(200, { 'content-type': 'text/plain' }).end('{"oops": true}\n');
-    if (mode.kind === 'huge') return void streamHuge(response);
+    if (path.startsWith(`/sumdb/${LAB_SUMDB}/`)) return sumdb(options.sumdb ?? 'healthy', path, text);
     let body = files.get(path);
-    if (body !== undefined && mode.kind === 'stale' && path.endsWith('/@v/list')) body = 'v1.0.0\n';
-    const send = () => {
-      if (body === undefined) response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      else response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
-    };
+    if (body !== undefined && path.endsWith('/@v/list')) {
+      if (mode.kind === 'garbage') body = '{"oops": true}\n';
+      if (mode.kind === 'stale') body = 'v1.0.0\n';
+    }
+    if (body !== undefined && path.endsWith('.info') && mode.kind === 'bad-info') body = 'Version: v1.1.0';
+    if (body !== undefined && path.endsWith('.mod') && mode.kind === 'wrong-mod') body = 'module evil.example/other\n';
+    const send = () => (body === undefined ? text(404, 'not found\n') : text(200, body));
     if (mode.kind === 'slow') setTimeout(send, mode.delayMs).unref();
     else send();
   };
-  const server = options.identity
-    ? https.createServer({ key: options.identity.keyPem, cert: options.identity.chainPem }, handler)
-    : http.createServer(handler);
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const addresses = [options.bindAddress ?? '127.0.0.1', ...(options.alsoOn ?? [])];
+  const servers = addresses.map(() =>
+    options.identity
+      ? https.createServer({ key: options.identity.keyPem, cert: options.identity.chainPem }, handler)
+      : http.createServer(handler),
+  );
+  const sockets = servers.map(trackSockets);
+  let port = options.port ?? 0;
+  for (const [i, server] of servers.entries()) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, addresses[i], () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+  }
   const scheme = options.identity ? 'https' : 'http';
   return {
     name: options.name,
     url: `${scheme}://${options.host ?? '127.0.0.1'}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      for (const set of sockets) for (const socket of set) socket.destroy();
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    },
   };
+}
+
+function sumdb(mode: SumdbMode, path: string, text: (status: number, body: string) => void): void {
+  if (mode === 'missing') return text(404, 'not found\n');
+  if (path.endsWith('/supported')) return text(200, '');
+  if (mode === 'broken') return text(500, 'lab: checksum database proxy broken\n');
+  if (path.includes('/lookup/')) return text(200, labSumdbLookup());
+  return text(404, 'not found\n');
+}
+
+/** One byte a second, for as long as the client listens (bounded so the lab stops by itself). */
+function drip(response: http.ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'text/plain' });
+  const body = 'v1.0.0\nv1.1.0\n';
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (response.destroyed || sent >= 600) return void clearInterval(timer);
+    response.write(body[sent % body.length] ?? '\n');
+    sent++;
+  }, 1000);
+  timer.unref();
+  response.on('close', () => clearInterval(timer));
 }
 
 /** Writes version lines until the client gives up; bounded so a forgotten lab stops by itself. */

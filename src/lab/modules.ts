@@ -2,11 +2,8 @@ import { escapeModulePath } from '../probe/module-path.js';
 
 /** The module every lab mirror serves; tests and lab configs use it as the canary. */
 export const LAB_CANARY = { module: 'lab.test/canary', version: 'v1.1.0' } as const;
-
-export interface LabModuleVersion {
-  info: string;
-  mod: string;
-}
+/** The checksum database the lab mirrors proxy. */
+export const LAB_SUMDB = 'sum.lab.test';
 
 /** What an honest lab mirror serves, keyed by GOPROXY path (escaped module, then /@v/...). */
 export function labModuleFiles(): Map<string, string> {
@@ -19,4 +16,24 @@ export function labModuleFiles(): Map<string, string> {
     files.set(`${base}/${version}.mod`, `module ${LAB_CANARY.module}\n\ngo 1.19\n`);
   }
   return files;
+}
+
+/**
+ * A lookup record in the checksum database's format (record id, go.sum lines, signed tree
+ * head). The signature here is a placeholder of the right shape: the probe checks the format.
+ */
+export function labSumdbLookup(): string {
+  const { module, version } = LAB_CANARY;
+  return [
+    '2',
+    `${module} ${version} h1:${'A'.repeat(43)}=`,
+    `${module} ${version}/go.mod h1:${'B'.repeat(43)}=`,
+    '',
+    'go.sum database tree',
+    '3',
+    `${'C'.repeat(43)}=`,
+    '',
+    `— ${LAB_SUMDB} ${'D'.repeat(92)}`,
+    '',
+  ].join('\n');
 }

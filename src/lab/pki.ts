@@ -20,12 +20,14 @@ export interface ServerIdentity {
   chainPem: string;
 }
 
-export type LeafFault = 'none' | 'expired' | 'wrong-name' | 'missing-intermediate' | 'self-signed';
+export type LeafFault = 'none' | 'expired' | 'wrong-name' | 'missing-intermediate' | 'self-signed' | 'inspection';
 
 /** A root and an intermediate made at run time; no key is ever committed. */
 export interface LabPki {
   root: Authority;
   intermediate: Authority;
+  /** A root of its own, like the one a corporate TLS-inspecting proxy signs with. */
+  inspection: Authority;
   issue(names: string[], fault?: LeafFault): Promise<ServerIdentity>;
 }
 
@@ -117,10 +119,17 @@ async function issueLeaf(
 export async function createPki(): Promise<LabPki> {
   const root = await createRoot('GoProxyGuard Lab Root');
   const intermediate = await issueCa(root, 'GoProxyGuard Lab Intermediate');
+  const inspection = await createRoot('Corp TLS Inspection Root');
   return {
     root,
     intermediate,
+    inspection,
     async issue(names, fault = 'none') {
+      if (fault === 'inspection') {
+        const leaf = await issueLeaf(inspection, names, false);
+        const pem = leaf.toString('pem');
+        return { keyPem: await keyPem(leaf.keys), certPem: pem, chainPem: `${pem}\n${inspection.pem}` };
+      }
       if (fault === 'self-signed') {
         const self = await createRoot(names[0] ?? 'self-signed');
         const leaf = await issueLeaf(self, names, false);

@@ -1,13 +1,17 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Phase } from './types.js';
+import type { Phase, TlsDetails } from './types.js';
 
 export class PhaseError extends Error {
+  /** The chain that was offered, when a TLS check failed. */
+  tls?: TlsDetails;
   constructor(
     readonly phase: Phase,
     readonly code: string,
     message: string,
     readonly timedOut = false,
+    /** The host the failing step talked to (a redirect can lead to another one). */
+    readonly host = '',
   ) {
     super(message);
   }
@@ -17,23 +21,28 @@ export interface OpenedSocket {
   socket: net.Socket;
   connectMs: number;
   tlsMs?: number;
+  tls?: TlsDetails;
 }
 
-/**
- * Opens a TCP connection to one pinned address and, for https, a TLS session whose SNI and
- * certificate check use the host name. Each phase is timed; the socket dies with the signal.
- */
-export async function openConnection(options: {
+export interface ConnectOptions {
   address: string;
   port: number;
   host: string;
   secure: boolean;
   secureContext: tls.SecureContext;
+  extraCaFingerprints: Set<string>;
   signal: AbortSignal;
-}): Promise<OpenedSocket> {
+}
+
+/**
+ * Opens a TCP connection to one pinned address and, for https, a TLS session whose SNI and
+ * certificate check use the host name. The chain is verified here rather than by Node so that
+ * its subjects and expiry are known even when it is rejected. Each phase is timed.
+ */
+export async function openConnection(options: ConnectOptions): Promise<OpenedSocket> {
   const { address, port, host, secure, signal } = options;
   let started = performance.now();
-  const raw = await step<net.Socket>('connect', signal, (resolve, reject) => {
+  const raw = await step<net.Socket>('connect', host, signal, (resolve, reject) => {
     const socket = net.connect({ host: address, port });
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
@@ -43,24 +52,65 @@ export async function openConnection(options: {
   if (!secure) return { socket: raw, connectMs };
 
   started = performance.now();
-  const secured = await step<tls.TLSSocket>('tls', signal, (resolve, reject) => {
+  const secured = await step<tls.TLSSocket>('tls', host, signal, (resolve, reject) => {
     const socket = tls.connect({
       socket: raw,
       servername: net.isIP(host) ? undefined : host,
-      host,
       secureContext: options.secureContext,
+      rejectUnauthorized: false, // verified below, with the reason kept
       ALPNProtocols: ['http/1.1'],
     });
     socket.once('secureConnect', () => resolve(socket));
     socket.once('error', reject);
     return () => socket.destroy();
   });
-  return { socket: secured, connectMs, tlsMs: performance.now() - started };
+  const tlsMs = performance.now() - started;
+  const details = describeChain(secured, options.extraCaFingerprints);
+  const problem = secured.authorized
+    ? tls.checkServerIdentity(host, secured.getPeerCertificate())
+    : Object.assign(new Error(String(secured.authorizationError)), { code: String(secured.authorizationError) });
+  if (problem) {
+    secured.destroy();
+    const code = (problem as NodeJS.ErrnoException).code ?? 'ERR_TLS';
+    const error = new PhaseError('tls', code, problem.message, false, host);
+    error.tls = details;
+    throw error;
+  }
+  return { socket: secured, connectMs, tlsMs, tls: details };
+}
+
+/** The chain's subjects (leaf first), its earliest expiry, and whether an extra CA anchors it. */
+function describeChain(socket: tls.TLSSocket, extraCaFingerprints: Set<string>): TlsDetails {
+  const chain: string[] = [];
+  let earliest: Date | undefined;
+  let anchoredByExtraCa: string | undefined;
+  let cert = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
+  for (let depth = 0; cert?.subject && depth < 10; depth++) {
+    chain.push(formatName(cert.subject));
+    const expiry = new Date(cert.valid_to);
+    if (!earliest || expiry < earliest) earliest = expiry;
+    if (extraCaFingerprints.has(cert.fingerprint256)) anchoredByExtraCa = formatName(cert.subject);
+    if (!cert.issuerCertificate || cert.issuerCertificate === cert) break;
+    cert = cert.issuerCertificate;
+  }
+  return {
+    chain,
+    earliestExpiry: earliest ? earliest.toISOString() : null,
+    ...(anchoredByExtraCa ? { anchoredByExtraCa } : {}),
+  };
+}
+
+function formatName(name: tls.Certificate): string {
+  return (['CN', 'O'] as const)
+    .filter((key) => name[key])
+    .map((key) => `${key}=${name[key]}`)
+    .join(', ');
 }
 
 /** Runs one phase; on failure or deadline it destroys what it opened and names the phase. */
 function step<T>(
   phase: Phase,
+  host: string,
   signal: AbortSignal,
   start: (resolve: (value: T) => void, reject: (error: Error) => void) => () => void,
 ): Promise<T> {
@@ -68,7 +118,7 @@ function step<T>(
     let cleanup: () => void = () => {};
     const onAbort = () => {
       cleanup();
-      reject(new PhaseError(phase, 'ETIMEDOUT', 'deadline reached', true));
+      reject(new PhaseError(phase, 'ETIMEDOUT', 'deadline reached', true, host));
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -81,7 +131,7 @@ function step<T>(
         signal.removeEventListener('abort', onAbort);
         cleanup();
         const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
-        reject(new PhaseError(phase, code, error.message));
+        reject(new PhaseError(phase, code, error.message, false, host));
       },
     );
   });

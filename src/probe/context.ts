@@ -1,4 +1,6 @@
 import type { SecureContext } from 'node:tls';
+import type { DnsObservation } from './dns.js';
+import type { DohClient } from './doh.js';
 
 /** What every probe in one run shares: the single deadline and how to resolve and trust. */
 export interface ProbeContext {
@@ -7,16 +9,23 @@ export interface ProbeContext {
   deadlineMs: number;
   /** "host:port" of a DNS server used instead of the operating system's resolver. */
   systemResolver?: string;
+  /** DoH resolvers (dns.trusted) whose answers the system resolver's are compared with. */
+  trustedResolvers: string[];
+  doh: DohClient;
+  /** One lookup per host per run, shared by every mirror on that host. */
+  dnsCache: Map<string, Promise<DnsObservation>>;
   /** Trusts Node's root store plus tls.extraCaFiles; built once per run, shared by every probe. */
   secureContext: SecureContext;
+  /** SHA-256 fingerprints of the tls.extraCaFiles certificates, to name an inspection root. */
+  extraCaFingerprints: Set<string>;
   canary: { module: string; version: string };
+  sumdb: { name: string };
 }
 
 /** Rejects with an AbortError as soon as the signal fires; for work that cannot be cancelled. */
 export function whenAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = () =>
-      reject(Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true }));
+    const fail = () => reject(Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true }));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });

@@ -1,80 +1,50 @@
-import { openConnection, PhaseError } from './connect.js';
+import { PhaseError } from './connect.js';
 import type { ProbeContext } from './context.js';
-import { getOverSocket } from './http.js';
+import { createFetcher } from './fetcher.js';
 import { escapeModulePath } from './module-path.js';
-import { resolveHost } from './resolve.js';
-import type { MirrorObservation, Phase } from './types.js';
+import type { MirrorObservation } from './types.js';
 
-/** A version list is small; anything past this is not a version list. */
-const LIST_BODY_LIMIT = 64 * 1024;
-const USER_AGENT = 'goproxy-guard (+health probe)';
+/** Body limits per step: far above what an honest mirror sends, far below what could hurt. */
+export const BODY_LIMITS = { list: 64 * 1024, info: 16 * 1024, mod: 256 * 1024, sumdb: 64 * 1024 } as const;
 
 /**
- * Probes one mirror with the GOPROXY protocol: resolve its host, connect to the first address,
- * TLS with the mirror's name, then GET <mirror>/<module>/@v/list for the canary module.
- * Never throws: every failure becomes part of the observation.
+ * Probes one mirror with the GOPROXY protocol on the canary module (@v/list, then .info and
+ * .mod of the canary version) and asks whether it proxies the checksum database
+ * (/sumdb/<name>/supported, then a lookup). Stops at the first step that fails; never throws.
  */
-export async function probeMirrorList(mirrorUrl: string, context: ProbeContext): Promise<MirrorObservation> {
-  const url = new URL(mirrorUrl);
-  const secure = url.protocol === 'https:';
-  const port = Number(url.port) || (secure ? 443 : 80);
-  const observation: MirrorObservation = { phases: {} };
-  const timed = async <T>(phase: Phase, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      observation.phases[phase] = Math.round(performance.now() - started);
-    }
-  };
+export async function probeMirror(mirrorUrl: string, context: ProbeContext): Promise<MirrorObservation> {
+  const observation: MirrorObservation = { phases: {}, dns: [], exchanges: [] };
+  const fetcher = createFetcher(context, observation);
+  const base = mirrorUrl.replace(/\/$/, '');
+  const { module, version } = context.canary;
+  const modulePath = `${base}/${escapeModulePath(module)}/@v`;
   try {
-    const addresses = await timed('dns', () =>
-      resolveHost(url.hostname, context.signal, context.systemResolver).catch((error) => {
-        throw new PhaseError('dns', error.code ?? 'ERROR', error.message, error.timedOut === true);
-      }),
-    );
-    const address = addresses[0] as string;
-    observation.address = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    const opened = await openConnection({
-      address,
-      port,
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      secure,
-      secureContext: context.secureContext,
-      signal: context.signal,
-    });
-    observation.phases.connect = Math.round(opened.connectMs);
-    if (opened.tlsMs !== undefined) observation.phases.tls = Math.round(opened.tlsMs);
-    const path = `${url.pathname.replace(/\/$/, '')}/${escapeModulePath(context.canary.module)}/@v/list`;
-    const response = await getOverSocket({
-      origin: url.origin,
-      path,
-      socket: opened.socket,
-      signal: context.signal,
-      maxBytes: LIST_BODY_LIMIT,
-      userAgent: USER_AGENT,
-    });
-    observation.phases.ttfb = Math.round(response.ttfbMs);
-    observation.phases.transfer = Math.round(response.transferMs);
-    observation.response = {
-      url: `${url.origin}${path}`,
-      status: response.status,
-      contentType: response.contentType,
-      body: response.body,
-      truncated: response.truncated,
-      ...(response.location ? { location: response.location } : {}),
-    };
+    const list = await fetcher.get(`${modulePath}/list`, 'list', BODY_LIMITS.list);
+    if (list.status !== 200) return observation;
+    const info = await fetcher.get(`${modulePath}/${version}.info`, 'info', BODY_LIMITS.info);
+    if (info.status !== 200) return observation;
+    const mod = await fetcher.get(`${modulePath}/${version}.mod`, 'mod', BODY_LIMITS.mod);
+    if (mod.status !== 200) return observation;
+    const sumdb = `${base}/sumdb/${context.sumdb.name}`;
+    const supported = await fetcher.get(`${sumdb}/supported`, 'sumdb-supported', BODY_LIMITS.sumdb);
+    if (supported.status === 200) {
+      await fetcher.get(`${sumdb}/lookup/${escapeModulePath(module)}@${version}`, 'sumdb-lookup', BODY_LIMITS.sumdb);
+    }
   } catch (error) {
     const failure =
       error instanceof PhaseError
         ? error
-        : new PhaseError('connect', (error as NodeJS.ErrnoException).code ?? 'ERROR', String(error));
+        : new PhaseError('connect', (error as NodeJS.ErrnoException).code ?? 'ERROR', String(error), false, new URL(mirrorUrl).hostname);
     observation.failure = {
       phase: failure.phase,
       code: failure.code,
       message: failure.message,
       timedOut: failure.timedOut,
+      host: failure.host,
+      ...(failure.tls ? { tls: failure.tls } : {}),
     };
+  } finally {
+    fetcher.close();
   }
   return observation;
 }

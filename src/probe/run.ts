@@ -1,7 +1,10 @@
+import { X509Certificate } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Config } from '../config/schema.js';
 import type { ProbeContext } from './context.js';
-import { probeMirrorList } from './goproxy.js';
+import { createDohClient } from './doh.js';
+import { probeMirror } from './goproxy.js';
 import type { MirrorHealth } from './types.js';
 import { judgeMirror } from './verdict.js';
 
@@ -32,31 +35,42 @@ export async function probeMirrors(
   // else keeps the event loop busy.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), config.deadlineMs);
+  setMaxListeners(0, deadline.signal); // every socket of every probe listens to this one signal
+  const trustedCas = [...rootCertificates, ...extraCas];
+  const doh = createDohClient(trustedCas);
   const context: ProbeContext = {
     signal: deadline.signal,
     deadlineMs: config.deadlineMs,
     ...(config.dns.systemResolver ? { systemResolver: config.dns.systemResolver } : {}),
-    secureContext: createSecureContext({ ca: [...rootCertificates, ...extraCas] }),
+    trustedResolvers: config.dns.trusted,
+    doh,
+    dnsCache: new Map(),
+    secureContext: createSecureContext({ ca: trustedCas }),
+    extraCaFingerprints: new Set(extraCas.flatMap(fingerprints)),
     canary: config.canary,
+    sumdb: config.sumdb,
   };
   let done = 0;
   const probing = Promise.all(
     config.mirrors.map(async (mirror) => {
       const mirrorStarted = performance.now();
-      const observation = await probeMirrorList(mirror.url, context);
+      const observation = await probeMirror(mirror.url, context);
       const health = judgeMirror({
         name: mirror.name,
         url: mirror.url,
         observation,
         latencyMs: performance.now() - mirrorStarted,
-        canaryVersion: config.canary.version,
+        canary: config.canary,
         deadlineMs: config.deadlineMs,
       });
       onProgress({ done: ++done, total: config.mirrors.length, mirror: health });
       return health;
     }),
   );
-  const mirrors = await probing.finally(() => clearTimeout(timer));
+  const mirrors = await probing.finally(() => {
+    clearTimeout(timer);
+    doh.close().catch(() => {});
+  });
   return {
     deadlineMs: config.deadlineMs,
     elapsedMs: Math.round(performance.now() - started),
@@ -64,3 +78,10 @@ export async function probeMirrors(
     mirrors,
   };
 }
+
+/** Node reports fingerprint256 as colon-separated upper-case hex; so do we. */
+function fingerprints(pem: string): string[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => new X509Certificate(block).fingerprint256);
+}
+

@@ -1,3 +1,5 @@
+import type { DnsAssessment } from './dns-verdict.js';
+
 /** The closed set of verdicts. Every result carries evidence that explains its verdict. */
 export const VERDICTS = [
   'healthy',
@@ -10,6 +12,7 @@ export const VERDICTS = [
   'captive-portal',
   'timeout',
   'unreachable',
+  'auth-required',
   'tampered',
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -19,31 +22,54 @@ export type Phase = 'dns' | 'connect' | 'tls' | 'ttfb' | 'transfer';
 /** Milliseconds spent in each phase that ran; a phase that never started is absent. */
 export type PhaseTimings = Partial<Record<Phase, number>>;
 
+export interface TlsDetails {
+  /** Subjects from the leaf up, e.g. "CN=goproxy.cn". */
+  chain: string[];
+  /** The earliest notAfter in the chain (ISO 8601): the day this mirror's TLS breaks. */
+  earliestExpiry: string | null;
+  /** Set when the chain is anchored by a tls.extraCaFiles root (a corporate inspection CA?). */
+  anchoredByExtraCa?: string;
+}
+
+/** One HTTP exchange of the GOPROXY or checksum-database protocol. */
+export interface Exchange {
+  step: 'list' | 'info' | 'mod' | 'sumdb-supported' | 'sumdb-lookup';
+  url: string;
+  status: number;
+  contentType: string;
+  body: string;
+  truncated: boolean;
+  location?: string;
+  /** Redirects followed to get here, in order. */
+  redirects: string[];
+}
+
 /** What a probe saw, before any judgement. The verdict is computed from this in verdict.ts. */
 export interface MirrorObservation {
   phases: PhaseTimings;
-  /** The address the connection was pinned to, e.g. 127.0.0.1:8443. */
+  /** The address the first connection was pinned to, e.g. 127.0.0.1:8443. */
   address?: string;
-  /** Set when a phase failed; `phase` says where, `code` is the system or TLS error code. */
-  failure?: { phase: Phase; code: string; message: string; timedOut: boolean };
-  response?: {
-    url: string;
-    status: number;
-    contentType: string;
-    body: string;
-    truncated: boolean;
-    location?: string;
-  };
+  /** The DNS judgement of every host contacted (the mirror's, then any redirect host's). */
+  dns: { host: string; assessment: DnsAssessment }[];
+  tls?: TlsDetails;
+  /** Set when a step failed; `phase` says where, `code` is the system or TLS error code. */
+  failure?: { phase: Phase; code: string; message: string; timedOut: boolean; host: string; tls?: TlsDetails };
+  exchanges: Exchange[];
 }
+
+export type SumdbStatus = 'proxied' | 'not-proxied' | 'broken' | 'not-checked';
 
 export interface MirrorHealth {
   name: string;
   url: string;
   verdict: Verdict;
   healthy: boolean;
-  /** Time from the start of the probe to the end of the body, or null when it never got there. */
+  /** Time from the start of the probe to the end of the last body, or null when it never got there. */
   latencyMs: number | null;
   address: string | null;
   phases: PhaseTimings;
+  tls: TlsDetails | null;
+  /** Whether the mirror proxies the checksum database (GOSUMDB through the mirror). */
+  sumdb: SumdbStatus;
   evidence: string[];
 }

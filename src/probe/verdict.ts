@@ -1,4 +1,5 @@
-import type { MirrorHealth, MirrorObservation, Verdict } from './types.js';
+import { DNS_REASONS } from './dns-verdict.js';
+import type { Exchange, MirrorHealth, MirrorObservation, SumdbStatus, TlsDetails, Verdict } from './types.js';
 
 /** Certificate problems as a person would name them, keyed by OpenSSL / Node error code. */
 const TLS_REASONS: Record<string, string> = {
@@ -7,39 +8,43 @@ const TLS_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate is for another name',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
   SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in an untrusted root (corporate TLS inspection?)',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    'the issuer is not trusted here (missing intermediate, or a root not in the trust store)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer is not trusted here (missing intermediate, or a root not in the trust store)',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the chain is incomplete (the server does not send its intermediate)',
   UNABLE_TO_GET_ISSUER_CERT: 'the chain is incomplete (issuer certificate missing)',
 };
 
-/** Resolver failures as a person would name them, keyed by getaddrinfo / c-ares code. */
-const DNS_REASONS: Record<string, string> = {
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'no DNS server answered (temporary failure)',
-  ESERVFAIL: 'the DNS server failed (SERVFAIL)',
-  EREFUSED: 'the DNS server refused the query',
-  ECONNREFUSED: 'the DNS server refused the connection',
-  ETIMEOUT: 'the DNS server did not answer',
-  ENODATA: 'the name has no address records',
-};
-
 const SEMVER_LINE = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/;
+/** Connection-level failures: the peer went away rather than answering badly. */
+const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNREFUSED']);
 
 export interface VerdictInput {
   name: string;
   url: string;
   observation: MirrorObservation;
   latencyMs: number;
-  canaryVersion: string;
+  canary: { module: string; version: string };
   deadlineMs: number;
 }
 
 /** Judges one observation. Pure: the same observation always gets the same verdict. */
 export function judgeMirror(input: VerdictInput): MirrorHealth {
   const { observation } = input;
-  const [verdict, evidence] = classify(input);
+  let [verdict, evidence] = classify(input);
+  const dnsNotes = observation.dns.flatMap((d) => (d.assessment.verdict ? [] : d.assessment.evidence));
+  if (verdict === 'healthy' && observation.dns.some((d) => d.assessment.nxdomainHijack)) verdict = 'degraded';
+  const sumdb = sumdbStatus(observation.exchanges);
+  if (sumdb.status === 'broken' && verdict === 'healthy') verdict = 'degraded';
+  if (verdict === 'healthy' && input.latencyMs > input.deadlineMs / 2) {
+    verdict = 'degraded';
+    evidence.push(`slow: ${Math.round(input.latencyMs)} ms, more than half the ${input.deadlineMs} ms deadline`);
+  }
+  const tls = observation.tls ?? observation.failure?.tls ?? null;
+  if (tls?.anchoredByExtraCa && (verdict === 'healthy' || verdict === 'degraded')) {
+    // Worth knowing: go on this desktop must trust that root too (a corporate inspection CA?).
+    evidence.push(`tls: trusted only through tls.extraCaFiles (${tls.anchoredByExtraCa})`);
+  }
   const reachedBody = verdict === 'healthy' || verdict === 'degraded';
+  evidence = [...evidence, ...dnsNotes.filter((note) => !evidence.includes(note)), ...(reachedBody ? sumdb.evidence : [])];
   return {
     name: input.name,
     url: input.url,
@@ -48,71 +53,144 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
     latencyMs: reachedBody ? Math.round(input.latencyMs) : null,
     address: observation.address ?? null,
     phases: observation.phases,
+    tls,
+    sumdb: reachedBody ? sumdb.status : 'not-checked',
     evidence,
   };
 }
 
-function classify({ observation, canaryVersion, deadlineMs, url }: VerdictInput): [Verdict, string[]] {
-  const where = observation.address ? ` (${observation.address})` : '';
+function classify(input: VerdictInput): [Verdict, string[]] {
+  const { observation, deadlineMs } = input;
+  const decided = observation.dns.find((d) => d.assessment.verdict);
+  if (decided?.assessment.verdict) {
+    const via = decided.host === new URL(input.url).hostname ? '' : ` (redirect host ${decided.host})`;
+    return [decided.assessment.verdict, decided.assessment.evidence.map((e, i) => (i === 0 ? e + via : e))];
+  }
   const failure = observation.failure;
-  if (failure) {
-    if (failure.timedOut) {
-      return ['timeout', [`no answer within the ${deadlineMs} ms deadline during ${failure.phase}${where}`]];
-    }
-    switch (failure.phase) {
-      case 'dns':
-        return [
-          'dns-failed',
-          [
-            `dns lookup of ${new URL(url).hostname} failed: ${DNS_REASONS[failure.code] ?? failure.message} (${failure.code})`,
-          ],
-        ];
-      case 'connect':
-        return ['unreachable', [`connect${where}: ${failure.code} ${failure.message}`]];
-      case 'tls':
-        return [
-          'tls-invalid',
-          [
-            `tls${where}: ${TLS_REASONS[failure.code] ?? 'handshake failed'} (${failure.code}: ${failure.message})`,
-          ],
-        ];
-      default:
-        return ['http-error', [`${failure.phase}${where}: ${failure.code} ${failure.message}`]];
-    }
+  if (failure) return classifyFailure(failure, observation, deadlineMs);
+  for (const exchange of observation.exchanges.filter((e) => !e.step.startsWith('sumdb'))) {
+    const problem = checkExchange(exchange, input.canary);
+    if (problem) return problem;
   }
-  const response = observation.response;
-  if (!response) return ['unreachable', ['the probe ended without a response']];
-  const got = `GET ${response.url}: ${response.status}`;
-  if (response.status >= 300 && response.status < 400) {
-    return ['http-error', [`${got} redirect to ${response.location ?? '(no Location header)'} not followed`]];
-  }
-  if (response.status === 404 || response.status === 410) {
-    return ['http-error', [`${got}: the mirror does not serve the canary module`]];
-  }
-  if (response.status !== 200) return ['http-error', [got]];
-  if (/text\/html/i.test(response.contentType) || /^\s*</.test(response.body)) {
+  const list = observation.exchanges.find((e) => e.step === 'list');
+  const versions = list ? versionLines(list.body) : [];
+  const via = list?.redirects.length ? ` via ${list.redirects.length} redirect(s) to ${list.redirects.at(-1)}` : '';
+  if (!versions.includes(input.canary.version)) {
     return [
-      'captive-portal',
-      [`${got} with an HTML page (${response.contentType || 'no content type'}), not a version list`],
+      'degraded',
+      [`GET ${list?.url}: 200${via}; the version list (${versions.length} versions) lacks ${input.canary.version}: stale mirror?`],
     ];
   }
-  if (response.truncated) return ['bad-response', [`${got} with a body too large for a version list`]];
-  const lines = response.body
+  return ['healthy', [`GET ${list?.url}: 200${via}, ${versions.length} versions including ${input.canary.version}; .info and .mod valid`]];
+}
+
+function classifyFailure(
+  failure: NonNullable<MirrorObservation['failure']>,
+  observation: MirrorObservation,
+  deadlineMs: number,
+): [Verdict, string[]] {
+  const where = failure.host === observation.dns[0]?.host && observation.address ? ` (${observation.address})` : ` (${failure.host})`;
+  if (failure.timedOut) {
+    return ['timeout', [`no answer within the ${deadlineMs} ms deadline during ${failure.phase}${where}`]];
+  }
+  const disjoint = observation.dns.find((d) => d.host === failure.host && d.assessment.disjoint);
+  const tls = failure.tls ?? observation.tls;
+  const chain = tls?.chain.length ? `; chain: ${tls.chain.join(' <- ')}` : '';
+  const detail = failure.message === failure.code ? failure.code : `${failure.code}: ${failure.message}`;
+  const tlsReason = `${TLS_REASONS[failure.code] ?? 'handshake failed'} (${detail})${chain}`;
+  if (disjoint && (failure.phase === 'connect' || failure.phase === 'tls')) {
+    // OONI's rule: an address the trusted resolvers did not give must prove the name over TLS.
+    const how = failure.phase === 'tls' ? tlsReason : `${failure.code} ${failure.message}`;
+    return ['dns-hijacked', [`${disjoint.assessment.evidence.at(-1)}; that address does not prove the name: ${failure.phase} ${how}`]];
+  }
+  switch (failure.phase) {
+    case 'dns':
+      return ['dns-failed', [`dns lookup of ${failure.host} failed: ${DNS_REASONS[failure.code] ?? failure.message} (${failure.code})`]];
+    case 'connect':
+      return ['unreachable', [`connect${where}: ${failure.code} ${failure.message}`]];
+    case 'tls':
+      return ['tls-invalid', [`tls${where}: ${tlsReason}`]];
+    default:
+      if (failure.code.startsWith('REDIRECT') || failure.code === 'TOO_MANY_REDIRECTS') {
+        return ['http-error', [failure.message]];
+      }
+      if (DROPPED.has(failure.code)) {
+        return ['unreachable', [`${failure.phase}${where}: the connection was closed (${failure.code} ${failure.message})`]];
+      }
+      return ['http-error', [`${failure.phase}${where}: ${failure.code} ${failure.message}`]];
+  }
+}
+
+const versionLines = (body: string) =>
+  body
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean);
-  const bad = lines.find((line) => !SEMVER_LINE.test(line));
-  if (bad !== undefined) {
-    return [
-      'bad-response',
-      [`${got} but the body is not a version list (line ${JSON.stringify(bad.slice(0, 80))})`],
-    ];
+
+/** The first thing wrong with one GOPROXY exchange, or undefined when it is what go expects. */
+function checkExchange(exchange: Exchange, canary: { module: string; version: string }): [Verdict, string[]] | undefined {
+  const got = `GET ${exchange.url}: ${exchange.status}`;
+  if (exchange.status === 404 || exchange.status === 410) {
+    return ['http-error', [`${got}: the mirror does not serve the canary module ${canary.module}@${canary.version}`]];
   }
-  if (!lines.includes(canaryVersion)) {
-    return [
-      'degraded',
-      [`${got}; the version list (${lines.length} versions) lacks ${canaryVersion}: stale mirror?`],
-    ];
+  if (exchange.status >= 300 && exchange.status < 400) {
+    return ['http-error', [`${got} redirect without a Location header`]];
   }
-  return ['healthy', [`${got}, ${lines.length} versions including ${canaryVersion}`]];
+  if (exchange.status !== 200) return ['http-error', [got]];
+  if (/text\/html/i.test(exchange.contentType) || /^\s*</.test(exchange.body)) {
+    return ['captive-portal', [`${got} with an HTML page (${exchange.contentType || 'no content type'}), not ${describe(exchange)}`]];
+  }
+  if (exchange.truncated) return ['bad-response', [`${got} with a body too large for ${describe(exchange)}`]];
+  if (exchange.step === 'list') {
+    const bad = versionLines(exchange.body).find((line) => !SEMVER_LINE.test(line));
+    if (bad !== undefined) {
+      return ['bad-response', [`${got} but the body is not a version list (line ${JSON.stringify(bad.slice(0, 80))})`]];
+    }
+  }
+  if (exchange.step === 'info') {
+    let info: { Version?: unknown } | undefined;
+    try {
+      info = JSON.parse(exchange.body);
+    } catch {
+      return ['bad-response', [`${got} but the body is not JSON (${JSON.stringify(exchange.body.slice(0, 60))})`]];
+    }
+    if (info?.Version !== canary.version) {
+      return ['bad-response', [`${got} but .info names version ${JSON.stringify(info?.Version)}, not ${canary.version}`]];
+    }
+  }
+  if (exchange.step === 'mod') {
+    const declared = /^\s*module\s+"?([^\s"]+)"?/m.exec(exchange.body)?.[1];
+    if (declared !== canary.module) {
+      return ['bad-response', [`${got} but the go.mod declares ${declared ? `module ${declared}` : 'no module'}, not ${canary.module}`]];
+    }
+  }
+  return undefined;
 }
+
+const describe = (exchange: Exchange) =>
+  ({ list: 'a version list', info: 'a .info JSON', mod: 'a go.mod', 'sumdb-supported': 'a sumdb answer', 'sumdb-lookup': 'a sumdb record' })[
+    exchange.step
+  ];
+
+/** Whether the mirror proxies the checksum database, from the supported and lookup exchanges. */
+function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: string[] } {
+  const supported = exchanges.find((e) => e.step === 'sumdb-supported');
+  if (!supported) return { status: 'not-checked', evidence: [] };
+  if (supported.status === 404 || supported.status === 410) return { status: 'not-proxied', evidence: [] };
+  if (supported.status !== 200) {
+    return { status: 'broken', evidence: [`sumdb: GET ${supported.url}: ${supported.status}`] };
+  }
+  const lookup = exchanges.find((e) => e.step === 'sumdb-lookup');
+  if (!lookup) return { status: 'broken', evidence: ['sumdb: the lookup was not answered'] };
+  const recordOk =
+    lookup.status === 200 && /^\d+\n/.test(lookup.body) && /\n\ngo\.sum database tree\n\d+\n\S+\n\n— /.test(lookup.body);
+  if (!recordOk) {
+    return {
+      status: 'broken',
+      evidence: [`sumdb: GET ${lookup.url}: ${lookup.status} but the body is not a lookup record with a signed tree head`],
+    };
+  }
+  return { status: 'proxied', evidence: [`sumdb: proxies the checksum database (lookup ${lookup.url} answered)`] };
+}
+
+export type { TlsDetails };

@@ -1,0 +1,181 @@
+import type { Socket } from 'node:net';
+import { Client } from 'undici';
+import { openConnection, PhaseError } from './connect.js';
+import { type ProbeContext, whenAborted } from './context.js';
+import { observeDns } from './dns.js';
+import { assessDns } from './dns-verdict.js';
+import type { Exchange, MirrorObservation, Phase } from './types.js';
+
+const MAX_REDIRECTS = 5;
+const USER_AGENT = 'goproxy-guard (+health probe)';
+
+/**
+ * Fetches URLs for one mirror probe the way a careful client would: each host is resolved and
+ * judged (assessDns), the connection is pinned to the resolved address with SNI and Host kept,
+ * TLS is verified, connections are reused, and redirects are followed with a limit, each new
+ * host checked the same way. Timings of the mirror's own host go into observation.phases.
+ */
+export function createFetcher(context: ProbeContext, observation: MirrorObservation) {
+  const clients = new Map<string, Promise<Client>>();
+  const timed = async <T>(phase: Phase, record: boolean, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      if (record) observation.phases[phase] = Math.round(performance.now() - started);
+    }
+  };
+
+  async function connectTo(url: URL): Promise<Client> {
+    const first = clients.size === 1; // this origin is the mirror's own when it is the first one
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const dns = await timed('dns', first, () => observeDns(host, context));
+    const assessment = assessDns(dns, context.deadlineMs);
+    observation.dns.push({ host, assessment });
+    if (assessment.verdict || !('addresses' in dns.system)) {
+      throw new PhaseError('dns', 'DNS_VERDICT', assessment.verdict ?? 'dns', assessment.verdict === 'timeout', host);
+    }
+    const address = dns.system.addresses[0] as string;
+    const secure = url.protocol === 'https:';
+    const port = Number(url.port) || (secure ? 443 : 80);
+    if (first) observation.address = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    const options = {
+      address,
+      port,
+      host,
+      secure,
+      secureContext: context.secureContext,
+      extraCaFingerprints: context.extraCaFingerprints,
+      signal: context.signal,
+    };
+    const opened = await openConnection(options).catch((error: PhaseError) => {
+      if (first && error.tls) observation.tls = error.tls;
+      throw error;
+    });
+    if (first) {
+      observation.phases.connect = Math.round(opened.connectMs);
+      if (opened.tlsMs !== undefined) observation.phases.tls = Math.round(opened.tlsMs);
+      if (opened.tls) observation.tls = opened.tls;
+    }
+    let spare: Socket | undefined = opened.socket;
+    return new Client(url.origin, {
+      pipelining: 1,
+      // The first connection is the one just checked; later ones (after a close) are pinned the
+      // same way. undici must get the socket asynchronously: a synchronous callback stalls it.
+      connect: (_opts, callback) => {
+        const ready = spare;
+        spare = undefined;
+        if (ready) return void setImmediate(() => callback(null, ready));
+        openConnection(options).then(
+          (again) => callback(null, again.socket),
+          (error) => callback(error, null),
+        );
+      },
+    });
+  }
+
+  function clientFor(url: URL): Promise<Client> {
+    let client = clients.get(url.origin);
+    if (!client) {
+      client = Promise.resolve().then(() => connectTo(url));
+      clients.set(url.origin, client);
+    }
+    return client;
+  }
+
+  async function exchangeOnce(url: URL, step: Exchange['step'], maxBytes: number, record: boolean) {
+    const client = await clientFor(url);
+    const { signal } = context;
+    const started = performance.now();
+    const response = await Promise.race([
+      client.request({
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        signal,
+        headers: { 'user-agent': USER_AGENT },
+      }),
+      whenAborted(signal),
+    ]).catch((error: Error) => {
+      throw asPhaseError('ttfb', error, signal, url.hostname);
+    });
+    if (record) observation.phases.ttfb = Math.round(performance.now() - started);
+    const bodyStarted = performance.now();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let truncated = false;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        const room = maxBytes - size;
+        if (chunk.length > room) {
+          chunks.push(chunk.subarray(0, room));
+          truncated = true;
+          break; // leaving the loop destroys the body stream: we never hold more than maxBytes
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+    } catch (error) {
+      throw asPhaseError('transfer', error as Error, signal, url.hostname);
+    }
+    if (record) observation.phases.transfer = Math.round(performance.now() - bodyStarted);
+    const header = (name: string) => {
+      const value = response.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const location = header('location');
+    const exchange: Exchange = {
+      step,
+      url: url.href,
+      status: response.statusCode,
+      contentType: header('content-type') ?? '',
+      body: Buffer.concat(chunks).toString('utf8'),
+      truncated,
+      redirects: [],
+      ...(location ? { location } : {}),
+    };
+    return exchange;
+  }
+
+  return {
+    /** GETs a URL, following redirects; the returned exchange is the last one. */
+    async get(target: string, step: Exchange['step'], maxBytes: number): Promise<Exchange> {
+      let url = new URL(target);
+      const redirects: string[] = [];
+      for (;;) {
+        const record = step === 'list' && redirects.length === 0;
+        const exchange = await exchangeOnce(url, step, maxBytes, record);
+        const location = exchange.location;
+        if (exchange.status < 300 || exchange.status >= 400 || !location) {
+          exchange.redirects = redirects;
+          observation.exchanges.push(exchange);
+          return exchange;
+        }
+        const next = new URL(location, url);
+        const hop = `${url.href} -> ${next.href}`;
+        if (url.protocol === 'https:' && next.protocol !== 'https:') {
+          throw new PhaseError('ttfb', 'REDIRECT_DOWNGRADE', `redirect from https to ${next.protocol}// refused: ${hop}`, false, url.hostname);
+        }
+        if (next.href === url.href || redirects.includes(next.href) || next.href === target) {
+          throw new PhaseError('ttfb', 'REDIRECT_LOOP', `redirect loop: ${[target, ...redirects, next.href].join(' -> ')}`, false, url.hostname);
+        }
+        if (redirects.length >= MAX_REDIRECTS) {
+          throw new PhaseError('ttfb', 'TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects from ${target}`, false, url.hostname);
+        }
+        redirects.push(next.href);
+        url = next;
+      }
+    },
+    close(): void {
+      for (const client of clients.values()) client.then((c) => c.destroy().catch(() => {}), () => {});
+    },
+  };
+}
+
+export type Fetcher = ReturnType<typeof createFetcher>;
+
+function asPhaseError(phase: 'ttfb' | 'transfer', error: Error, signal: AbortSignal, host: string): PhaseError {
+  if (error instanceof PhaseError) return error; // a failed (re)connection keeps its own phase
+  if (signal.aborted) return new PhaseError(phase, 'ETIMEDOUT', 'deadline reached', true, host);
+  const code = (error as NodeJS.ErrnoException).code ?? error.name;
+  return new PhaseError(phase, code, error.message, false, host);
+}
