@@ -18,7 +18,9 @@ describe('goproxy-guard health (in process)', () => {
     const run = await cli(['health', '--config', healthy.configPath]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^MIRROR +VERDICT +LATENCY +URL +EVIDENCE\n/);
-    expect(run.stdout).toMatch(/\nhealthy +healthy +\d+ ms +https:\/\/127\.0\.0\.1:\d+ +GET /);
+    expect(run.stdout).toMatch(
+      /\nhealthy +healthy +\d+ ms +https:\/\/healthy\.mirror\.lab\.test:\d+ +GET .*\(\+2 more in --json\)\n/,
+    );
     expect(run.stdout).toMatch(
       /1 of 1 mirrors healthy \(canary lab\.test\/canary@v1\.1\.0, \d+ ms of a 2000 ms deadline\)$/,
     );
@@ -36,6 +38,8 @@ describe('goproxy-guard health (in process)', () => {
       'latencyMs',
       'address',
       'phases',
+      'tls',
+      'sumdb',
       'evidence',
     ]);
   });

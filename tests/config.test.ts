@@ -69,6 +69,10 @@ describe('config', () => {
     [{ dns: { systemResolver: '127.0.0.1' } }, 'dns.systemResolver'],
     [{ dns: { systemResolver: '127.0.0.1:99999' } }, 'dns.systemResolver'],
     [{ tls: { extraCaFiles: [''] } }, 'tls.extraCaFiles[0]'],
+    [{ dns: { trusted: ['http://1.1.1.1/dns-query'] } }, 'dns.trusted[0]'],
+    [{ dns: { trusted: ['https://1.1.1.1/dns-query', 'not a url'] } }, 'dns.trusted[1]'],
+    [{ dns: { trusted: 'https://1.1.1.1/dns-query' } }, 'dns.trusted'],
+    [{ sumdb: { name: 'sum golang' } }, 'sumdb.name'],
   ])('rejects %j naming the field %s', async (raw, field) => {
     expect(await fieldOf(raw)).toBe(field);
   });

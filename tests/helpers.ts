@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { runCli } from '../src/cli/main.js';
-
+import { validate } from '../src/config/load.js';
+import { type RunningLab, type ScenarioPlan, startLab } from '../src/lab/scenarios.js';
+import { type HealthReport, probeMirrors } from '../src/probe/run.js';
+import type { MirrorHealth } from '../src/probe/types.js';
 /** The bundled runtime; `npm run build` makes it (npm test runs after the build). */
 export const RUNTIME = join(
   import.meta.dirname,
@@ -33,4 +36,26 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const stderr: string[] = [];
   const code = await runCli(argv, { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env });
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+}
+
+/** Starts a lab scenario for the file's tests and probes it once with its own config. */
+export async function probedLab(
+  scenario: string | ScenarioPlan,
+  overrides: Record<string, unknown> = {},
+): Promise<{ lab: RunningLab; report: HealthReport; mirror: (name: string) => MirrorHealth }> {
+  const lab = await startLab(scenario);
+  afterAll(() => lab.stop());
+  const report = await probeConfig({ ...lab.config, ...overrides });
+  return { lab, report, mirror: (name) => pick(report, name) };
+}
+
+export async function probeConfig(raw: Record<string, unknown>): Promise<HealthReport> {
+  const { config, extraCas } = await validate(raw);
+  return probeMirrors(config, extraCas);
+}
+
+export function pick(report: HealthReport, name: string): MirrorHealth {
+  const found = report.mirrors.find((m) => m.name === name);
+  if (!found) throw new Error(`no mirror ${name} in the report`);
+  return found;
 }

@@ -81,7 +81,10 @@ function renderHealth(report: HealthReport): string {
     m.verdict,
     m.latencyMs === null ? '-' : `${m.latencyMs} ms`,
     m.url,
-    m.evidence.join('; '),
+    // the first line says why; the rest is in --json and on the PowerShell objects
+    m.evidence.length > 1
+      ? `${m.evidence[0]} (+${m.evidence.length - 1} more in --json)`
+      : (m.evidence[0] ?? ''),
   ]);
   const table = renderTable(['MIRROR', 'VERDICT', 'LATENCY', 'URL', 'EVIDENCE'], rows);
   const healthy = report.mirrors.filter((m) => m.healthy).length;

@@ -18,6 +18,9 @@ export const MAX_DEADLINE_MS = 120_000;
  * DoH resolvers compared with the system resolver. IP-literal URLs, so that a hijacked system
  * resolver cannot also misdirect the check itself (AliDNS for users in China, Cloudflare).
  */
-export const DEFAULT_TRUSTED_RESOLVERS = ['https://223.5.5.5/dns-query', 'https://1.1.1.1/dns-query'] as const;
+export const DEFAULT_TRUSTED_RESOLVERS = [
+  'https://223.5.5.5/dns-query',
+  'https://1.1.1.1/dns-query',
+] as const;
 
 export const DEFAULT_SUMDB_NAME = 'sum.golang.org';

@@ -70,10 +70,12 @@ const dnsSchema = z.strictObject({
     .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 1-65535')
     .optional(),
   trusted: z
-    .array(z.string().superRefine((url, ctx) => {
-      const problem = dohUrlProblem(url);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }))
+    .array(
+      z.string().superRefine((url, ctx) => {
+        const problem = dohUrlProblem(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    )
     .default([...DEFAULT_TRUSTED_RESOLVERS]),
 });
 

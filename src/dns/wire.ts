@@ -40,7 +40,9 @@ function encodeAddress(type: number, address: string): Buffer {
   const [head = '', tail = ''] = address.split('::');
   const groups = (s: string) => (s ? s.split(':') : []);
   const fill = 8 - groups(head).length - groups(tail).length;
-  const all = address.includes('::') ? [...groups(head), ...Array(fill).fill('0'), ...groups(tail)] : groups(address);
+  const all = address.includes('::')
+    ? [...groups(head), ...Array(fill).fill('0'), ...groups(tail)]
+    : groups(address);
   const out = Buffer.alloc(16);
   all.forEach((group, i) => out.writeUInt16BE(Number.parseInt(group, 16), i * 2));
   return out;
@@ -124,5 +126,11 @@ export function decodeMessage(buf: Buffer): Message {
     }
     offset = next + 10 + length;
   }
-  return { id: buf.readUInt16BE(0), response: (flags & 0x8000) !== 0, rcode: flags & 0xf, questions, answers };
+  return {
+    id: buf.readUInt16BE(0),
+    response: (flags & 0x8000) !== 0,
+    rcode: flags & 0xf,
+    questions,
+    answers,
+  };
 }

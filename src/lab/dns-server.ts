@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { decodeMessage, encodeMessage, type Message, RCODE, TYPE } from '../dns/wire.js';
@@ -39,7 +39,9 @@ export function answerQuery(zone: DnsZone, query: Message): Buffer | null {
       rcode,
       questions: [question],
       answers: addresses
-        .filter((a) => (question.type === TYPE.AAAA ? a.includes(':') : question.type === TYPE.A && !a.includes(':')))
+        .filter((a) =>
+          question.type === TYPE.AAAA ? a.includes(':') : question.type === TYPE.A && !a.includes(':'),
+        )
         .map((address) => ({ name: question.name, type: question.type, ttl: 60, address })),
     });
   if (behaviour.kind === 'nxdomain') return reply(RCODE.NXDOMAIN);
@@ -59,7 +61,8 @@ export async function startDnsServer(zone: DnsZone): Promise<LabDnsServer> {
         const query = pending.subarray(2, 2 + length);
         pending = pending.subarray(2 + length);
         const reply = safeAnswer(zone, query);
-        if (reply) socket.write(Buffer.concat([Buffer.from([reply.length >> 8, reply.length & 0xff]), reply]));
+        if (reply)
+          socket.write(Buffer.concat([Buffer.from([reply.length >> 8, reply.length & 0xff]), reply]));
       }
     });
   });
@@ -80,7 +83,10 @@ export async function startDnsServer(zone: DnsZone): Promise<LabDnsServer> {
     port,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await Promise.all([new Promise<void>((r) => tcp.close(() => r())), new Promise<void>((r) => udp.close(() => r()))]);
+      await Promise.all([
+        new Promise<void>((r) => tcp.close(() => r())),
+        new Promise<void>((r) => udp.close(() => r())),
+      ]);
     },
   };
 }
@@ -94,28 +100,34 @@ function safeAnswer(zone: DnsZone, query: Buffer): Buffer | null {
 }
 
 /** A DoH server (RFC 8484: GET ?dns=base64url and POST application/dns-message) over https. */
-export async function startDohServer(zone: DnsZone, identity: ServerIdentity): Promise<LabDnsServer & { url: string }> {
-  const server = https.createServer({ key: identity.keyPem, cert: identity.chainPem }, (request, response) => {
-    const url = new URL(request.url ?? '/', 'https://lab');
-    if (url.pathname !== '/dns-query') return void response.writeHead(404).end();
-    const finish = (query: Buffer) => {
-      const reply = safeAnswer(zone, query);
-      if (!reply) return void response.writeHead(504).end();
-      response.writeHead(200, { 'content-type': 'application/dns-message' }).end(reply);
-    };
-    if (request.method === 'GET') {
-      const dns = url.searchParams.get('dns');
-      if (!dns) return void response.writeHead(400).end();
-      return finish(Buffer.from(dns, 'base64url'));
-    }
-    if (request.method === 'POST' && request.headers['content-type'] === 'application/dns-message') {
-      const chunks: Buffer[] = [];
-      request.on('data', (c: Buffer) => chunks.push(c));
-      request.on('end', () => finish(Buffer.concat(chunks)));
-      return;
-    }
-    response.writeHead(405).end();
-  });
+export async function startDohServer(
+  zone: DnsZone,
+  identity: ServerIdentity,
+): Promise<LabDnsServer & { url: string }> {
+  const server = https.createServer(
+    { key: identity.keyPem, cert: identity.chainPem },
+    (request, response) => {
+      const url = new URL(request.url ?? '/', 'https://lab');
+      if (url.pathname !== '/dns-query') return void response.writeHead(404).end();
+      const finish = (query: Buffer) => {
+        const reply = safeAnswer(zone, query);
+        if (!reply) return void response.writeHead(504).end();
+        response.writeHead(200, { 'content-type': 'application/dns-message' }).end(reply);
+      };
+      if (request.method === 'GET') {
+        const dns = url.searchParams.get('dns');
+        if (!dns) return void response.writeHead(400).end();
+        return finish(Buffer.from(dns, 'base64url'));
+      }
+      if (request.method === 'POST' && request.headers['content-type'] === 'application/dns-message') {
+        const chunks: Buffer[] = [];
+        request.on('data', (c: Buffer) => chunks.push(c));
+        request.on('end', () => finish(Buffer.concat(chunks)));
+        return;
+      }
+      response.writeHead(405).end();
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   const sockets = trackSockets(server);

@@ -31,7 +31,8 @@ export interface LabMirror {
   close(): Promise<void>;
 }
 
-const CAPTIVE_PAGE = '<!DOCTYPE html><html><head><title>Sign in to Guest WiFi</title></head><body>Accept the terms</body></html>';
+const CAPTIVE_PAGE =
+  '<!DOCTYPE html><html><head><title>Sign in to Guest WiFi</title></head><body>Accept the terms</body></html>';
 
 /**
  * Starts one mirror on 127.0.0.1 (and any extra loopback addresses, on the same port) over
@@ -57,12 +58,14 @@ export async function startMirror(options: {
     const text = (status: number, body: string, type = 'text/plain; charset=utf-8') =>
       void response.writeHead(status, { 'content-type': type }).end(body);
     if (mode.kind === 'hang') return; // keep the socket open and silent
-    if (mode.kind === 'hang-after-headers') return void response.writeHead(200, { 'content-type': 'text/plain' }).flushHeaders();
+    if (mode.kind === 'hang-after-headers')
+      return void response.writeHead(200, { 'content-type': 'text/plain' }).flushHeaders();
     if (mode.kind === 'drip') return drip(response);
     if (mode.kind === 'status') return text(mode.status, `lab: status ${mode.status}\n`);
     if (mode.kind === 'captive') return text(200, CAPTIVE_PAGE, 'text/html; charset=utf-8');
     if (mode.kind === 'huge') return streamHuge(response);
-    if (mode.kind === 'redirect') return void response.writeHead(302, { location: `${mode.to}${path}` }).end();
+    if (mode.kind === 'redirect')
+      return void response.writeHead(302, { location: `${mode.to}${path}` }).end();
     if (mode.kind === 'redirect-loop') {
       return void response.writeHead(302, { location: url.search ? path : `${path}?again` }).end();
     }
@@ -73,7 +76,8 @@ export async function startMirror(options: {
       if (mode.kind === 'stale') body = 'v1.0.0\n';
     }
     if (body !== undefined && path.endsWith('.info') && mode.kind === 'bad-info') body = 'Version: v1.1.0';
-    if (body !== undefined && path.endsWith('.mod') && mode.kind === 'wrong-mod') body = 'module evil.example/other\n';
+    if (body !== undefined && path.endsWith('.mod') && mode.kind === 'wrong-mod')
+      body = 'module evil.example/other\n';
     const send = () => (body === undefined ? text(404, 'not found\n') : text(200, body));
     if (mode.kind === 'slow') setTimeout(send, mode.delayMs).unref();
     else send();

@@ -20,7 +20,13 @@ export interface ServerIdentity {
   chainPem: string;
 }
 
-export type LeafFault = 'none' | 'expired' | 'wrong-name' | 'missing-intermediate' | 'self-signed' | 'inspection';
+export type LeafFault =
+  | 'none'
+  | 'expired'
+  | 'wrong-name'
+  | 'missing-intermediate'
+  | 'self-signed'
+  | 'inspection';
 
 /** A root and an intermediate made at run time; no key is ever committed. */
 export interface LabPki {

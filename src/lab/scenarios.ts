@@ -90,7 +90,10 @@ export const SCENARIOS: Record<string, ScenarioPlan> = {
       { name: 'stale', mode: { kind: 'stale' } },
       { name: 'huge', mode: { kind: 'huge' } },
       { name: 'redirect', mode: { kind: 'redirect', to: 'https://healthy.mirror.lab.test:{port:healthy}' } },
-      { name: 'redirect-expired', mode: { kind: 'redirect', to: 'https://expired-cdn.mirror.lab.test:{port:expired-cdn}' } },
+      {
+        name: 'redirect-expired',
+        mode: { kind: 'redirect', to: 'https://expired-cdn.mirror.lab.test:{port:expired-cdn}' },
+      },
       { name: 'expired-cdn', mode: ok, tls: 'expired' },
       { name: 'redirect-http', mode: { kind: 'redirect', to: 'http://127.0.0.1:{port:healthy}' } },
       { name: 'redirect-loop', mode: { kind: 'redirect-loop' } },
@@ -132,7 +135,8 @@ const CDN_ADDRESS = '127.0.0.2';
  */
 export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 2000): Promise<RunningLab> {
   const plan = typeof scenario === 'string' ? SCENARIOS[scenario] : scenario;
-  if (!plan) throw new Error(`unknown lab scenario "${scenario}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
+  if (!plan)
+    throw new Error(`unknown lab scenario "${scenario}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
   const dir = await mkdtemp(join(tmpdir(), 'goproxy-guard-lab-'));
   const pki = await createPki();
   const caFile = join(dir, 'lab-root.pem');
@@ -144,11 +148,16 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
   const ports = new Map<string, number>();
   const mirrors: LabMirror[] = [];
   // Mirrors whose redirect targets name another mirror's port start after that mirror.
-  const ordered = [...plan.mirrors].sort((a, b) => Number(a.mode.kind === 'redirect') - Number(b.mode.kind === 'redirect'));
+  const ordered = [...plan.mirrors].sort(
+    (a, b) => Number(a.mode.kind === 'redirect') - Number(b.mode.kind === 'redirect'),
+  );
   for (const mirror of ordered) {
     const mode =
       mirror.mode.kind === 'redirect'
-        ? { ...mirror.mode, to: mirror.mode.to.replace(/\{port:([\w-]+)\}/, (_, name: string) => String(ports.get(name))) }
+        ? {
+            ...mirror.mode,
+            to: mirror.mode.to.replace(/\{port:([\w-]+)\}/, (_, name: string) => String(ports.get(name))),
+          }
         : mirror.mode;
     const host = hostOf(mirror.name);
     const started = await startMirror({
@@ -173,9 +182,14 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
       mirrors.push({ ...impostor, name: `${mirror.name}-impostor` });
     }
   }
-  mirrors.sort((a, b) => plan.mirrors.findIndex((m) => m.name === a.name) - plan.mirrors.findIndex((m) => m.name === b.name));
+  mirrors.sort(
+    (a, b) =>
+      plan.mirrors.findIndex((m) => m.name === a.name) - plan.mirrors.findIndex((m) => m.name === b.name),
+  );
 
-  const truth = new Map<string, DnsBehaviour>(plan.mirrors.map((m) => [hostOf(m.name), { kind: 'answer', addresses: [LAB_ADDRESS] }]));
+  const truth = new Map<string, DnsBehaviour>(
+    plan.mirrors.map((m) => [hostOf(m.name), { kind: 'answer', addresses: [LAB_ADDRESS] }]),
+  );
   const system = new Map<string, DnsBehaviour>(truth);
   for (const mirror of plan.mirrors) {
     const fault: Record<DnsFault, DnsBehaviour> = {
@@ -191,7 +205,10 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     names: system,
     otherwise: plan.nxdomainHijack ? { kind: 'answer', addresses: [LAB_ADDRESS] } : { kind: 'nxdomain' },
   });
-  const doh = await startDohServer({ names: truth, otherwise: { kind: 'nxdomain' } }, await pki.issue([LAB_ADDRESS]));
+  const doh = await startDohServer(
+    { names: truth, otherwise: { kind: 'nxdomain' } },
+    await pki.issue([LAB_ADDRESS]),
+  );
 
   const config = {
     mirrors: mirrors.filter((m) => !m.name.endsWith('-impostor')).map((m) => ({ name: m.name, url: m.url })),

@@ -36,8 +36,8 @@ export interface ConnectOptions {
 
 /**
  * Opens a TCP connection to one pinned address and, for https, a TLS session whose SNI and
- * certificate check use the host name. The chain is verified here rather than by Node so that
- * its subjects and expiry are known even when it is rejected. Each phase is timed.
+ * certificate check use the host name. The chain's subjects and expiry are reported even when
+ * it is rejected. Each phase is timed.
  */
 export async function openConnection(options: ConnectOptions): Promise<OpenedSocket> {
   const { address, port, host, secure, signal } = options;
@@ -52,12 +52,20 @@ export async function openConnection(options: ConnectOptions): Promise<OpenedSoc
   if (!secure) return { socket: raw, connectMs };
 
   started = performance.now();
+  let identityError: Error | undefined;
   const secured = await step<tls.TLSSocket>('tls', host, signal, (resolve, reject) => {
     const socket = tls.connect({
       socket: raw,
+      host,
       servername: net.isIP(host) ? undefined : host,
       secureContext: options.secureContext,
-      rejectUnauthorized: false, // verified below, with the reason kept
+      // Judged below rather than by Node, so the offered chain is known even when rejected.
+      rejectUnauthorized: false,
+      // Node keeps only the code of a name mismatch; keep the message that says which names.
+      checkServerIdentity: (name, cert) => {
+        identityError = tls.checkServerIdentity(name, cert);
+        return identityError;
+      },
       ALPNProtocols: ['http/1.1'],
     });
     socket.once('secureConnect', () => resolve(socket));
@@ -66,13 +74,11 @@ export async function openConnection(options: ConnectOptions): Promise<OpenedSoc
   });
   const tlsMs = performance.now() - started;
   const details = describeChain(secured, options.extraCaFingerprints);
-  const problem = secured.authorized
-    ? tls.checkServerIdentity(host, secured.getPeerCertificate())
-    : Object.assign(new Error(String(secured.authorizationError)), { code: String(secured.authorizationError) });
-  if (problem) {
+  if (!secured.authorized) {
     secured.destroy();
-    const code = (problem as NodeJS.ErrnoException).code ?? 'ERR_TLS';
-    const error = new PhaseError('tls', code, problem.message, false, host);
+    const code = String(secured.authorizationError);
+    const message = code === 'ERR_TLS_CERT_ALTNAME_INVALID' && identityError ? identityError.message : code;
+    const error = new PhaseError('tls', code, message, false, host);
     error.tls = details;
     throw error;
   }

@@ -25,7 +25,8 @@ export interface ProbeContext {
 /** Rejects with an AbortError as soon as the signal fires; for work that cannot be cancelled. */
 export function whenAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = () => reject(Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true }));
+    const fail = () =>
+      reject(Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true }));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });

@@ -49,14 +49,19 @@ export function assessDns(dns: DnsObservation, deadlineMs: number): DnsAssessmen
       return {
         ...assessment,
         verdict: 'timeout',
-        evidence: [`no answer within the ${deadlineMs} ms deadline during dns (lookup of ${dns.host})${trustedNote}`],
+        evidence: [
+          `no answer within the ${deadlineMs} ms deadline during dns (lookup of ${dns.host})${trustedNote}`,
+        ],
       };
     }
     const reason = DNS_REASONS[code] ?? message;
     return {
       ...assessment,
       verdict: 'dns-failed',
-      evidence: [`dns lookup of ${dns.host} failed: ${reason} (${code})${trustedNote}`, ...assessment.evidence],
+      evidence: [
+        `dns lookup of ${dns.host} failed: ${reason} (${code})${trustedNote}`,
+        ...assessment.evidence,
+      ],
     };
   }
   const systemAddresses = dns.system.addresses;

@@ -36,7 +36,11 @@ async function lookUp(host: string, context: ProbeContext): Promise<DnsObservati
   const system = resolveHost(host, signal, context.systemResolver).then(
     (addresses) => ({ addresses }),
     (error: NodeJS.ErrnoException & { timedOut?: boolean }) => ({
-      error: { code: error.code ?? 'ERROR', message: error.message, timedOut: error.timedOut === true || signal.aborted },
+      error: {
+        code: error.code ?? 'ERROR',
+        message: error.message,
+        timedOut: error.timedOut === true || signal.aborted,
+      },
     }),
   );
   const trusted = Promise.all(context.trustedResolvers.map((url) => context.doh.resolve(url, host, signal)));

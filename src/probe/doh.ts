@@ -14,7 +14,13 @@ export function createDohClient(trustedCas: string[]) {
   const agent = new Agent({ connect: { ca: trustedCas }, connections: 4 });
   async function query(resolver: string, name: string, type: number, signal: AbortSignal) {
     // RFC 8484 GET with id 0, so answers are cacheable.
-    const wire = encodeMessage({ id: 0, response: false, rcode: 0, questions: [{ name, type }], answers: [] });
+    const wire = encodeMessage({
+      id: 0,
+      response: false,
+      rcode: 0,
+      questions: [{ name, type }],
+      answers: [],
+    });
     const url = `${resolver}${resolver.includes('?') ? '&' : '?'}dns=${wire.toString('base64url')}`;
     const response = await Promise.race([
       request(url, { dispatcher: agent, signal, headers: { accept: 'application/dns-message' } }),
@@ -37,12 +43,21 @@ export function createDohClient(trustedCas: string[]) {
     /** A and AAAA of one name from one trusted resolver. Never throws. */
     async resolve(resolver: string, name: string, signal: AbortSignal): Promise<TrustedAnswer> {
       try {
-        const [a, aaaa] = await Promise.all([query(resolver, name, TYPE.A, signal), query(resolver, name, TYPE.AAAA, signal)]);
+        const [a, aaaa] = await Promise.all([
+          query(resolver, name, TYPE.A, signal),
+          query(resolver, name, TYPE.AAAA, signal),
+        ]);
         if (a.rcode === RCODE.NXDOMAIN) return { resolver, status: 'nxdomain' };
         if (a.rcode !== RCODE.NOERROR) return { resolver, status: 'failed', error: `rcode ${a.rcode}` };
-        return { resolver, status: 'answered', addresses: [...a.answers, ...aaaa.answers].map((r) => r.address) };
+        return {
+          resolver,
+          status: 'answered',
+          addresses: [...a.answers, ...aaaa.answers].map((r) => r.address),
+        };
       } catch (error) {
-        const reason = signal.aborted ? 'no answer before the deadline' : ((error as Error).message ?? String(error));
+        const reason = signal.aborted
+          ? 'no answer before the deadline'
+          : ((error as Error).message ?? String(error));
         return { resolver, status: 'failed', error: reason };
       }
     },

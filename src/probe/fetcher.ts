@@ -33,7 +33,13 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
     const assessment = assessDns(dns, context.deadlineMs);
     observation.dns.push({ host, assessment });
     if (assessment.verdict || !('addresses' in dns.system)) {
-      throw new PhaseError('dns', 'DNS_VERDICT', assessment.verdict ?? 'dns', assessment.verdict === 'timeout', host);
+      throw new PhaseError(
+        'dns',
+        'DNS_VERDICT',
+        assessment.verdict ?? 'dns',
+        assessment.verdict === 'timeout',
+        host,
+      );
     }
     const address = dns.system.addresses[0] as string;
     const secure = url.protocol === 'https:';
@@ -153,27 +159,54 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
         const next = new URL(location, url);
         const hop = `${url.href} -> ${next.href}`;
         if (url.protocol === 'https:' && next.protocol !== 'https:') {
-          throw new PhaseError('ttfb', 'REDIRECT_DOWNGRADE', `redirect from https to ${next.protocol}// refused: ${hop}`, false, url.hostname);
+          throw new PhaseError(
+            'ttfb',
+            'REDIRECT_DOWNGRADE',
+            `redirect from https to ${next.protocol}// refused: ${hop}`,
+            false,
+            url.hostname,
+          );
         }
         if (next.href === url.href || redirects.includes(next.href) || next.href === target) {
-          throw new PhaseError('ttfb', 'REDIRECT_LOOP', `redirect loop: ${[target, ...redirects, next.href].join(' -> ')}`, false, url.hostname);
+          throw new PhaseError(
+            'ttfb',
+            'REDIRECT_LOOP',
+            `redirect loop: ${[target, ...redirects, next.href].join(' -> ')}`,
+            false,
+            url.hostname,
+          );
         }
         if (redirects.length >= MAX_REDIRECTS) {
-          throw new PhaseError('ttfb', 'TOO_MANY_REDIRECTS', `more than ${MAX_REDIRECTS} redirects from ${target}`, false, url.hostname);
+          throw new PhaseError(
+            'ttfb',
+            'TOO_MANY_REDIRECTS',
+            `more than ${MAX_REDIRECTS} redirects from ${target}`,
+            false,
+            url.hostname,
+          );
         }
         redirects.push(next.href);
         url = next;
       }
     },
     close(): void {
-      for (const client of clients.values()) client.then((c) => c.destroy().catch(() => {}), () => {});
+      for (const client of clients.values())
+        client.then(
+          (c) => c.destroy().catch(() => {}),
+          () => {},
+        );
     },
   };
 }
 
 export type Fetcher = ReturnType<typeof createFetcher>;
 
-function asPhaseError(phase: 'ttfb' | 'transfer', error: Error, signal: AbortSignal, host: string): PhaseError {
+function asPhaseError(
+  phase: 'ttfb' | 'transfer',
+  error: Error,
+  signal: AbortSignal,
+  host: string,
+): PhaseError {
   if (error instanceof PhaseError) return error; // a failed (re)connection keeps its own phase
   if (signal.aborted) return new PhaseError(phase, 'ETIMEDOUT', 'deadline reached', true, host);
   const code = (error as NodeJS.ErrnoException).code ?? error.name;

@@ -28,13 +28,23 @@ export async function probeMirror(mirrorUrl: string, context: ProbeContext): Pro
     const sumdb = `${base}/sumdb/${context.sumdb.name}`;
     const supported = await fetcher.get(`${sumdb}/supported`, 'sumdb-supported', BODY_LIMITS.sumdb);
     if (supported.status === 200) {
-      await fetcher.get(`${sumdb}/lookup/${escapeModulePath(module)}@${version}`, 'sumdb-lookup', BODY_LIMITS.sumdb);
+      await fetcher.get(
+        `${sumdb}/lookup/${escapeModulePath(module)}@${version}`,
+        'sumdb-lookup',
+        BODY_LIMITS.sumdb,
+      );
     }
   } catch (error) {
     const failure =
       error instanceof PhaseError
         ? error
-        : new PhaseError('connect', (error as NodeJS.ErrnoException).code ?? 'ERROR', String(error), false, new URL(mirrorUrl).hostname);
+        : new PhaseError(
+            'connect',
+            (error as NodeJS.ErrnoException).code ?? 'ERROR',
+            String(error),
+            false,
+            new URL(mirrorUrl).hostname,
+          );
     observation.failure = {
       phase: failure.phase,
       code: failure.code,

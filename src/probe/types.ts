@@ -53,7 +53,14 @@ export interface MirrorObservation {
   dns: { host: string; assessment: DnsAssessment }[];
   tls?: TlsDetails;
   /** Set when a step failed; `phase` says where, `code` is the system or TLS error code. */
-  failure?: { phase: Phase; code: string; message: string; timedOut: boolean; host: string; tls?: TlsDetails };
+  failure?: {
+    phase: Phase;
+    code: string;
+    message: string;
+    timedOut: boolean;
+    host: string;
+    tls?: TlsDetails;
+  };
   exchanges: Exchange[];
 }
 

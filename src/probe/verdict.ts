@@ -8,7 +8,8 @@ const TLS_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate is for another name',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
   SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in an untrusted root (corporate TLS inspection?)',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer is not trusted here (missing intermediate, or a root not in the trust store)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    'the issuer is not trusted here (missing intermediate, or a root not in the trust store)',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the chain is incomplete (the server does not send its intermediate)',
   UNABLE_TO_GET_ISSUER_CERT: 'the chain is incomplete (issuer certificate missing)',
 };
@@ -36,7 +37,9 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
   if (sumdb.status === 'broken' && verdict === 'healthy') verdict = 'degraded';
   if (verdict === 'healthy' && input.latencyMs > input.deadlineMs / 2) {
     verdict = 'degraded';
-    evidence.push(`slow: ${Math.round(input.latencyMs)} ms, more than half the ${input.deadlineMs} ms deadline`);
+    evidence.push(
+      `slow: ${Math.round(input.latencyMs)} ms, more than half the ${input.deadlineMs} ms deadline`,
+    );
   }
   const tls = observation.tls ?? observation.failure?.tls ?? null;
   if (tls?.anchoredByExtraCa && (verdict === 'healthy' || verdict === 'degraded')) {
@@ -44,7 +47,11 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
     evidence.push(`tls: trusted only through tls.extraCaFiles (${tls.anchoredByExtraCa})`);
   }
   const reachedBody = verdict === 'healthy' || verdict === 'degraded';
-  evidence = [...evidence, ...dnsNotes.filter((note) => !evidence.includes(note)), ...(reachedBody ? sumdb.evidence : [])];
+  evidence = [
+    ...evidence,
+    ...dnsNotes.filter((note) => !evidence.includes(note)),
+    ...(reachedBody ? sumdb.evidence : []),
+  ];
   return {
     name: input.name,
     url: input.url,
@@ -74,14 +81,23 @@ function classify(input: VerdictInput): [Verdict, string[]] {
   }
   const list = observation.exchanges.find((e) => e.step === 'list');
   const versions = list ? versionLines(list.body) : [];
-  const via = list?.redirects.length ? ` via ${list.redirects.length} redirect(s) to ${list.redirects.at(-1)}` : '';
+  const via = list?.redirects.length
+    ? ` via ${list.redirects.length} redirect(s) to ${list.redirects.at(-1)}`
+    : '';
   if (!versions.includes(input.canary.version)) {
     return [
       'degraded',
-      [`GET ${list?.url}: 200${via}; the version list (${versions.length} versions) lacks ${input.canary.version}: stale mirror?`],
+      [
+        `GET ${list?.url}: 200${via}; the version list (${versions.length} versions) lacks ${input.canary.version}: stale mirror?`,
+      ],
     ];
   }
-  return ['healthy', [`GET ${list?.url}: 200${via}, ${versions.length} versions including ${input.canary.version}; .info and .mod valid`]];
+  return [
+    'healthy',
+    [
+      `GET ${list?.url}: 200${via}, ${versions.length} versions including ${input.canary.version}; .info and .mod valid`,
+    ],
+  ];
 }
 
 function classifyFailure(
@@ -89,7 +105,10 @@ function classifyFailure(
   observation: MirrorObservation,
   deadlineMs: number,
 ): [Verdict, string[]] {
-  const where = failure.host === observation.dns[0]?.host && observation.address ? ` (${observation.address})` : ` (${failure.host})`;
+  const where =
+    failure.host === observation.dns[0]?.host && observation.address
+      ? ` (${observation.address})`
+      : ` (${failure.host})`;
   if (failure.timedOut) {
     return ['timeout', [`no answer within the ${deadlineMs} ms deadline during ${failure.phase}${where}`]];
   }
@@ -101,11 +120,21 @@ function classifyFailure(
   if (disjoint && (failure.phase === 'connect' || failure.phase === 'tls')) {
     // OONI's rule: an address the trusted resolvers did not give must prove the name over TLS.
     const how = failure.phase === 'tls' ? tlsReason : `${failure.code} ${failure.message}`;
-    return ['dns-hijacked', [`${disjoint.assessment.evidence.at(-1)}; that address does not prove the name: ${failure.phase} ${how}`]];
+    return [
+      'dns-hijacked',
+      [
+        `${disjoint.assessment.evidence.at(-1)}; that address does not prove the name: ${failure.phase} ${how}`,
+      ],
+    ];
   }
   switch (failure.phase) {
     case 'dns':
-      return ['dns-failed', [`dns lookup of ${failure.host} failed: ${DNS_REASONS[failure.code] ?? failure.message} (${failure.code})`]];
+      return [
+        'dns-failed',
+        [
+          `dns lookup of ${failure.host} failed: ${DNS_REASONS[failure.code] ?? failure.message} (${failure.code})`,
+        ],
+      ];
     case 'connect':
       return ['unreachable', [`connect${where}: ${failure.code} ${failure.message}`]];
     case 'tls':
@@ -115,7 +144,10 @@ function classifyFailure(
         return ['http-error', [failure.message]];
       }
       if (DROPPED.has(failure.code)) {
-        return ['unreachable', [`${failure.phase}${where}: the connection was closed (${failure.code} ${failure.message})`]];
+        return [
+          'unreachable',
+          [`${failure.phase}${where}: the connection was closed (${failure.code} ${failure.message})`],
+        ];
       }
       return ['http-error', [`${failure.phase}${where}: ${failure.code} ${failure.message}`]];
   }
@@ -128,23 +160,35 @@ const versionLines = (body: string) =>
     .filter(Boolean);
 
 /** The first thing wrong with one GOPROXY exchange, or undefined when it is what go expects. */
-function checkExchange(exchange: Exchange, canary: { module: string; version: string }): [Verdict, string[]] | undefined {
+function checkExchange(
+  exchange: Exchange,
+  canary: { module: string; version: string },
+): [Verdict, string[]] | undefined {
   const got = `GET ${exchange.url}: ${exchange.status}`;
   if (exchange.status === 404 || exchange.status === 410) {
-    return ['http-error', [`${got}: the mirror does not serve the canary module ${canary.module}@${canary.version}`]];
+    return [
+      'http-error',
+      [`${got}: the mirror does not serve the canary module ${canary.module}@${canary.version}`],
+    ];
   }
   if (exchange.status >= 300 && exchange.status < 400) {
     return ['http-error', [`${got} redirect without a Location header`]];
   }
   if (exchange.status !== 200) return ['http-error', [got]];
   if (/text\/html/i.test(exchange.contentType) || /^\s*</.test(exchange.body)) {
-    return ['captive-portal', [`${got} with an HTML page (${exchange.contentType || 'no content type'}), not ${describe(exchange)}`]];
+    return [
+      'captive-portal',
+      [`${got} with an HTML page (${exchange.contentType || 'no content type'}), not ${describe(exchange)}`],
+    ];
   }
   if (exchange.truncated) return ['bad-response', [`${got} with a body too large for ${describe(exchange)}`]];
   if (exchange.step === 'list') {
     const bad = versionLines(exchange.body).find((line) => !SEMVER_LINE.test(line));
     if (bad !== undefined) {
-      return ['bad-response', [`${got} but the body is not a version list (line ${JSON.stringify(bad.slice(0, 80))})`]];
+      return [
+        'bad-response',
+        [`${got} but the body is not a version list (line ${JSON.stringify(bad.slice(0, 80))})`],
+      ];
     }
   }
   if (exchange.step === 'info') {
@@ -152,25 +196,40 @@ function checkExchange(exchange: Exchange, canary: { module: string; version: st
     try {
       info = JSON.parse(exchange.body);
     } catch {
-      return ['bad-response', [`${got} but the body is not JSON (${JSON.stringify(exchange.body.slice(0, 60))})`]];
+      return [
+        'bad-response',
+        [`${got} but the body is not JSON (${JSON.stringify(exchange.body.slice(0, 60))})`],
+      ];
     }
     if (info?.Version !== canary.version) {
-      return ['bad-response', [`${got} but .info names version ${JSON.stringify(info?.Version)}, not ${canary.version}`]];
+      return [
+        'bad-response',
+        [`${got} but .info names version ${JSON.stringify(info?.Version)}, not ${canary.version}`],
+      ];
     }
   }
   if (exchange.step === 'mod') {
     const declared = /^\s*module\s+"?([^\s"]+)"?/m.exec(exchange.body)?.[1];
     if (declared !== canary.module) {
-      return ['bad-response', [`${got} but the go.mod declares ${declared ? `module ${declared}` : 'no module'}, not ${canary.module}`]];
+      return [
+        'bad-response',
+        [
+          `${got} but the go.mod declares ${declared ? `module ${declared}` : 'no module'}, not ${canary.module}`,
+        ],
+      ];
     }
   }
   return undefined;
 }
 
 const describe = (exchange: Exchange) =>
-  ({ list: 'a version list', info: 'a .info JSON', mod: 'a go.mod', 'sumdb-supported': 'a sumdb answer', 'sumdb-lookup': 'a sumdb record' })[
-    exchange.step
-  ];
+  ({
+    list: 'a version list',
+    info: 'a .info JSON',
+    mod: 'a go.mod',
+    'sumdb-supported': 'a sumdb answer',
+    'sumdb-lookup': 'a sumdb record',
+  })[exchange.step];
 
 /** Whether the mirror proxies the checksum database, from the supported and lookup exchanges. */
 function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: string[] } {
@@ -183,14 +242,21 @@ function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: st
   const lookup = exchanges.find((e) => e.step === 'sumdb-lookup');
   if (!lookup) return { status: 'broken', evidence: ['sumdb: the lookup was not answered'] };
   const recordOk =
-    lookup.status === 200 && /^\d+\n/.test(lookup.body) && /\n\ngo\.sum database tree\n\d+\n\S+\n\n— /.test(lookup.body);
+    lookup.status === 200 &&
+    /^\d+\n/.test(lookup.body) &&
+    /\n\ngo\.sum database tree\n\d+\n\S+\n\n— /.test(lookup.body);
   if (!recordOk) {
     return {
       status: 'broken',
-      evidence: [`sumdb: GET ${lookup.url}: ${lookup.status} but the body is not a lookup record with a signed tree head`],
+      evidence: [
+        `sumdb: GET ${lookup.url}: ${lookup.status} but the body is not a lookup record with a signed tree head`,
+      ],
     };
   }
-  return { status: 'proxied', evidence: [`sumdb: proxies the checksum database (lookup ${lookup.url} answered)`] };
+  return {
+    status: 'proxied',
+    evidence: [`sumdb: proxies the checksum database (lookup ${lookup.url} answered)`],
+  };
 }
 
 export type { TlsDetails };
