@@ -44,7 +44,7 @@ function encodeAddress(type: number, address: string): Buffer {
     ? [...groups(head), ...Array(fill).fill('0'), ...groups(tail)]
     : groups(address);
   const out = Buffer.alloc(16);
-  all.forEach((group, i) => out.writeUInt16BE(Number.parseInt(group, 16), i * 2));
+  for (const [i, group] of all.entries()) out.writeUInt16BE(Number.parseInt(group, 16), i * 2);
   return out;
 }
 

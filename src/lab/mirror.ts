@@ -109,12 +109,13 @@ export async function startMirror(options: {
   };
 }
 
+/** The checksum-database proxy: /sumdb/<name>/supported and lookups, healthy or not. */
 function sumdb(mode: SumdbMode, path: string, text: (status: number, body: string) => void): void {
-  if (mode === 'missing') return text(404, 'not found\n');
-  if (path.endsWith('/supported')) return text(200, '');
-  if (mode === 'broken') return text(500, 'lab: checksum database proxy broken\n');
-  if (path.includes('/lookup/')) return text(200, labSumdbLookup());
-  return text(404, 'not found\n');
+  if (mode === 'missing') text(404, 'not found\n');
+  else if (path.endsWith('/supported')) text(200, '');
+  else if (mode === 'broken') text(500, 'lab: checksum database proxy broken\n');
+  else if (path.includes('/lookup/')) text(200, labSumdbLookup());
+  else text(404, 'not found\n');
 }
 
 /** One byte a second, for as long as the client listens (bounded so the lab stops by itself). */
