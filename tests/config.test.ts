@@ -73,6 +73,15 @@ describe('config', () => {
     [{ dns: { trusted: ['https://1.1.1.1/dns-query', 'not a url'] } }, 'dns.trusted[1]'],
     [{ dns: { trusted: 'https://1.1.1.1/dns-query' } }, 'dns.trusted'],
     [{ sumdb: { name: 'sum golang' } }, 'sumdb.name'],
+    [
+      { proxies: { candidates: [{ name: 'p', url: 'socks5://127.0.0.1:1080' }] } },
+      'proxies.candidates[0].url',
+    ],
+    [
+      { proxies: { candidates: [{ name: 'p', url: 'http://127.0.0.1:3128/path' }] } },
+      'proxies.candidates[0].url',
+    ],
+    [{ proxies: [{ name: 'p', url: 'http://127.0.0.1:3128' }] }, 'proxies'],
   ])('rejects %j naming the field %s', async (raw, field) => {
     expect(await fieldOf(raw)).toBe(field);
   });

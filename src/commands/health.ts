@@ -87,6 +87,19 @@ function renderHealth(report: HealthReport): string {
       : (m.evidence[0] ?? ''),
   ]);
   const table = renderTable(['MIRROR', 'VERDICT', 'LATENCY', 'URL', 'EVIDENCE'], rows);
+  const proxies =
+    report.proxies.length === 0
+      ? ''
+      : `\n\n${renderTable(
+          ['PROXY', 'VERDICT', 'LATENCY', 'URL', 'EVIDENCE'],
+          report.proxies.map((p) => [
+            p.name,
+            p.verdict,
+            p.latencyMs === null ? '-' : `${p.latencyMs} ms`,
+            p.url,
+            p.evidence.join('; '),
+          ]),
+        )}`;
   const healthy = report.mirrors.filter((m) => m.healthy).length;
-  return `${table}\n\n${healthy} of ${report.mirrors.length} mirrors healthy (canary ${report.canary.module}@${report.canary.version}, ${report.elapsedMs} ms of a ${report.deadlineMs} ms deadline)`;
+  return `${table}${proxies}\n\n${healthy} of ${report.mirrors.length} mirrors healthy (canary ${report.canary.module}@${report.canary.version}, ${report.elapsedMs} ms of a ${report.deadlineMs} ms deadline)`;
 }

@@ -99,6 +99,38 @@ const sumdbSchema = z.strictObject({
     .default(DEFAULT_SUMDB_NAME),
 });
 
+const proxySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
+    url: z.string(),
+  })
+  .superRefine((proxy, ctx) => {
+    const problem = proxyUrlProblem(proxy.url);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+  });
+
+/** Why an outbound proxy URL is unusable, or undefined when it is fine. */
+export function proxyUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be a proxy URL such as http://proxy.corp.example:8080 (got "${url}")`;
+  }
+  if (parsed.protocol !== 'http:')
+    return `must be an http:// proxy URL, as go's HTTPS_PROXY takes it (got "${url}")`;
+  if (parsed.pathname !== '/' || parsed.search || parsed.hash)
+    return `must be just scheme, host and port (got "${url}")`;
+  return undefined;
+}
+
+const proxiesSchema = z.strictObject({
+  /** In order of preference. */
+  candidates: z.array(proxySchema).default([]),
+});
+
 const tlsSchema = z.strictObject({
   extraCaFiles: z.array(z.string().min(1, 'must be a file path')).default([]),
 });
@@ -119,6 +151,7 @@ export const configSchema = z
     dns: dnsSchema.default({ trusted: [...DEFAULT_TRUSTED_RESOLVERS] }),
     sumdb: sumdbSchema.default({ name: DEFAULT_SUMDB_NAME }),
     tls: tlsSchema.default({ extraCaFiles: [] }),
+    proxies: proxiesSchema.default({ candidates: [] }),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LabProxy, type ProxyMode, startConnectProxy } from './connect-proxy.js';
 import { type DnsBehaviour, type LabDnsServer, startDnsServer, startDohServer } from './dns-server.js';
 import { type LabMirror, type MirrorMode, type SumdbMode, startMirror } from './mirror.js';
 import { LAB_CANARY, LAB_SUMDB } from './modules.js';
@@ -24,6 +25,8 @@ export interface ScenarioPlan {
   nxdomainHijack?: boolean;
   /** The lab trusts the inspection root through tls.extraCaFiles, as a managed desktop does. */
   trustInspectionRoot?: boolean;
+  /** Outbound HTTP CONNECT proxies, in order of preference. */
+  proxies?: { name: string; mode: ProxyMode }[];
 }
 
 const ok: MirrorMode = { kind: 'ok' };
@@ -99,6 +102,17 @@ export const SCENARIOS: Record<string, ScenarioPlan> = {
       { name: 'redirect-loop', mode: { kind: 'redirect-loop' } },
     ],
   },
+  proxies: {
+    summary:
+      'a healthy mirror behind four corporate proxies: working, refusing, hanging, asking for credentials',
+    mirrors: [{ name: 'healthy', mode: ok }],
+    proxies: [
+      { name: 'primary', mode: 'hanging' },
+      { name: 'backup', mode: 'ok' },
+      { name: 'old', mode: 'refusing' },
+      { name: 'authenticating', mode: 'auth-required' },
+    ],
+  },
   sumdb: {
     summary: 'mirrors that proxy the checksum database, do not, or break it',
     mirrors: [
@@ -118,6 +132,7 @@ export interface RunningLab {
   mirrors: LabMirror[];
   dns: LabDnsServer;
   doh: LabDnsServer & { url: string };
+  proxies: LabProxy[];
   config: Record<string, unknown>;
   stop(): Promise<void>;
 }
@@ -209,6 +224,9 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     { names: truth, otherwise: { kind: 'nxdomain' } },
     await pki.issue([LAB_ADDRESS]),
   );
+  const proxies: LabProxy[] = await Promise.all(
+    (plan.proxies ?? []).map((p) => startConnectProxy(p.name, p.mode)),
+  );
 
   const config = {
     mirrors: mirrors.filter((m) => !m.name.endsWith('-impostor')).map((m) => ({ name: m.name, url: m.url })),
@@ -217,6 +235,9 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     deadlineMs,
     dns: { systemResolver: dns.address, trusted: [doh.url] },
     tls: { extraCaFiles: plan.trustInspectionRoot ? [caFile, inspectionCaFile] : [caFile] },
+    ...(proxies.length
+      ? { proxies: { candidates: proxies.map((p) => ({ name: p.name, url: p.url })) } }
+      : {}),
   };
   const configPath = join(dir, 'goproxy-guard.json');
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
@@ -229,9 +250,15 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     mirrors: mirrors.filter((m) => !m.name.endsWith('-impostor')),
     dns,
     doh,
+    proxies,
     config,
     async stop() {
-      await Promise.all([...mirrors.map((m) => m.close()), dns.close(), doh.close()]);
+      await Promise.all([
+        ...mirrors.map((m) => m.close()),
+        ...proxies.map((p) => p.close()),
+        dns.close(),
+        doh.close(),
+      ]);
       await rm(dir, { recursive: true, force: true });
     },
   };

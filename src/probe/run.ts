@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { ProbeContext } from './context.js';
 import { createDohClient } from './doh.js';
 import { probeMirror } from './goproxy.js';
+import { type ProxyHealth, probeProxy } from './proxy.js';
 import type { MirrorHealth } from './types.js';
 import { judgeMirror } from './verdict.js';
 
@@ -13,6 +14,7 @@ export interface HealthReport {
   elapsedMs: number;
   canary: { module: string; version: string };
   mirrors: MirrorHealth[];
+  proxies: ProxyHealth[];
 }
 
 export interface ProbeProgress {
@@ -67,7 +69,12 @@ export async function probeMirrors(
       return health;
     }),
   );
-  const mirrors = await probing.finally(() => {
+  // Each proxy tunnels to the first https mirror, concurrently with the mirror probes.
+  const target = new URL(
+    config.mirrors.find((m) => m.url.startsWith('https:'))?.url ?? (config.mirrors[0]?.url as string),
+  );
+  const proxying = Promise.all(config.proxies.candidates.map((proxy) => probeProxy(proxy, target, context)));
+  const [mirrors, proxies] = await Promise.all([probing, proxying]).finally(() => {
     clearTimeout(timer);
     doh.close().catch(() => {});
   });
@@ -76,6 +83,7 @@ export async function probeMirrors(
     elapsedMs: Math.round(performance.now() - started),
     canary: config.canary,
     mirrors,
+    proxies,
   };
 }
 

@@ -1,0 +1,135 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ProbeContext } from './context.js';
+import { observeDns } from './dns.js';
+import type { Verdict } from './types.js';
+
+export interface ProxyHealth {
+  name: string;
+  url: string;
+  verdict: Verdict;
+  healthy: boolean;
+  latencyMs: number | null;
+  /** The mirror the tunnel was opened to, host:port. */
+  target: string;
+  evidence: string[];
+}
+
+const MAX_RESPONSE_HEAD = 8 * 1024;
+
+/**
+ * Probes one outbound HTTP proxy as go uses it (HTTPS_PROXY): CONNECT to a mirror through it,
+ * then a TLS handshake with the mirror's name inside the tunnel, so a proxy that answers 200 but
+ * does not really reach the mirror (or re-signs its traffic) is not called healthy.
+ */
+export async function probeProxy(
+  proxy: { name: string; url: string },
+  target: URL,
+  context: ProbeContext,
+): Promise<ProxyHealth> {
+  const started = performance.now();
+  const proxyUrl = new URL(proxy.url);
+  const targetHost = target.hostname.replace(/^\[|\]$/g, '');
+  const targetPort = Number(target.port) || 443;
+  const authority = `${target.hostname}:${targetPort}`;
+  const result = (verdict: Verdict, evidence: string[]): ProxyHealth => ({
+    name: proxy.name,
+    url: proxy.url,
+    verdict,
+    healthy: verdict === 'healthy',
+    latencyMs: verdict === 'healthy' ? Math.round(performance.now() - started) : null,
+    target: authority,
+    evidence,
+  });
+  const { signal } = context;
+  const dns = await observeDns(proxyUrl.hostname.replace(/^\[|\]$/g, ''), context);
+  if (!('addresses' in dns.system)) {
+    const { code, timedOut } = dns.system.error;
+    return result(timedOut ? 'timeout' : 'dns-failed', [
+      `dns lookup of proxy host ${proxyUrl.hostname} failed (${code})`,
+    ]);
+  }
+  const address = dns.system.addresses[0] as string;
+  const port = Number(proxyUrl.port) || 80;
+  const socket = net.connect({ host: address, port });
+  const abort = () => socket.destroy(Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT' }));
+  signal.addEventListener('abort', abort, { once: true });
+  let stage = 'connect';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    stage = 'CONNECT';
+    const auth = proxyUrl.username
+      ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxyUrl.username)}:${decodeURIComponent(proxyUrl.password)}`).toString('base64')}\r\n`
+      : '';
+    socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`);
+    const head = await readResponseHead(socket);
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+    const said = `CONNECT ${authority} via ${proxyUrl.host}: ${head.split('\r\n')[0]}`;
+    if (status === 407) {
+      const realm = /^proxy-authenticate: *(.*)$/im.exec(head)?.[1] ?? 'no Proxy-Authenticate header';
+      return result('auth-required', [
+        `${said} (${realm}); put credentials in the proxy URL or use a proxy that knows this user`,
+      ]);
+    }
+    if (status !== 200) return result('http-error', [said]);
+    stage = 'tls';
+    const secured = tls.connect({
+      socket,
+      servername: net.isIP(targetHost) ? undefined : targetHost,
+      host: targetHost,
+      secureContext: context.secureContext,
+    });
+    await new Promise<void>((resolve, reject) => {
+      secured.once('secureConnect', resolve);
+      secured.once('error', reject);
+    });
+    secured.destroy();
+    return result('healthy', [`${said}; TLS with ${targetHost} through the tunnel verified`]);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
+    if (signal.aborted) {
+      return result('timeout', [
+        `no answer within the ${context.deadlineMs} ms deadline during ${stage} (proxy ${proxyUrl.host})`,
+      ]);
+    }
+    if (stage === 'connect')
+      return result('unreachable', [`connect to proxy ${proxyUrl.host} (${address}:${port}): ${code}`]);
+    if (stage === 'tls') {
+      return result('tls-invalid', [
+        `the tunnel to ${authority} does not prove ${targetHost} over TLS (${code}): TLS inspection?`,
+      ]);
+    }
+    return result('http-error', [`${stage} via ${proxyUrl.host}: ${code} ${(error as Error).message}`]);
+  } finally {
+    signal.removeEventListener('abort', abort);
+    socket.destroy();
+  }
+}
+
+/** Reads up to the blank line that ends a response head, bounded in size. */
+function readResponseHead(socket: net.Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let head = '';
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        socket.off('data', onData);
+        socket.pause(); // TLS takes the stream from here
+        const rest = Buffer.from(head.slice(end + 4), 'latin1');
+        if (rest.length > 0) socket.unshift(rest); // the start of the tunnelled stream
+        resolve(head.slice(0, end));
+      } else if (head.length > MAX_RESPONSE_HEAD) {
+        reject(Object.assign(new Error('response head larger than 8 KiB'), { code: 'EPROTO' }));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('end', () =>
+      reject(Object.assign(new Error('closed before answering'), { code: 'ECONNRESET' })),
+    );
+  });
+}
