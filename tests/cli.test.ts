@@ -29,7 +29,7 @@ describe('goproxy-guard health (in process)', () => {
   it('prints one JSON document with the documented fields', async () => {
     const run = await cli(['health', '--config', healthy.configPath, '--json']);
     const document = JSON.parse(run.stdout);
-    expect(Object.keys(document)).toEqual(['deadlineMs', 'elapsedMs', 'canary', 'mirrors']);
+    expect(Object.keys(document)).toEqual(['deadlineMs', 'elapsedMs', 'canary', 'mirrors', 'proxies']);
     expect(Object.keys(document.mirrors[0])).toEqual([
       'name',
       'url',
