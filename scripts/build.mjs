@@ -25,7 +25,11 @@ if (!runtimeOnly) {
   mkdirSync('build', { recursive: true });
   await build({
     ...common,
-    entryPoints: { codegen: 'src/codegen/main.ts', 'pester-runner': 'src/testing/pester-runner.ts' },
+    entryPoints: {
+      codegen: 'src/codegen/main.ts',
+      'pester-runner': 'src/testing/pester-runner.ts',
+      bench: 'bench/run.ts',
+    },
     outdir: 'build',
     outExtension: { '.js': '.mjs' },
     packages: 'external',
@@ -42,6 +46,8 @@ await build({
   outfile: `${moduleDir}/bin/goproxy-guard.mjs`,
   define: { __COMMAND_HELP__: help, __VERSION__: JSON.stringify(pkg.version) },
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
   banner: {
     js: `#!/usr/bin/env node\n// GoProxyGuard ${pkg.version} runtime, bundled by scripts/build.mjs: do not edit.\n${requireShim}`,
   },

@@ -1,8 +1,7 @@
 import { EXIT } from '../cli/exit-codes.js';
 import { renderTable } from '../cli/table.js';
 import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
-import { loadConfig } from '../config/load.js';
-import { type HealthReport, probeMirrors } from '../probe/run.js';
+import type { HealthReport } from '../probe/run.js';
 import { defineCommand } from './definition.js';
 
 /**
@@ -60,6 +59,11 @@ export const health = defineCommand({
     },
   },
   async run(options, io) {
+    // Loaded here, not at start-up: --version and --help must not pay for zod and undici.
+    const [{ loadConfig }, { probeMirrors }] = await Promise.all([
+      import('../config/load.js'),
+      import('../probe/run.js'),
+    ]);
     const { config, extraCas } = await loadConfig(options.config, io.env);
     if (options.deadline !== undefined) config.deadlineMs = options.deadline;
     const report = await probeMirrors(config, extraCas, ({ done, total, mirror }) =>
