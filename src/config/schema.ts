@@ -92,11 +92,30 @@ function dohUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
-const sumdbSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a checksum database name such as sum.golang.org')
-    .default(DEFAULT_SUMDB_NAME),
+const sumdbSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a checksum database name such as sum.golang.org')
+      .default(DEFAULT_SUMDB_NAME),
+    /** Where the database itself answers; https://<name> unless given. */
+    url: z
+      .string()
+      .refine((url) => mirrorUrlProblem(url, false) === undefined, 'must be an https:// URL without query or fragment')
+      .optional(),
+  })
+  .transform((sumdb) => ({ ...sumdb, url: (sumdb.url ?? `https://${sumdb.name}`).replace(/\/+$/, '') }));
+
+const count = (what: string) =>
+  z.number().int(`must be a whole number of ${what}`).min(1, `must be at least 1 ${what}`).max(100, `must be at most 100 ${what}`);
+
+const policySchema = z.strictObject({
+  /** Consecutive failed runs before a mirror in the list is taken out. */
+  failAfter: count('runs').default(2),
+  /** Consecutive healthy runs before a mirror out of the list is put back. */
+  recoverAfter: count('runs').default(2),
+  /** End the GOPROXY list with direct (fetch from the origin when every mirror fails). */
+  allowDirect: z.boolean().default(false),
 });
 
 const proxySchema = z
@@ -149,7 +168,8 @@ export const configSchema = z
       .max(MAX_DEADLINE_MS, `must be at most ${MAX_DEADLINE_MS} ms`)
       .default(DEFAULT_DEADLINE_MS),
     dns: dnsSchema.default({ trusted: [...DEFAULT_TRUSTED_RESOLVERS] }),
-    sumdb: sumdbSchema.default({ name: DEFAULT_SUMDB_NAME }),
+    sumdb: sumdbSchema.prefault({}),
+    policy: policySchema.default({ failAfter: 2, recoverAfter: 2, allowDirect: false }),
     tls: tlsSchema.default({ extraCaFiles: [] }),
     proxies: proxiesSchema.default({ candidates: [] }),
   })

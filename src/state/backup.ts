@@ -1,0 +1,52 @@
+import { readFile, unlink } from 'node:fs/promises';
+import { ConfigError } from '../config/errors.js';
+import { writeFileAtomic } from './atomic.js';
+
+/** The exact previous value of one setting, including "it was not set". */
+export type OriginalValue = { was: 'set'; value: string } | { was: 'unset' };
+
+export interface Backup {
+  version: 1;
+  takenAt: string;
+  /** Which go env file the values were read from. */
+  goEnvFile: string;
+  /** Keyed by "<effector>:<name>", e.g. "go-env:GOPROXY". */
+  settings: Record<string, OriginalValue>;
+}
+
+export async function readBackup(path: string): Promise<Backup | undefined> {
+  try {
+    const backup = JSON.parse(await readFile(path, 'utf8')) as Backup;
+    if (backup.version !== 1 || typeof backup.settings !== 'object') throw new Error('unknown format');
+    return backup;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError('', `the backup ${path} cannot be read (${(error as Error).message}); nothing was changed`);
+  }
+}
+
+/**
+ * Records the original value of every setting about to change, before the first change to it.
+ * Values already in the backup are never overwritten: the backup always holds what was there
+ * before GoProxyGuard, however many runs changed it since. Written atomically.
+ */
+export async function extendBackup(
+  path: string,
+  goEnvFile: string,
+  originals: Record<string, OriginalValue>,
+  now: Date,
+): Promise<Backup> {
+  const backup = (await readBackup(path)) ?? { version: 1, takenAt: now.toISOString(), goEnvFile, settings: {} };
+  const missing = Object.entries(originals).filter(([key]) => !(key in backup.settings));
+  if (missing.length > 0) {
+    for (const [key, value] of missing) backup.settings[key] = value;
+    await writeFileAtomic(path, `${JSON.stringify(backup, null, 2)}\n`);
+  }
+  return backup;
+}
+
+export async function forgetBackup(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}

@@ -1,0 +1,33 @@
+import { appendFile, readFile } from 'node:fs/promises';
+
+export interface HistoryEntry {
+  at: string;
+  command: string;
+  event: 'decision' | 'change' | 'restore' | 'kept';
+  [detail: string]: unknown;
+}
+
+/** Appends one JSON line; history is never rewritten, only added to. */
+export async function appendHistory(path: string, entry: HistoryEntry): Promise<void> {
+  await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+}
+
+/** The last `count` entries, skipping a torn last line left by a killed run. */
+export async function readHistory(path: string, count: number): Promise<HistoryEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const entries: HistoryEntry[] = [];
+  for (const line of text.split('\n').slice(-count - 1)) {
+    try {
+      if (line.trim()) entries.push(JSON.parse(line));
+    } catch {
+      // a line cut short by a kill
+    }
+  }
+  return entries.slice(-count);
+}

@@ -1,0 +1,35 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Where GoProxyGuard keeps its state: GOPROXYGUARD_HOME, else %LOCALAPPDATA%\GoProxyGuard on
+ * Windows, else $XDG_STATE_HOME/goproxy-guard, else ~/.local/state/goproxy-guard.
+ */
+export function stateDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  if (env.GOPROXYGUARD_HOME) return env.GOPROXYGUARD_HOME;
+  if (platform === 'win32') {
+    return join(env.LOCALAPPDATA ?? join(env.USERPROFILE ?? homedir(), 'AppData', 'Local'), 'GoProxyGuard');
+  }
+  return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'goproxy-guard');
+}
+
+export interface StatePaths {
+  dir: string;
+  state: string;
+  lock: string;
+  history: string;
+  backup: string;
+  /** A byte copy of the go env file as it was before the first change: the last resort. */
+  goEnvCopy: string;
+}
+
+export function statePaths(dir: string): StatePaths {
+  return {
+    dir,
+    state: join(dir, 'state.json'),
+    lock: join(dir, 'lock'),
+    history: join(dir, 'history.jsonl'),
+    backup: join(dir, 'backup.json'),
+    goEnvCopy: join(dir, 'go-env.before'),
+  };
+}
