@@ -179,7 +179,8 @@ function Invoke-GoProxyGuardCommand {
     }
     if ($AsJson) { return $result.Stdout }
     $document = $result.Stdout | ConvertFrom-Json
-    foreach ($item in @($document.$OutputProperty)) {
+    $items = if ($OutputProperty -eq '.') { @($document) } else { @($document.$OutputProperty) }
+    foreach ($item in $items) {
         ConvertTo-GoProxyGuardObject -InputObject $item -TypeName $OutputType
     }
 }

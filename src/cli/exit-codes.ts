@@ -6,6 +6,8 @@ export const EXIT = {
   unhealthy: 1,
   /** Bad input (argv or config); nothing was changed. */
   badInput: 2,
-  /** A bug or an environment problem GoProxyGuard did not expect. */
+  /** A bug or an environment problem GoProxyGuard did not expect (or a change that did not verify). */
   internal: 3,
+  /** Another GoProxyGuard run holds the lock; nothing was changed. */
+  locked: 4,
 } as const;

@@ -39,8 +39,8 @@ export function mainHelp(commands: readonly CommandDefinition[], version: string
     ...commands.map((c) => `  ${c.name.padEnd(10)} ${HELP[c.name]?.synopsis ?? ''}`.trimEnd()),
     `  ${'lab'.padEnd(10)} start loopback test mirrors and print a config that points at them`,
     '',
-    'Run goproxy-guard <command> --help for its options. Exit codes: 0 ok, 1 nothing healthy,',
-    '2 bad input (nothing changed), 3 internal error.',
+    'Run goproxy-guard <command> --help for its options. Exit codes: 0 ok, 1 nothing healthy (or',
+    'nothing to restore), 2 bad input (nothing changed), 3 internal error, 4 another run holds the lock.',
   ].join('\n');
 }
 

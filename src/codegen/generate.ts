@@ -85,8 +85,12 @@ export function generateModule(
   return { files, help };
 }
 
+/** The dry-run switch of a changing command is not a parameter: -WhatIf maps onto it. */
+const isWhatIfSwitch = (command: CommandModel, spec: { flag: string }) => command.changesMachine && spec.flag === 'dry-run';
+
 function renderFunction(command: CommandModel, render: ReturnType<typeof templateReader>): string {
-  const parameters = command.options
+  const options = command.options.filter(({ spec }) => !isWhatIfSwitch(command, spec));
+  const parameters = options
     .map(({ spec }) =>
       render(`parameters/${spec.kind}.ps1`, {
         parameter: spec.parameter,
@@ -102,7 +106,7 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
       }),
     )
     .join('');
-  const argumentLines = command.options
+  const argumentLines = options
     .map(({ spec }) =>
       render(`arguments/${spec.kind === 'switch' ? 'switch' : spec.kind === 'path' ? 'path' : 'value'}.ps1`, {
         parameter: spec.parameter,
@@ -110,11 +114,14 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
       }),
     )
     .join('');
+  const shouldProcess = command.whatIf
+    ? render('should-process.ps1', { target: command.whatIf.target.replace(/'/g, "''"), action: command.whatIf.action.replace(/'/g, "''") })
+    : '';
   return render('function.ps1', {
     cmdlet: command.cmdlet,
     synopsis: helpText(command.synopsis),
     description: helpText(command.description),
-    parameterHelp: command.options
+    parameterHelp: options
       .map(({ spec, help }) =>
         render('parameter-help.ps1', { parameter: spec.parameter, help: helpText(help) }),
       )
@@ -130,7 +137,7 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
     outputProperty: command.outputProperty,
     cmdletBinding: command.changesMachine ? "SupportsShouldProcess = $true, ConfirmImpact = 'Medium'" : '',
     parameters: parameters.trimEnd(),
-    argumentLines: argumentLines.trimEnd(),
+    argumentLines: `${argumentLines}${shouldProcess}`.trimEnd(),
   }).trimEnd();
 }
 

@@ -21,6 +21,7 @@ export interface CommandModel {
   outputType: string;
   outputProperty: string;
   changesMachine: boolean;
+  whatIf?: { target: string; action: string };
   columns: ViewColumn[];
   synopsis: string;
   description: string;
@@ -75,6 +76,7 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
       );
   }
   if (examples.length === 0) throw new Error(`${where} has no @example in its TSDoc`);
+  if (data.changesMachine === true && !data.whatIf) throw new Error(`${where} changes the machine but has no whatIf`);
   const optionsLiteral = literal
     .getPropertyOrThrow('options')
     .asKindOrThrow(SyntaxKind.PropertyAssignment)
@@ -97,6 +99,7 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
     outputType: String(data.outputType),
     outputProperty: String(data.outputProperty),
     changesMachine: data.changesMachine === true,
+    ...(data.whatIf ? { whatIf: data.whatIf as { target: string; action: string } } : {}),
     columns: data.columns as ViewColumn[],
     synopsis: oneLine(synopsis),
     description: rest.map(oneLine).join('\n\n'),

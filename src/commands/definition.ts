@@ -63,12 +63,17 @@ export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
   cmdlet: string;
   /** PSTypeName given to each emitted object; the format view is keyed on it. */
   outputType: string;
-  /** Property of the JSON document that holds the list of objects the cmdlet emits. */
+  /** Property of the JSON document holding the objects the cmdlet emits; "." emits the document. */
   outputProperty: string;
   /** The default table view of outputType objects. */
   columns: readonly ViewColumn[];
   /** Whether the command changes the machine; such cmdlets support -WhatIf and -Confirm. */
   changesMachine: boolean;
+  /**
+   * For changing commands: what ShouldProcess names. -WhatIf (or declining -Confirm) runs the
+   * command's --dry-run instead, so a person sees exactly what would change.
+   */
+  whatIf?: { target: string; action: string };
   options: T;
   run(options: OptionValues<T>, io: CommandIO): Promise<CommandOutcome>;
 }

@@ -1,5 +1,9 @@
+import { apply } from './apply.js';
 import type { CommandDefinition } from './definition.js';
 import { health } from './health.js';
+import { plan } from './plan.js';
+import { restore } from './restore.js';
+import { status } from './status.js';
 
 /** Every user-facing command, in the order help lists them. */
-export const COMMANDS: readonly CommandDefinition[] = [health];
+export const COMMANDS: readonly CommandDefinition[] = [health, plan, apply, status, restore];

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { trackSockets } from './dns-server.js';
-import { LAB_SUMDB, labModuleFiles, labSumdbLookup } from './modules.js';
+import { LAB_SUMDB, labModuleFiles, labSumdbLookup, labTreeHead } from './modules.js';
 import type { ServerIdentity } from './pki.js';
 
 /** How a lab mirror misbehaves. Every mode is a failure seen in the wild. */
@@ -55,7 +55,7 @@ export async function startMirror(options: {
     const mode = options.mode;
     const url = new URL(request.url ?? '/', 'http://lab');
     const path = url.pathname;
-    const text = (status: number, body: string, type = 'text/plain; charset=utf-8') =>
+    const text = (status: number, body: string | Buffer, type = 'text/plain; charset=utf-8') =>
       void response.writeHead(status, { 'content-type': type }).end(body);
     if (mode.kind === 'hang') return; // keep the socket open and silent
     if (mode.kind === 'hang-after-headers')
@@ -70,6 +70,7 @@ export async function startMirror(options: {
       return void response.writeHead(302, { location: url.search ? path : `${path}?again` }).end();
     }
     if (path.startsWith(`/sumdb/${LAB_SUMDB}/`)) return sumdb(options.sumdb ?? 'healthy', path, text);
+    if (path === '/latest') return text(200, labTreeHead()); // every healthy lab host can play the database
     let body = files.get(path);
     if (body !== undefined && path.endsWith('/@v/list')) {
       if (mode.kind === 'garbage') body = '{"oops": true}\n';
@@ -78,7 +79,8 @@ export async function startMirror(options: {
     if (body !== undefined && path.endsWith('.info') && mode.kind === 'bad-info') body = 'Version: v1.1.0';
     if (body !== undefined && path.endsWith('.mod') && mode.kind === 'wrong-mod')
       body = 'module evil.example/other\n';
-    const send = () => (body === undefined ? text(404, 'not found\n') : text(200, body));
+    const type = path.endsWith('.zip') ? 'application/zip' : undefined;
+    const send = () => (body === undefined ? text(404, 'not found\n') : text(200, body, type));
     if (mode.kind === 'slow') setTimeout(send, mode.delayMs).unref();
     else send();
   };

@@ -25,6 +25,10 @@ export interface ScenarioPlan {
   nxdomainHijack?: boolean;
   /** The lab trusts the inspection root through tls.extraCaFiles, as a managed desktop does. */
   trustInspectionRoot?: boolean;
+  /** Whether the checksum database itself answers (default) or hangs. */
+  database?: 'healthy' | 'hanging';
+  /** Mirror URLs use 127.0.0.1 instead of lab names, for programs that cannot use the lab DNS (go). */
+  addressUrls?: boolean;
   /** Outbound HTTP CONNECT proxies, in order of preference. */
   proxies?: { name: string; mode: ProxyMode }[];
 }
@@ -178,7 +182,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     const started = await startMirror({
       name: mirror.name,
       mode,
-      host,
+      host: plan.addressUrls ? LAB_ADDRESS : host,
       identity: await pki.issue([host, LAB_ADDRESS], mirror.tls),
       ...(mirror.sumdb ? { sumdb: mirror.sumdb } : {}),
       ...(mirror.dns === 'cdn' ? { alsoOn: [CDN_ADDRESS] } : {}),
@@ -202,8 +206,15 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
       plan.mirrors.findIndex((m) => m.name === a.name) - plan.mirrors.findIndex((m) => m.name === b.name),
   );
 
+  const databaseHost = 'database.lab.test';
+  const database = await startMirror({
+    name: 'database',
+    mode: plan.database === 'hanging' ? { kind: 'hang' } : ok,
+    host: plan.addressUrls ? LAB_ADDRESS : databaseHost,
+    identity: await pki.issue([databaseHost, LAB_ADDRESS]),
+  });
   const truth = new Map<string, DnsBehaviour>(
-    plan.mirrors.map((m) => [hostOf(m.name), { kind: 'answer', addresses: [LAB_ADDRESS] }]),
+    [...plan.mirrors.map((m) => hostOf(m.name)), databaseHost].map((host) => [host, { kind: 'answer', addresses: [LAB_ADDRESS] }]),
   );
   const system = new Map<string, DnsBehaviour>(truth);
   for (const mirror of plan.mirrors) {
@@ -231,7 +242,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
   const config = {
     mirrors: mirrors.filter((m) => !m.name.endsWith('-impostor')).map((m) => ({ name: m.name, url: m.url })),
     canary: { ...LAB_CANARY },
-    sumdb: { name: LAB_SUMDB },
+    sumdb: { name: LAB_SUMDB, url: database.url },
     deadlineMs,
     dns: { systemResolver: dns.address, trusted: [doh.url] },
     tls: { extraCaFiles: plan.trustInspectionRoot ? [caFile, inspectionCaFile] : [caFile] },

@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Config } from '../config/schema.js';
 import type { ProbeContext } from './context.js';
+import { type DatabaseHealth, probeDatabase } from './database.js';
 import { createDohClient } from './doh.js';
 import { probeMirror } from './goproxy.js';
 import { type ProxyHealth, probeProxy } from './proxy.js';
@@ -15,6 +16,8 @@ export interface HealthReport {
   canary: { module: string; version: string };
   mirrors: MirrorHealth[];
   proxies: ProxyHealth[];
+  /** The checksum database at its own URL (sumdb.url). */
+  database: DatabaseHealth;
 }
 
 export interface ProbeProgress {
@@ -74,7 +77,8 @@ export async function probeMirrors(
     config.mirrors.find((m) => m.url.startsWith('https:'))?.url ?? (config.mirrors[0]?.url as string),
   );
   const proxying = Promise.all(config.proxies.candidates.map((proxy) => probeProxy(proxy, target, context)));
-  const [mirrors, proxies] = await Promise.all([probing, proxying]).finally(() => {
+  const database = probeDatabase(config.sumdb, context);
+  const [mirrors, proxies, databaseHealth] = await Promise.all([probing, proxying, database]).finally(() => {
     clearTimeout(timer);
     doh.close().catch(() => {});
   });
@@ -84,6 +88,7 @@ export async function probeMirrors(
     canary: config.canary,
     mirrors,
     proxies,
+    database: databaseHealth,
   };
 }
 

@@ -1,0 +1,90 @@
+import { EXIT } from '../cli/exit-codes.js';
+import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
+import { defineCommand } from './definition.js';
+import { LOCK_WAIT_MS, loadForRun, renderPlan } from './shared.js';
+
+/**
+ * Probes the mirrors and writes the healthy GOPROXY and GOSUMDB into go's env file, backed up and verified.
+ *
+ * Before the first change GoProxyGuard records every original value (including "not set") and a
+ * byte copy of go's env file; it writes with go env -w, reads the file back to verify, and puts
+ * the previous values back if they differ. State and an append-only history are kept in the state
+ * directory, under a lock so two runs never interleave. Restore-GoProxySettings undoes it all.
+ * With -WhatIf (--dry-run) it only shows what it would change.
+ *
+ * @example
+ * Set-GoProxy -ConfigPath .\goproxy-guard.json
+ * Writes the health-ordered GOPROXY list for the configured mirrors.
+ * @example
+ * Set-GoProxy -WhatIf
+ * Shows what would change for the built-in public mirrors, and changes nothing.
+ * @cli
+ * goproxy-guard apply --config goproxy-guard.json
+ * goproxy-guard apply --dry-run
+ */
+export const apply = defineCommand({
+  name: 'apply',
+  cmdlet: 'Set-GoProxy',
+  outputType: 'GoProxyGuard.Plan',
+  outputProperty: '.',
+  changesMachine: true,
+  whatIf: { target: 'go env file (GOPROXY, GOSUMDB)', action: 'Write the health-ordered GOPROXY and GOSUMDB' },
+  columns: [
+    { label: 'GoProxy', property: 'Goproxy' },
+    { label: 'GoSumDb', property: 'Gosumdb' },
+    { label: 'KeptLastGood', property: 'KeptLastGood' },
+    { label: 'Reasons', property: 'Reasons', list: true },
+  ],
+  options: {
+    /** Path of the JSON config file (else GOPROXYGUARD_CONFIG, else the built-in public mirrors). */
+    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+    /** Milliseconds the probes may take (overrides the config's deadlineMs). */
+    deadline: {
+      kind: 'integer',
+      flag: 'deadline-ms',
+      parameter: 'DeadlineMs',
+      valueName: 'MS',
+      min: MIN_DEADLINE_MS,
+      max: MAX_DEADLINE_MS,
+    },
+    /** Show what would change and change nothing (PowerShell: -WhatIf). */
+    dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
+  },
+  async run(options, io) {
+    const loaded = await loadForRun(options, io.env);
+    const [{ makePlan, planDocument }, { applyPlan }, { acquireLock }, { stateDir, statePaths }] = await Promise.all([
+      import('../guard/plan.js'),
+      import('../guard/apply.js'),
+      import('../state/lock.js'),
+      import('../state/paths.js'),
+    ]);
+    const now = new Date();
+    const exitCode = (kept: boolean) => (kept ? EXIT.unhealthy : EXIT.ok);
+    if (options.dryRun) {
+      const planned = await makePlan(loaded, io.env, io.emit, now);
+      return {
+        exitCode: exitCode(planned.decision.keptLastGood),
+        document: planDocument(planned, { applied: false, dryRun: true }),
+        text: renderPlan(planned, 'Dry run (nothing was changed):'),
+      };
+    }
+    const paths = statePaths(stateDir(io.env));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    const lock = await acquireLock(paths.lock, LOCK_WAIT_MS);
+    try {
+      const planned = await makePlan(loaded, io.env, io.emit, now);
+      const result = await applyPlan(planned, paths, io.env, now);
+      const heading = result.changed
+        ? `Applied and verified (backup in ${paths.backup}; undo with: goproxy-guard restore):`
+        : 'Nothing to change:';
+      return {
+        exitCode: exitCode(planned.decision.keptLastGood),
+        document: planDocument(planned, { applied: result.changed, dryRun: false, backup: paths.backup }),
+        text: renderPlan(planned, heading),
+      };
+    } finally {
+      await lock.release();
+    }
+  },
+});

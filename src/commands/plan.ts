@@ -1,0 +1,58 @@
+import { EXIT } from '../cli/exit-codes.js';
+import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
+import { defineCommand } from './definition.js';
+import { loadForRun, renderPlan } from './shared.js';
+
+/**
+ * Probes the mirrors and shows the GOPROXY and GOSUMDB GoProxyGuard would write, and why. Changes nothing.
+ *
+ * The plan lists the usable mirrors best first, joined with "|" so go moves on after any error,
+ * keeps a mirror that just started failing until policy.failAfter runs in a row have failed, and
+ * keeps the last known good list when nothing works. It also shows what go uses now and where
+ * each value comes from, and says when an environment variable overrides go's env file.
+ *
+ * @example
+ * Get-GoProxyPlan -ConfigPath .\goproxy-guard.json
+ * Shows the planned settings, each mirror's verdict and whether it is in the list.
+ * @example
+ * (Get-GoProxyPlan).Changes
+ * Lists only the settings that would change, with their old and new values.
+ * @cli
+ * goproxy-guard plan --config goproxy-guard.json
+ */
+export const plan = defineCommand({
+  name: 'plan',
+  cmdlet: 'Get-GoProxyPlan',
+  outputType: 'GoProxyGuard.Plan',
+  outputProperty: '.',
+  changesMachine: false,
+  columns: [
+    { label: 'GoProxy', property: 'Goproxy' },
+    { label: 'GoSumDb', property: 'Gosumdb' },
+    { label: 'KeptLastGood', property: 'KeptLastGood' },
+    { label: 'Reasons', property: 'Reasons', list: true },
+  ],
+  options: {
+    /** Path of the JSON config file (else GOPROXYGUARD_CONFIG, else the built-in public mirrors). */
+    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+    /** Milliseconds the probes may take (overrides the config's deadlineMs). */
+    deadline: {
+      kind: 'integer',
+      flag: 'deadline-ms',
+      parameter: 'DeadlineMs',
+      valueName: 'MS',
+      min: MIN_DEADLINE_MS,
+      max: MAX_DEADLINE_MS,
+    },
+  },
+  async run(options, io) {
+    const loaded = await loadForRun(options, io.env);
+    const { makePlan, planDocument } = await import('../guard/plan.js');
+    const planned = await makePlan(loaded, io.env, io.emit, new Date());
+    return {
+      exitCode: planned.decision.keptLastGood ? EXIT.unhealthy : EXIT.ok,
+      document: planDocument(planned),
+      text: renderPlan(planned, 'Plan (nothing was changed):'),
+    };
+  },
+});

@@ -1,0 +1,76 @@
+import { EXIT } from '../cli/exit-codes.js';
+import { renderTable } from '../cli/table.js';
+import { defineCommand } from './definition.js';
+import { LOCK_WAIT_MS } from './shared.js';
+
+/**
+ * Puts back every setting GoProxyGuard changed to exactly its original value, then forgets the backup.
+ *
+ * A setting that was not set before is unset again; one that was set gets its old value back.
+ * The result is verified by reading go's env file back, and recorded in the history. With
+ * nothing backed up (GoProxyGuard never changed this machine) it changes nothing and says so.
+ *
+ * @example
+ * Restore-GoProxySettings
+ * Puts GOPROXY and GOSUMDB back as they were before GoProxyGuard.
+ * @example
+ * Restore-GoProxySettings -WhatIf
+ * Shows what would be put back.
+ * @cli
+ * goproxy-guard restore
+ */
+export const restore = defineCommand({
+  name: 'restore',
+  cmdlet: 'Restore-GoProxySettings',
+  outputType: 'GoProxyGuard.RestoredSetting',
+  outputProperty: 'restored',
+  changesMachine: true,
+  whatIf: { target: 'go env file (GOPROXY, GOSUMDB)', action: 'Put back the values GoProxyGuard replaced' },
+  columns: [
+    { label: 'Setting', property: 'Setting' },
+    { label: 'RestoredTo', property: 'To' },
+  ],
+  options: {
+    /** Show what would be put back and change nothing (PowerShell: -WhatIf). */
+    dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
+  },
+  async run(options, io) {
+    const [{ restoreOriginals }, { readBackup }, { acquireLock }, { stateDir, statePaths }] = await Promise.all([
+      import('../guard/restore.js'),
+      import('../state/backup.js'),
+      import('../state/lock.js'),
+      import('../state/paths.js'),
+    ]);
+    const paths = statePaths(stateDir(io.env));
+    if (options.dryRun) {
+      const backup = await readBackup(paths.backup);
+      const restored = Object.entries(backup?.settings ?? {}).map(([id, v]) => ({
+        setting: id.split(':')[1] ?? id,
+        to: v.was === 'set' ? v.value : null,
+      }));
+      return {
+        exitCode: backup ? EXIT.ok : EXIT.unhealthy,
+        document: { restored, dryRun: true, nothingToRestore: !backup },
+        text: backup ? `Would restore:\n${table(restored)}` : 'Nothing to restore: GoProxyGuard has not changed this machine.',
+      };
+    }
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    const lock = await acquireLock(paths.lock, LOCK_WAIT_MS);
+    try {
+      const result = await restoreOriginals(paths, io.env, new Date());
+      return {
+        exitCode: result.nothingToRestore ? EXIT.unhealthy : EXIT.ok,
+        document: { ...result, dryRun: false },
+        text: result.nothingToRestore
+          ? 'Nothing to restore: GoProxyGuard has not changed this machine.'
+          : `Restored and verified:\n${table(result.restored)}`,
+      };
+    } finally {
+      await lock.release();
+    }
+  },
+});
+
+const table = (rows: { setting: string; to: string | null }[]) =>
+  renderTable(['SETTING', 'RESTORED TO'], rows.map((r) => [r.setting, r.to ?? '(not set)']));

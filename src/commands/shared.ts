@@ -1,0 +1,31 @@
+import { renderTable } from '../cli/table.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Plan } from '../guard/plan.js';
+
+/** Loads the config for a probing command, with the --deadline-ms override applied. */
+export async function loadForRun(options: { config?: string; deadline?: number }, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+  const { loadConfig } = await import('../config/load.js');
+  const loaded = await loadConfig(options.config, env);
+  if (options.deadline !== undefined) loaded.config.deadlineMs = options.deadline;
+  return loaded;
+}
+
+/** How long a second run waits for the lock before saying another run holds it. */
+export const LOCK_WAIT_MS = 3000;
+
+/** The plan as a person reads it: the settings now and planned, why, and each mirror's place. */
+export function renderPlan(plan: Plan, heading: string): string {
+  const lines = [heading, ''];
+  for (const { setting, value, source } of plan.current) {
+    const change = plan.changes.find((c) => c.setting === setting);
+    lines.push(`${setting.padEnd(8)} now:  ${value} (${source})`);
+    lines.push(`${''.padEnd(8)} plan: ${change ? change.to : 'unchanged'}`);
+  }
+  lines.push('', renderTable(['MIRROR', 'VERDICT', 'IN LIST', 'WHY'], plan.decision.mirrors.map((m) => [m.name, m.verdict, m.inList ? 'yes' : 'no', m.why])));
+  lines.push('', `checksum database ${plan.database.name}: ${plan.database.healthy ? 'answers' : 'does not answer'} (${plan.database.evidence})`);
+  for (const reason of plan.decision.reasons) lines.push(`reason: ${reason}`);
+  for (const warning of plan.decision.warnings) lines.push(`warning: ${warning}`);
+  for (const note of plan.notes) lines.push(`note: ${note}`);
+  lines.push(`go env file: ${plan.envFile}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,94 @@
+import { EXIT } from '../cli/exit-codes.js';
+import { renderTable } from '../cli/table.js';
+import { defineCommand } from './definition.js';
+
+/**
+ * Shows what go will use now and why, what GoProxyGuard remembers, and its last runs. Probes nothing.
+ *
+ * For GOPROXY, GOSUMDB and the private-module settings it shows the value go uses and where it
+ * comes from (an environment variable, go's env file, or go's default), flags an environment
+ * variable that overrides the file, and lists each mirror's standing (in the list or not, and
+ * its run of failures or successes), the last known good configuration, whether a backup exists,
+ * and the latest history entries.
+ *
+ * @example
+ * Get-GoProxyStatus
+ * Shows the current settings, the mirrors' standing and the last runs.
+ * @example
+ * Get-GoProxyStatus -History 20 | Select-Object -ExpandProperty History
+ * Lists the last twenty history entries.
+ * @cli
+ * goproxy-guard status --history 20
+ */
+export const status = defineCommand({
+  name: 'status',
+  cmdlet: 'Get-GoProxyStatus',
+  outputType: 'GoProxyGuard.Status',
+  outputProperty: '.',
+  changesMachine: false,
+  columns: [
+    { label: 'GoProxy', property: 'Goproxy' },
+    { label: 'Source', property: 'GoproxySource' },
+    { label: 'BackupExists', property: 'BackupExists' },
+    { label: 'LastRun', property: 'LastRunAt' },
+  ],
+  options: {
+    /** How many of the latest history entries to show (default 5). */
+    history: { kind: 'integer', flag: 'history', parameter: 'History', valueName: 'N', min: 0, max: 1000 },
+  },
+  async run(options, io) {
+    const [{ readGoSettings, GO_KEYS }, { sourceOf }, { stateDir, statePaths }, { loadState }, { readBackup }, { readHistory }] =
+      await Promise.all([
+        import('../system/go-env.js'),
+        import('../guard/plan.js'),
+        import('../state/paths.js'),
+        import('../state/store.js'),
+        import('../state/backup.js'),
+        import('../state/history.js'),
+      ]);
+    const paths = statePaths(stateDir(io.env));
+    const settings = await readGoSettings(io.env);
+    const [{ state, note }, backup, history] = await Promise.all([
+      loadState(paths.state, new Date()),
+      readBackup(paths.backup),
+      readHistory(paths.history, options.history ?? 5),
+    ]);
+    const current = GO_KEYS.map((key) => ({ setting: key, value: settings.effective[key], source: sourceOf(settings, key) }));
+    const notes = [
+      ...(note ? [note] : []),
+      ...(['GOPROXY', 'GOSUMDB'] as const)
+        .filter((key) => settings.overrides[key] !== undefined)
+        .map((key) => `${key} is set in the environment (${settings.overrides[key]}) and overrides go's env file ${settings.envFile}`),
+    ];
+    const document = {
+      goproxy: settings.effective.GOPROXY,
+      goproxySource: sourceOf(settings, 'GOPROXY'),
+      gosumdb: settings.effective.GOSUMDB,
+      envFile: settings.envFile,
+      stateDir: paths.dir,
+      current,
+      mirrors: Object.entries(state.mirrors).map(([name, track]) => ({ name, ...track })),
+      lastGood: state.lastGood ?? null,
+      lastRunAt: state.lastRun?.at ?? null,
+      backupExists: backup !== undefined,
+      history,
+      notes,
+    };
+    const text = [
+      renderTable(['SETTING', 'VALUE', 'FROM'], current.map((c) => [c.setting, c.value || '(empty)', c.source])),
+      '',
+      document.mirrors.length
+        ? renderTable(
+            ['MIRROR', 'IN LIST', 'LAST VERDICT', 'FAILURES', 'SUCCESSES'],
+            document.mirrors.map((m) => [m.name, m.active ? 'yes' : 'no', m.lastVerdict, String(m.failures), String(m.successes)]),
+          )
+        : 'No run recorded yet (state directory: ' + paths.dir + ').',
+      '',
+      `last known good: ${state.lastGood ? `${state.lastGood.goproxy} (${state.lastGood.at})` : 'none yet'}`,
+      `backup: ${backup ? `${paths.backup} (taken ${backup.takenAt}); undo with: goproxy-guard restore` : 'none (nothing changed)'}`,
+      ...history.map((h) => `history: ${h.at} ${h.command} ${h.event}`),
+      ...notes.map((n) => `note: ${n}`),
+    ].join('\n');
+    return { exitCode: EXIT.ok, document, text };
+  },
+});

@@ -1,0 +1,102 @@
+import type { RuntimeEvent } from '../commands/definition.js';
+import type { LoadedConfig } from '../config/load.js';
+import { type Decision, decide } from '../policy/decide.js';
+import type { DatabaseHealth } from '../probe/database.js';
+import { type HealthReport, probeMirrors } from '../probe/run.js';
+import { statePaths, stateDir } from '../state/paths.js';
+import { type GuardState, loadState } from '../state/store.js';
+import { type GoKey, type GoSettings, MANAGED_GO_KEYS, readGoSettings } from '../system/go-env.js';
+
+export interface SettingChange {
+  setting: GoKey;
+  /** The go env file value now; null when the file does not set it. */
+  from: string | null;
+  to: string;
+}
+
+export interface Plan {
+  envFile: string;
+  decision: Decision;
+  changes: SettingChange[];
+  /** What go uses now and where each value comes from. */
+  current: { setting: GoKey; value: string; source: 'environment' | 'go env file' | 'go default' }[];
+  database: DatabaseHealth;
+  notes: string[];
+  report: HealthReport;
+  nextState: GuardState;
+  settings: GoSettings;
+}
+
+export function sourceOf(settings: GoSettings, key: GoKey): 'environment' | 'go env file' | 'go default' {
+  if (settings.overrides[key]) return 'environment';
+  return key in settings.file ? 'go env file' : 'go default';
+}
+
+/** Probes, reads go's settings and the state, and decides. Changes nothing. */
+export async function makePlan(loaded: LoadedConfig, env: NodeJS.ProcessEnv, emit: (e: RuntimeEvent) => void, now: Date): Promise<Plan> {
+  const paths = statePaths(stateDir(env));
+  const [{ state, note }, settings] = await Promise.all([loadState(paths.state, now), readGoSettings(env)]);
+  const report = await probeMirrors(loaded.config, loaded.extraCas, ({ done, total, mirror }) =>
+    emit({
+      type: 'progress',
+      activity: 'Probing Go module mirrors',
+      status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
+      percent: Math.round((done / total) * 100),
+    }),
+  );
+  const { decision, state: nextState } = decide({
+    mirrors: report.mirrors,
+    database: report.database,
+    state,
+    policy: loaded.config.policy,
+    sumdb: loaded.config.sumdb,
+    current: settings.effective,
+    now,
+  });
+  const changes: SettingChange[] = [];
+  for (const key of MANAGED_GO_KEYS) {
+    const target = key === 'GOPROXY' ? decision.goproxy : decision.gosumdb;
+    const inFile = settings.file[key];
+    // Write when the file differs, unless the file is silent and go's default is already it.
+    if (inFile === target || (inFile === undefined && !settings.overrides[key] && settings.effective[key] === target)) continue;
+    changes.push({ setting: key, from: inFile ?? null, to: target });
+  }
+  const notes = note ? [note] : [];
+  for (const key of MANAGED_GO_KEYS) {
+    const override = settings.overrides[key];
+    if (override !== undefined) {
+      notes.push(
+        `${key} is set in the environment (${override}) and overrides go's env file: the file value GoProxyGuard writes has no effect for go started with that variable; remove it${process.platform === 'win32' ? ' from your user environment' : ''} to let GoProxyGuard manage ${key}`,
+      );
+    }
+  }
+  return {
+    envFile: settings.envFile,
+    decision,
+    changes,
+    current: MANAGED_GO_KEYS.map((key) => ({ setting: key, value: settings.effective[key], source: sourceOf(settings, key) })),
+    database: report.database,
+    notes,
+    report,
+    nextState,
+    settings,
+  };
+}
+
+/** The JSON document for plan and apply: what a person or script needs, not internals. */
+export function planDocument(plan: Plan, extra: Record<string, unknown> = {}) {
+  return {
+    envFile: plan.envFile,
+    goproxy: plan.decision.goproxy,
+    gosumdb: plan.decision.gosumdb,
+    keptLastGood: plan.decision.keptLastGood,
+    changes: plan.changes,
+    current: plan.current,
+    reasons: plan.decision.reasons,
+    warnings: plan.decision.warnings,
+    notes: plan.notes,
+    mirrors: plan.decision.mirrors,
+    database: plan.database,
+    ...extra,
+  };
+}
