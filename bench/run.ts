@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { goWorld } from '../src/lab/go-world.js';
 import { type MirrorPlan, type ScenarioPlan, startLab } from '../src/lab/scenarios.js';
 
 const RUNTIME = join('dist-psm', 'GoProxyGuard', 'bin', 'goproxy-guard.mjs');
@@ -150,6 +151,87 @@ try {
   );
 } finally {
   await hostile.stop();
+}
+
+// go mod download of the lab module with a hanging first mirror: the naive lists (",", "|")
+// against the list GoProxyGuard wrote, and the healthy baseline. go has no overall timeout, so
+// the naive runs are capped; they run side by side (a hang costs no CPU) to keep the bench short.
+const NAIVE_CAP_MS = Number(process.env.BENCH_NAIVE_CAP_MS ?? 60_000);
+const goLab = await startLab(
+  {
+    summary: 'hanging first, healthy second',
+    addressUrls: true,
+    mirrors: [
+      { name: 'hanging', mode: { kind: 'hang' } },
+      { name: 'healthy', mode: { kind: 'ok' } },
+    ],
+  },
+  DEADLINE,
+);
+try {
+  const [hang, ok] = goLab.mirrors.map((m) => m.url) as [string, string];
+  const download = async (goproxy: string | undefined, cap: number, applyFirst = false) => {
+    const world = await goWorld(goLab, RUNTIME);
+    try {
+      if (goproxy) await world.go(['env', '-w', `GOPROXY=${goproxy}`]);
+      if (applyFirst) await world.guard(['apply', '--config', goLab.configPath]);
+      const started = performance.now();
+      const run = await world.go(['mod', 'download', 'lab.test/canary@v1.1.0'], {}, cap);
+      return { ms: performance.now() - started, ok: run.exitCode === 0, timedOut: run.timedOut };
+    } finally {
+      await world.cleanup();
+    }
+  };
+  const sequential = async (goproxy: string | undefined, applyFirst = false) => {
+    const samples = [];
+    for (let i = 0; i < RUNS; i++) samples.push(await download(goproxy, 60_000, applyFirst));
+    return samples;
+  };
+  const naive = async (goproxy: string) =>
+    Promise.all(Array.from({ length: RUNS }, () => download(goproxy, NAIVE_CAP_MS)));
+  const [comma, pipe] = await Promise.all([naive(`${hang},${ok}`), naive(`${hang}|${ok}`)]);
+  const baseline = await sequential(ok);
+  const guarded = await sequential(undefined, true);
+  const capped = (samples: { timedOut: boolean }[]) =>
+    samples.every((s) => s.timedOut) ? `every run killed at the ${NAIVE_CAP_MS / 1000} s cap` : '';
+  const commaFigure = summarise(
+    'go mod download, naive GOPROXY=hanging,healthy',
+    'ms',
+    comma.map((s) => s.ms),
+    capped(comma),
+  );
+  summarise(
+    'go mod download, naive GOPROXY=hanging|healthy',
+    'ms',
+    pipe.map((s) => s.ms),
+    capped(pipe),
+  );
+  const guardedFigure = summarise(
+    'go mod download, after goproxy-guard apply',
+    'ms',
+    guarded.map((s) => s.ms),
+    guarded.every((s) => s.ok) ? 'all succeeded' : 'SOME FAILED',
+  );
+  summarise(
+    'go mod download, healthy mirror only (baseline)',
+    'ms',
+    baseline.map((s) => s.ms),
+  );
+  const ratio = commaFigure.median / Math.max(guardedFigure.median, 1);
+  console.log(
+    `${'ratio naive (,) / after apply'.padEnd(58)} ${ratio.toFixed(0).padStart(7)} x   (naive is a lower bound: capped)`,
+  );
+  figures.push({
+    name: 'ratio naive (,) / after apply',
+    unit: 'x',
+    median: Math.round(ratio),
+    min: Math.round(ratio),
+    max: Math.round(ratio),
+    runs: RUNS,
+    note: 'naive capped: a lower bound',
+  });
+} finally {
+  await goLab.stop();
 }
 
 writeFileSync(

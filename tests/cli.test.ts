@@ -29,7 +29,7 @@ describe('goproxy-guard health (in process)', () => {
   it('prints one JSON document with the documented fields', async () => {
     const run = await cli(['health', '--config', healthy.configPath, '--json']);
     const document = JSON.parse(run.stdout);
-    expect(Object.keys(document)).toEqual(['deadlineMs', 'elapsedMs', 'canary', 'mirrors', 'proxies']);
+    expect(Object.keys(document)).toEqual(['deadlineMs', 'elapsedMs', 'canary', 'mirrors', 'proxies', 'database']);
     expect(Object.keys(document.mirrors[0])).toEqual([
       'name',
       'url',
@@ -114,7 +114,7 @@ describe('bad input exits 2 with the field named and no result', () => {
   it('an unknown command', async () => {
     const run = await cli(['healthz']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('goproxy-guard: unknown command "healthz"; commands: health, lab');
+    expect(run.stderr).toBe('goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, lab');
   });
 });
 

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { goWorld as makeWorld } from '../src/lab/go-world.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
-import { goWorld } from './go-e2e.helpers.js';
+import { RUNTIME } from './helpers.js';
 
 // End to end with the real go command (Debian golang-go) against the lab: the first mirror
 // accepts connections and never answers, the second is healthy.
 let lab: RunningLab;
+const goWorld = (running: RunningLab) => makeWorld(running, RUNTIME);
 let hanging: string;
 let healthy: string;
 beforeAll(async () => {
@@ -41,7 +43,11 @@ describe('apply and restore with the real go command', () => {
 
       const download = await world.go(['mod', 'download', '-json', 'lab.test/canary@v1.1.0']);
       expect(download.exitCode, download.stderr).toBe(0);
-      expect(JSON.parse(download.stdout)).toMatchObject({ Path: 'lab.test/canary', Version: 'v1.1.0', Sum: expect.stringMatching(/^h1:/) });
+      expect(JSON.parse(download.stdout)).toMatchObject({
+        Path: 'lab.test/canary',
+        Version: 'v1.1.0',
+        Sum: expect.stringMatching(/^h1:/),
+      });
 
       const restore = await world.guard(['restore', '--json']);
       expect(restore.exitCode, restore.stderr).toBe(0);
@@ -77,7 +83,9 @@ describe('apply and restore with the real go command', () => {
       const plan = await world.guard(['plan', '--config', lab.configPath]);
       expect(plan.exitCode).toBe(0);
       expect(plan.stdout).toContain('Plan (nothing was changed):');
-      expect(plan.stdout).toContain(`GOPROXY  now:  https://old.example (go env file)\n         plan: ${healthy}`);
+      expect(plan.stdout).toContain(
+        `GOPROXY  now:  https://old.example (go env file)\n         plan: ${healthy}`,
+      );
       const dry = await world.guard(['apply', '--dry-run', '--config', lab.configPath, '--json']);
       expect(JSON.parse(dry.stdout)).toMatchObject({ applied: false, dryRun: true, goproxy: healthy });
       expect(await readFile(world.envFile, 'utf8')).toBe(before);
@@ -90,9 +98,17 @@ describe('apply and restore with the real go command', () => {
     const world = await goWorld(lab);
     try {
       const override = { GOPROXY: 'https://env.example' };
-      const plan = JSON.parse((await world.guard(['plan', '--config', lab.configPath, '--json'], override)).stdout);
-      expect(plan.current).toContainEqual({ setting: 'GOPROXY', value: 'https://env.example', source: 'environment' });
-      expect(plan.notes[0]).toMatch(/^GOPROXY is set in the environment \(https:\/\/env\.example\) and overrides go's env file/);
+      const plan = JSON.parse(
+        (await world.guard(['plan', '--config', lab.configPath, '--json'], override)).stdout,
+      );
+      expect(plan.current).toContainEqual({
+        setting: 'GOPROXY',
+        value: 'https://env.example',
+        source: 'environment',
+      });
+      expect(plan.notes[0]).toMatch(
+        /^GOPROXY is set in the environment \(https:\/\/env\.example\) and overrides go's env file/,
+      );
       const status = JSON.parse((await world.guard(['status', '--json'], override)).stdout);
       expect(status).toMatchObject({ goproxy: 'https://env.example', goproxySource: 'environment' });
     } finally {

@@ -7,7 +7,12 @@ import { freshState, type GuardState } from '../src/state/store.js';
 
 const NOW = new Date('2026-11-26T06:00:00Z');
 
-function mirror(name: string, verdict: Verdict, latencyMs: number | null = 50, sumdb: MirrorHealth['sumdb'] = 'not-proxied'): MirrorHealth {
+function mirror(
+  name: string,
+  verdict: Verdict,
+  latencyMs: number | null = 50,
+  sumdb: MirrorHealth['sumdb'] = 'not-proxied',
+): MirrorHealth {
   return {
     name,
     url: `https://${name}.example`,
@@ -22,14 +27,24 @@ function mirror(name: string, verdict: Verdict, latencyMs: number | null = 50, s
   };
 }
 
-function input(mirrors: MirrorHealth[], state: GuardState = freshState(), overrides: Partial<DecisionInput> = {}): DecisionInput {
+function input(
+  mirrors: MirrorHealth[],
+  state: GuardState = freshState(),
+  overrides: Partial<DecisionInput> = {},
+): DecisionInput {
   return {
     mirrors,
     database: { healthy: true, evidence: 'ok' },
     state,
     policy: { failAfter: 2, recoverAfter: 2, allowDirect: false },
     sumdb: { name: 'sum.golang.org', url: 'https://sum.golang.org' },
-    current: { GOPROXY: 'https://proxy.golang.org,direct', GOSUMDB: 'sum.golang.org', GOPRIVATE: '', GONOPROXY: '', GONOSUMDB: '' },
+    current: {
+      GOPROXY: 'https://proxy.golang.org,direct',
+      GOSUMDB: 'sum.golang.org',
+      GOPRIVATE: '',
+      GONOPROXY: '',
+      GONOSUMDB: '',
+    },
     now: NOW,
     ...overrides,
   };
@@ -40,8 +55,17 @@ function runs(verdictsPerRun: Record<string, Verdict>[], overrides: Partial<Deci
   let state = freshState();
   const lists: string[] = [];
   for (const verdicts of verdictsPerRun) {
-    const result = decide(input(Object.entries(verdicts).map(([n, v]) => mirror(n, v)), state, overrides));
-    state = { ...result.state, lastRun: { at: NOW.toISOString(), command: 'apply', goproxy: result.decision.goproxy, changed: true } };
+    const result = decide(
+      input(
+        Object.entries(verdicts).map(([n, v]) => mirror(n, v)),
+        state,
+        overrides,
+      ),
+    );
+    state = {
+      ...result.state,
+      lastRun: { at: NOW.toISOString(), command: 'apply', goproxy: result.decision.goproxy, changed: true },
+    };
     lists.push(result.decision.goproxy);
   }
   return lists;
@@ -50,22 +74,35 @@ function runs(verdictsPerRun: Record<string, Verdict>[], overrides: Partial<Deci
 describe('ordering', () => {
   it('lists usable mirrors healthy first, then by latency, joined with |, without direct by default', () => {
     const { decision } = decide(
-      input([mirror('slow', 'healthy', 300), mirror('fast', 'healthy', 20), mirror('stale', 'degraded', 5), mirror('dead', 'timeout')]),
+      input([
+        mirror('slow', 'healthy', 300),
+        mirror('fast', 'healthy', 20),
+        mirror('stale', 'degraded', 5),
+        mirror('dead', 'timeout'),
+      ]),
     );
     expect(decision.goproxy).toBe('https://fast.example|https://slow.example|https://stale.example');
-    expect(decision.mirrors.find((m) => m.name === 'dead')).toMatchObject({ inList: false, why: 'timeout now, never in the list yet' });
+    expect(decision.mirrors.find((m) => m.name === 'dead')).toMatchObject({
+      inList: false,
+      why: 'timeout now, never in the list yet',
+    });
   });
 
   it('ends with direct only when policy.allowDirect is set', () => {
     const { decision } = decide(
-      input([mirror('a', 'healthy')], freshState(), { policy: { failAfter: 2, recoverAfter: 2, allowDirect: true } }),
+      input([mirror('a', 'healthy')], freshState(), {
+        policy: { failAfter: 2, recoverAfter: 2, allowDirect: true },
+      }),
     );
     expect(decision.goproxy).toBe('https://a.example|direct');
   });
 
   it('keeps the previous order among healthy mirrors, so latency jitter does not rewrite the list', () => {
     const first = decide(input([mirror('a', 'healthy', 10), mirror('b', 'healthy', 20)]));
-    const state = { ...first.state, lastRun: { at: '', command: 'apply', goproxy: first.decision.goproxy, changed: true } };
+    const state = {
+      ...first.state,
+      lastRun: { at: '', command: 'apply', goproxy: first.decision.goproxy, changed: true },
+    };
     const second = decide(input([mirror('a', 'healthy', 25), mirror('b', 'healthy', 15)], state));
     expect(second.decision.goproxy).toBe('https://a.example|https://b.example');
   });
@@ -136,24 +173,36 @@ describe('GOSUMDB', () => {
     const { decision } = decide(
       input([mirror('plain', 'healthy', 10), mirror('proxying', 'healthy', 20, 'proxied')], freshState(), {
         database: { healthy: false, evidence: 'timeout' },
-        current: { GOPROXY: '', GOSUMDB: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8', GOPRIVATE: '', GONOPROXY: '', GONOSUMDB: '' },
+        current: {
+          GOPROXY: '',
+          GOSUMDB: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8',
+          GOPRIVATE: '',
+          GONOPROXY: '',
+          GONOSUMDB: '',
+        },
       }),
     );
     expect(decision.gosumdb).toBe(
       'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8 https://proxying.example/sumdb/sum.golang.org',
     );
-    expect(decision.reasons).toContain('the checksum database does not answer (timeout); using it through proxying');
+    expect(decision.reasons).toContain(
+      'the checksum database does not answer (timeout); using it through proxying',
+    );
   });
 
   it('never writes off: with no way to the database it leaves GOSUMDB and warns', () => {
     const { decision } = decide(
-      input([mirror('a', 'healthy')], freshState(), { database: { healthy: false, evidence: 'unreachable' } }),
+      input([mirror('a', 'healthy')], freshState(), {
+        database: { healthy: false, evidence: 'unreachable' },
+      }),
     );
     expect(decision.gosumdb).toBe('sum.golang.org');
-    expect(decision.warnings[0]).toMatch(/^the checksum database does not answer \(unreachable\) and no usable mirror proxies it/);
+    expect(decision.warnings[0]).toMatch(
+      /^the checksum database does not answer \(unreachable\) and no usable mirror proxies it/,
+    );
   });
 
-  it('leaves a user\'s GOSUMDB=off alone, with a warning', () => {
+  it("leaves a user's GOSUMDB=off alone, with a warning", () => {
     const { decision } = decide(
       input([mirror('a', 'healthy')], freshState(), {
         current: { GOPROXY: '', GOSUMDB: 'off', GOPRIVATE: '', GONOPROXY: '', GONOSUMDB: '' },
@@ -166,21 +215,43 @@ describe('GOSUMDB', () => {
 
 describe('private modules', () => {
   it('warns when GONOPROXY does not cover GOPRIVATE', () => {
-    expect(privateModuleWarnings({ GOPRIVATE: 'git.corp.example/*,github.com/acme', GONOPROXY: 'git.corp.example', GONOSUMDB: '' })).toEqual([
+    expect(
+      privateModuleWarnings({
+        GOPRIVATE: 'git.corp.example/*,github.com/acme',
+        GONOPROXY: 'git.corp.example',
+        GONOSUMDB: '',
+      }),
+    ).toEqual([
       'GONOPROXY (git.corp.example) does not cover GOPRIVATE github.com/acme: go will ask the public mirrors for those private paths; add them to GONOPROXY or unset GONOPROXY',
     ]);
   });
 
   it('is quiet when GONOPROXY is unset (it defaults to GOPRIVATE) or covers it', () => {
-    expect(privateModuleWarnings({ GOPRIVATE: 'git.corp.example', GONOPROXY: '', GONOSUMDB: '' })).toEqual([]);
-    expect(privateModuleWarnings({ GOPRIVATE: 'git.corp.example/team', GONOPROXY: 'git.corp.example', GONOSUMDB: '' })).toEqual([]);
-    expect(privateModuleWarnings({ GOPRIVATE: 'git.corp.example', GONOPROXY: '*.example', GONOSUMDB: '' })).toEqual([]);
+    expect(privateModuleWarnings({ GOPRIVATE: 'git.corp.example', GONOPROXY: '', GONOSUMDB: '' })).toEqual(
+      [],
+    );
+    expect(
+      privateModuleWarnings({
+        GOPRIVATE: 'git.corp.example/team',
+        GONOPROXY: 'git.corp.example',
+        GONOSUMDB: '',
+      }),
+    ).toEqual([]);
+    expect(
+      privateModuleWarnings({ GOPRIVATE: 'git.corp.example', GONOPROXY: '*.example', GONOSUMDB: '' }),
+    ).toEqual([]);
   });
 
   it('surfaces the warning in the decision and never touches the private settings', () => {
     const { decision } = decide(
       input([mirror('a', 'healthy')], freshState(), {
-        current: { GOPROXY: '', GOSUMDB: 'sum.golang.org', GOPRIVATE: 'corp.example', GONOPROXY: 'none', GONOSUMDB: '' },
+        current: {
+          GOPROXY: '',
+          GOSUMDB: 'sum.golang.org',
+          GOPRIVATE: 'corp.example',
+          GONOPROXY: 'none',
+          GONOSUMDB: '',
+        },
       }),
     );
     expect(decision.warnings).toHaveLength(1);

@@ -85,10 +85,16 @@ function describeFailure(error: unknown, command: string) {
     return { report, exitCode: EXIT.badInput };
   }
   if ((error as Error)?.name === 'LockHeldError') {
-    return { report: { type: 'error', errorId: 'LockHeld', category: 'ResourceBusy', target: command, message }, exitCode: EXIT.locked };
+    return {
+      report: { type: 'error', errorId: 'LockHeld', category: 'ResourceBusy', target: command, message },
+      exitCode: EXIT.locked,
+    };
   }
   if ((error as Error)?.name === 'VerifyError') {
-    return { report: { type: 'error', errorId: 'VerifyFailed', category: 'WriteError', target: command, message }, exitCode: EXIT.internal };
+    return {
+      report: { type: 'error', errorId: 'VerifyFailed', category: 'WriteError', target: command, message },
+      exitCode: EXIT.internal,
+    };
   }
   const report = {
     type: 'error',

@@ -86,7 +86,8 @@ export function generateModule(
 }
 
 /** The dry-run switch of a changing command is not a parameter: -WhatIf maps onto it. */
-const isWhatIfSwitch = (command: CommandModel, spec: { flag: string }) => command.changesMachine && spec.flag === 'dry-run';
+const isWhatIfSwitch = (command: CommandModel, spec: { flag: string }) =>
+  command.changesMachine && spec.flag === 'dry-run';
 
 function renderFunction(command: CommandModel, render: ReturnType<typeof templateReader>): string {
   const options = command.options.filter(({ spec }) => !isWhatIfSwitch(command, spec));
@@ -115,7 +116,10 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
     )
     .join('');
   const shouldProcess = command.whatIf
-    ? render('should-process.ps1', { target: command.whatIf.target.replace(/'/g, "''"), action: command.whatIf.action.replace(/'/g, "''") })
+    ? render('should-process.ps1', {
+        target: command.whatIf.target.replace(/'/g, "''"),
+        action: command.whatIf.action.replace(/'/g, "''"),
+      })
     : '';
   return render('function.ps1', {
     cmdlet: command.cmdlet,

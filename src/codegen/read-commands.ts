@@ -76,7 +76,8 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
       );
   }
   if (examples.length === 0) throw new Error(`${where} has no @example in its TSDoc`);
-  if (data.changesMachine === true && !data.whatIf) throw new Error(`${where} changes the machine but has no whatIf`);
+  if (data.changesMachine === true && !data.whatIf)
+    throw new Error(`${where} changes the machine but has no whatIf`);
   const optionsLiteral = literal
     .getPropertyOrThrow('options')
     .asKindOrThrow(SyntaxKind.PropertyAssignment)

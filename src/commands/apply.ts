@@ -28,7 +28,10 @@ export const apply = defineCommand({
   outputType: 'GoProxyGuard.Plan',
   outputProperty: '.',
   changesMachine: true,
-  whatIf: { target: 'go env file (GOPROXY, GOSUMDB)', action: 'Write the health-ordered GOPROXY and GOSUMDB' },
+  whatIf: {
+    target: 'go env file (GOPROXY, GOSUMDB)',
+    action: 'Write the health-ordered GOPROXY and GOSUMDB',
+  },
   columns: [
     { label: 'GoProxy', property: 'Goproxy' },
     { label: 'GoSumDb', property: 'Gosumdb' },
@@ -52,12 +55,13 @@ export const apply = defineCommand({
   },
   async run(options, io) {
     const loaded = await loadForRun(options, io.env);
-    const [{ makePlan, planDocument }, { applyPlan }, { acquireLock }, { stateDir, statePaths }] = await Promise.all([
-      import('../guard/plan.js'),
-      import('../guard/apply.js'),
-      import('../state/lock.js'),
-      import('../state/paths.js'),
-    ]);
+    const [{ makePlan, planDocument }, { applyPlan }, { acquireLock }, { stateDir, statePaths }] =
+      await Promise.all([
+        import('../guard/plan.js'),
+        import('../guard/apply.js'),
+        import('../state/lock.js'),
+        import('../state/paths.js'),
+      ]);
     const now = new Date();
     const exitCode = (kept: boolean) => (kept ? EXIT.unhealthy : EXIT.ok);
     if (options.dryRun) {

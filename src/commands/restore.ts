@@ -35,12 +35,13 @@ export const restore = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const [{ restoreOriginals }, { readBackup }, { acquireLock }, { stateDir, statePaths }] = await Promise.all([
-      import('../guard/restore.js'),
-      import('../state/backup.js'),
-      import('../state/lock.js'),
-      import('../state/paths.js'),
-    ]);
+    const [{ restoreOriginals }, { readBackup }, { acquireLock }, { stateDir, statePaths }] =
+      await Promise.all([
+        import('../guard/restore.js'),
+        import('../state/backup.js'),
+        import('../state/lock.js'),
+        import('../state/paths.js'),
+      ]);
     const paths = statePaths(stateDir(io.env));
     if (options.dryRun) {
       const backup = await readBackup(paths.backup);
@@ -51,7 +52,9 @@ export const restore = defineCommand({
       return {
         exitCode: backup ? EXIT.ok : EXIT.unhealthy,
         document: { restored, dryRun: true, nothingToRestore: !backup },
-        text: backup ? `Would restore:\n${table(restored)}` : 'Nothing to restore: GoProxyGuard has not changed this machine.',
+        text: backup
+          ? `Would restore:\n${table(restored)}`
+          : 'Nothing to restore: GoProxyGuard has not changed this machine.',
       };
     }
     const { mkdir } = await import('node:fs/promises');
@@ -73,4 +76,7 @@ export const restore = defineCommand({
 });
 
 const table = (rows: { setting: string; to: string | null }[]) =>
-  renderTable(['SETTING', 'RESTORED TO'], rows.map((r) => [r.setting, r.to ?? '(not set)']));
+  renderTable(
+    ['SETTING', 'RESTORED TO'],
+    rows.map((r) => [r.setting, r.to ?? '(not set)']),
+  );

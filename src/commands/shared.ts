@@ -3,7 +3,10 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Plan } from '../guard/plan.js';
 
 /** Loads the config for a probing command, with the --deadline-ms override applied. */
-export async function loadForRun(options: { config?: string; deadline?: number }, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+export async function loadForRun(
+  options: { config?: string; deadline?: number },
+  env: NodeJS.ProcessEnv,
+): Promise<LoadedConfig> {
   const { loadConfig } = await import('../config/load.js');
   const loaded = await loadConfig(options.config, env);
   if (options.deadline !== undefined) loaded.config.deadlineMs = options.deadline;
@@ -21,8 +24,17 @@ export function renderPlan(plan: Plan, heading: string): string {
     lines.push(`${setting.padEnd(8)} now:  ${value} (${source})`);
     lines.push(`${''.padEnd(8)} plan: ${change ? change.to : 'unchanged'}`);
   }
-  lines.push('', renderTable(['MIRROR', 'VERDICT', 'IN LIST', 'WHY'], plan.decision.mirrors.map((m) => [m.name, m.verdict, m.inList ? 'yes' : 'no', m.why])));
-  lines.push('', `checksum database ${plan.database.name}: ${plan.database.healthy ? 'answers' : 'does not answer'} (${plan.database.evidence})`);
+  lines.push(
+    '',
+    renderTable(
+      ['MIRROR', 'VERDICT', 'IN LIST', 'WHY'],
+      plan.decision.mirrors.map((m) => [m.name, m.verdict, m.inList ? 'yes' : 'no', m.why]),
+    ),
+  );
+  lines.push(
+    '',
+    `checksum database ${plan.database.name}: ${plan.database.healthy ? 'answers' : 'does not answer'} (${plan.database.evidence})`,
+  );
   for (const reason of plan.decision.reasons) lines.push(`reason: ${reason}`);
   for (const warning of plan.decision.warnings) lines.push(`warning: ${warning}`);
   for (const note of plan.notes) lines.push(`note: ${note}`);

@@ -37,15 +37,21 @@ export const status = defineCommand({
     history: { kind: 'integer', flag: 'history', parameter: 'History', valueName: 'N', min: 0, max: 1000 },
   },
   async run(options, io) {
-    const [{ readGoSettings, GO_KEYS }, { sourceOf }, { stateDir, statePaths }, { loadState }, { readBackup }, { readHistory }] =
-      await Promise.all([
-        import('../system/go-env.js'),
-        import('../guard/plan.js'),
-        import('../state/paths.js'),
-        import('../state/store.js'),
-        import('../state/backup.js'),
-        import('../state/history.js'),
-      ]);
+    const [
+      { readGoSettings, GO_KEYS },
+      { sourceOf },
+      { stateDir, statePaths },
+      { loadState },
+      { readBackup },
+      { readHistory },
+    ] = await Promise.all([
+      import('../system/go-env.js'),
+      import('../guard/plan.js'),
+      import('../state/paths.js'),
+      import('../state/store.js'),
+      import('../state/backup.js'),
+      import('../state/history.js'),
+    ]);
     const paths = statePaths(stateDir(io.env));
     const settings = await readGoSettings(io.env);
     const [{ state, note }, backup, history] = await Promise.all([
@@ -53,12 +59,19 @@ export const status = defineCommand({
       readBackup(paths.backup),
       readHistory(paths.history, options.history ?? 5),
     ]);
-    const current = GO_KEYS.map((key) => ({ setting: key, value: settings.effective[key], source: sourceOf(settings, key) }));
+    const current = GO_KEYS.map((key) => ({
+      setting: key,
+      value: settings.effective[key],
+      source: sourceOf(settings, key),
+    }));
     const notes = [
       ...(note ? [note] : []),
       ...(['GOPROXY', 'GOSUMDB'] as const)
         .filter((key) => settings.overrides[key] !== undefined)
-        .map((key) => `${key} is set in the environment (${settings.overrides[key]}) and overrides go's env file ${settings.envFile}`),
+        .map(
+          (key) =>
+            `${key} is set in the environment (${settings.overrides[key]}) and overrides go's env file ${settings.envFile}`,
+        ),
     ];
     const document = {
       goproxy: settings.effective.GOPROXY,
@@ -75,14 +88,23 @@ export const status = defineCommand({
       notes,
     };
     const text = [
-      renderTable(['SETTING', 'VALUE', 'FROM'], current.map((c) => [c.setting, c.value || '(empty)', c.source])),
+      renderTable(
+        ['SETTING', 'VALUE', 'FROM'],
+        current.map((c) => [c.setting, c.value || '(empty)', c.source]),
+      ),
       '',
       document.mirrors.length
         ? renderTable(
             ['MIRROR', 'IN LIST', 'LAST VERDICT', 'FAILURES', 'SUCCESSES'],
-            document.mirrors.map((m) => [m.name, m.active ? 'yes' : 'no', m.lastVerdict, String(m.failures), String(m.successes)]),
+            document.mirrors.map((m) => [
+              m.name,
+              m.active ? 'yes' : 'no',
+              m.lastVerdict,
+              String(m.failures),
+              String(m.successes),
+            ]),
           )
-        : 'No run recorded yet (state directory: ' + paths.dir + ').',
+        : `No run recorded yet (state directory: ${paths.dir}).`,
       '',
       `last known good: ${state.lastGood ? `${state.lastGood.goproxy} (${state.lastGood.at})` : 'none yet'}`,
       `backup: ${backup ? `${paths.backup} (taken ${backup.takenAt}); undo with: goproxy-guard restore` : 'none (nothing changed)'}`,

@@ -101,13 +101,20 @@ const sumdbSchema = z
     /** Where the database itself answers; https://<name> unless given. */
     url: z
       .string()
-      .refine((url) => mirrorUrlProblem(url, false) === undefined, 'must be an https:// URL without query or fragment')
+      .refine(
+        (url) => mirrorUrlProblem(url, false) === undefined,
+        'must be an https:// URL without query or fragment',
+      )
       .optional(),
   })
   .transform((sumdb) => ({ ...sumdb, url: (sumdb.url ?? `https://${sumdb.name}`).replace(/\/+$/, '') }));
 
 const count = (what: string) =>
-  z.number().int(`must be a whole number of ${what}`).min(1, `must be at least 1 ${what}`).max(100, `must be at most 100 ${what}`);
+  z
+    .number()
+    .int(`must be a whole number of ${what}`)
+    .min(1, `must be at least 1 ${what}`)
+    .max(100, `must be at most 100 ${what}`);
 
 const policySchema = z.strictObject({
   /** Consecutive failed runs before a mirror in the list is taken out. */

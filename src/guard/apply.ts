@@ -28,16 +28,31 @@ export interface ApplyResult {
  * the decision, write with `go env -w`, read back to verify, then save state and history. A
  * failed verification puts the previous values back. The caller holds the run lock.
  */
-export async function applyPlan(plan: Plan, paths: StatePaths, env: NodeJS.ProcessEnv, now: Date): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: Plan,
+  paths: StatePaths,
+  env: NodeJS.ProcessEnv,
+  now: Date,
+): Promise<ApplyResult> {
   const at = now.toISOString();
   if (plan.changes.length === 0) {
-    await saveState(paths.state, { ...plan.nextState, lastRun: { at, command: 'apply', goproxy: plan.decision.goproxy, changed: false } });
-    await appendHistory(paths.history, { at, command: 'apply', event: 'kept', goproxy: plan.decision.goproxy, reasons: plan.decision.reasons });
+    await saveState(paths.state, {
+      ...plan.nextState,
+      lastRun: { at, command: 'apply', goproxy: plan.decision.goproxy, changed: false },
+    });
+    await appendHistory(paths.history, {
+      at,
+      command: 'apply',
+      event: 'kept',
+      goproxy: plan.decision.goproxy,
+      reasons: plan.decision.reasons,
+    });
     return { changed: false, verified: true };
   }
   const originals: Record<string, OriginalValue> = {};
   for (const change of plan.changes) {
-    originals[`go-env:${change.setting}`] = change.from === null ? { was: 'unset' } : { was: 'set', value: change.from };
+    originals[`go-env:${change.setting}`] =
+      change.from === null ? { was: 'unset' } : { was: 'set', value: change.from };
   }
   if (!(await readBackup(paths.backup))) await copyGoEnv(plan.envFile, paths.goEnvCopy);
   await extendBackup(paths.backup, plan.envFile, originals, now);
@@ -52,21 +67,38 @@ export async function applyPlan(plan: Plan, paths: StatePaths, env: NodeJS.Proce
   });
   crashPoint('after-decision', env);
   const go = plan.settings.go;
-  await writeGoSettings(go, plan.changes.map((c) => ({ key: c.setting, value: c.to })), env);
+  await writeGoSettings(
+    go,
+    plan.changes.map((c) => ({ key: c.setting, value: c.to })),
+    env,
+  );
   crashPoint('after-write', env);
   const after = await readGoSettings(env);
   const wrong = plan.changes.filter((c) => after.file[c.setting] !== c.to);
   if (wrong.length > 0) {
     // Put back what was there, so a half-applied change never stays.
-    await writeGoSettings(go, plan.changes.map((c) => ({ key: c.setting as GoKey, value: c.from ?? undefined })), env);
+    await writeGoSettings(
+      go,
+      plan.changes.map((c) => ({ key: c.setting as GoKey, value: c.from ?? undefined })),
+      env,
+    );
     throw new VerifyError(
       `go's env file ${plan.envFile} does not hold what was written (${wrong.map((c) => `${c.setting}=${after.file[c.setting] ?? '(unset)'}`).join(', ')}); the previous values were put back`,
     );
   }
   crashPoint('after-verify', env);
-  await saveState(paths.state, { ...plan.nextState, lastRun: { at, command: 'apply', goproxy: plan.decision.goproxy, changed: true } });
+  await saveState(paths.state, {
+    ...plan.nextState,
+    lastRun: { at, command: 'apply', goproxy: plan.decision.goproxy, changed: true },
+  });
   crashPoint('after-state', env);
-  await appendHistory(paths.history, { at, command: 'apply', event: 'change', changes: plan.changes, envFile: plan.envFile });
+  await appendHistory(paths.history, {
+    at,
+    command: 'apply',
+    event: 'change',
+    changes: plan.changes,
+    envFile: plan.envFile,
+  });
   return { changed: true, verified: true };
 }
 
@@ -78,4 +110,3 @@ async function copyGoEnv(envFile: string, copy: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
-

@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { type Decision, decide } from '../policy/decide.js';
 import type { DatabaseHealth } from '../probe/database.js';
 import { type HealthReport, probeMirrors } from '../probe/run.js';
-import { statePaths, stateDir } from '../state/paths.js';
+import { stateDir, statePaths } from '../state/paths.js';
 import { type GuardState, loadState } from '../state/store.js';
 import { type GoKey, type GoSettings, MANAGED_GO_KEYS, readGoSettings } from '../system/go-env.js';
 
@@ -33,7 +33,12 @@ export function sourceOf(settings: GoSettings, key: GoKey): 'environment' | 'go 
 }
 
 /** Probes, reads go's settings and the state, and decides. Changes nothing. */
-export async function makePlan(loaded: LoadedConfig, env: NodeJS.ProcessEnv, emit: (e: RuntimeEvent) => void, now: Date): Promise<Plan> {
+export async function makePlan(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv,
+  emit: (e: RuntimeEvent) => void,
+  now: Date,
+): Promise<Plan> {
   const paths = statePaths(stateDir(env));
   const [{ state, note }, settings] = await Promise.all([loadState(paths.state, now), readGoSettings(env)]);
   const report = await probeMirrors(loaded.config, loaded.extraCas, ({ done, total, mirror }) =>
@@ -58,7 +63,11 @@ export async function makePlan(loaded: LoadedConfig, env: NodeJS.ProcessEnv, emi
     const target = key === 'GOPROXY' ? decision.goproxy : decision.gosumdb;
     const inFile = settings.file[key];
     // Write when the file differs, unless the file is silent and go's default is already it.
-    if (inFile === target || (inFile === undefined && !settings.overrides[key] && settings.effective[key] === target)) continue;
+    if (
+      inFile === target ||
+      (inFile === undefined && !settings.overrides[key] && settings.effective[key] === target)
+    )
+      continue;
     changes.push({ setting: key, from: inFile ?? null, to: target });
   }
   const notes = note ? [note] : [];
@@ -74,7 +83,11 @@ export async function makePlan(loaded: LoadedConfig, env: NodeJS.ProcessEnv, emi
     envFile: settings.envFile,
     decision,
     changes,
-    current: MANAGED_GO_KEYS.map((key) => ({ setting: key, value: settings.effective[key], source: sourceOf(settings, key) })),
+    current: MANAGED_GO_KEYS.map((key) => ({
+      setting: key,
+      value: settings.effective[key],
+      source: sourceOf(settings, key),
+    })),
     database: report.database,
     notes,
     report,

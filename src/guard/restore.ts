@@ -14,13 +14,18 @@ export interface RestoreResult {
  * Puts back every original value exactly (re-setting or unsetting), verifies by reading back,
  * records it, then forgets the backup. The caller holds the run lock.
  */
-export async function restoreOriginals(paths: StatePaths, env: NodeJS.ProcessEnv, now: Date): Promise<RestoreResult> {
+export async function restoreOriginals(
+  paths: StatePaths,
+  env: NodeJS.ProcessEnv,
+  now: Date,
+): Promise<RestoreResult> {
   const backup = await readBackup(paths.backup);
   if (!backup) return { restored: [], nothingToRestore: true };
   const goChanges: { key: GoKey; value: string | undefined }[] = [];
   for (const [id, original] of Object.entries(backup.settings)) {
     const [effector, name] = id.split(':') as [string, GoKey];
-    if (effector !== 'go-env' || !GO_KEYS.includes(name)) throw new Error(`the backup holds ${id}, which this version cannot restore`);
+    if (effector !== 'go-env' || !GO_KEYS.includes(name))
+      throw new Error(`the backup holds ${id}, which this version cannot restore`);
     goChanges.push({ key: name, value: original.was === 'set' ? original.value : undefined });
   }
   const settings = await readGoSettings(env);
@@ -33,10 +38,20 @@ export async function restoreOriginals(paths: StatePaths, env: NodeJS.ProcessEnv
   const after = await readGoSettings(env);
   const wrong = goChanges.filter((c) => after.file[c.key] !== c.value);
   if (wrong.length > 0) {
-    throw new Error(`after restoring, ${wrong.map((c) => c.key).join(', ')} still differ; the backup ${paths.backup} is kept`);
+    throw new Error(
+      `after restoring, ${wrong.map((c) => c.key).join(', ')} still differ; the backup ${paths.backup} is kept`,
+    );
   }
-  await appendHistory(paths.history, { at: now.toISOString(), command: 'restore', event: 'restore', restored: goChanges });
+  await appendHistory(paths.history, {
+    at: now.toISOString(),
+    command: 'restore',
+    event: 'restore',
+    restored: goChanges,
+  });
   await forgetBackup(paths.backup);
   await unlink(paths.goEnvCopy).catch(() => {});
-  return { restored: goChanges.map((c) => ({ setting: c.key, to: c.value ?? null })), nothingToRestore: false };
+  return {
+    restored: goChanges.map((c) => ({ setting: c.key, to: c.value ?? null })),
+    nothingToRestore: false,
+  };
 }

@@ -27,7 +27,10 @@ export function labModuleZip(version: string): Buffer {
   const prefix = `${LAB_CANARY.module}@${version}/`;
   return makeZip([
     { name: `${prefix}go.mod`, content: LAB_GO_MOD },
-    { name: `${prefix}canary.go`, content: `// Package canary is the lab's module, ${version}.\npackage canary\n\nconst Version = "${version}"\n` },
+    {
+      name: `${prefix}canary.go`,
+      content: `// Package canary is the lab's module, ${version}.\npackage canary\n\nconst Version = "${version}"\n`,
+    },
   ]);
 }
 
@@ -53,5 +56,7 @@ export function labSumdbLookup(): string {
 
 /** The signed tree head the lab database serves at /latest (same placeholder signature). */
 export function labTreeHead(): string {
-  return ['go.sum database tree', '3', `${'C'.repeat(43)}=`, '', `— ${LAB_SUMDB} ${'D'.repeat(92)}`, ''].join('\n');
+  return ['go.sum database tree', '3', `${'C'.repeat(43)}=`, '', `— ${LAB_SUMDB} ${'D'.repeat(92)}`, ''].join(
+    '\n',
+  );
 }

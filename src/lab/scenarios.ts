@@ -214,7 +214,10 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     identity: await pki.issue([databaseHost, LAB_ADDRESS]),
   });
   const truth = new Map<string, DnsBehaviour>(
-    [...plan.mirrors.map((m) => hostOf(m.name)), databaseHost].map((host) => [host, { kind: 'answer', addresses: [LAB_ADDRESS] }]),
+    [...plan.mirrors.map((m) => hostOf(m.name)), databaseHost].map((host) => [
+      host,
+      { kind: 'answer', addresses: [LAB_ADDRESS] },
+    ]),
   );
   const system = new Map<string, DnsBehaviour>(truth);
   for (const mirror of plan.mirrors) {

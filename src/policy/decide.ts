@@ -43,7 +43,8 @@ export interface Decision {
 }
 
 const usable = (verdict: MirrorHealth['verdict']) => verdict === 'healthy' || verdict === 'degraded';
-const rank = (verdict: MirrorHealth['verdict']) => (verdict === 'healthy' ? 0 : verdict === 'degraded' ? 1 : 2);
+const rank = (verdict: MirrorHealth['verdict']) =>
+  verdict === 'healthy' ? 0 : verdict === 'degraded' ? 1 : 2;
 
 /** Decides the configuration and the next state from this run's probe results. */
 export function decide(input: DecisionInput): { decision: Decision; state: GuardState } {
@@ -76,8 +77,10 @@ export function decide(input: DecisionInput): { decision: Decision; state: Guard
       track.active = true;
       why = `put back: ${track.successes} healthy runs in a row (policy.recoverAfter ${policy.recoverAfter})`;
       reasons.push(`${mirror.name} ${why}`);
-    } else if (track.active && !ok) why = `${mirror.verdict}, kept last: ${track.failures} of ${policy.failAfter} failed runs`;
-    else if (!track.active && ok) why = `${mirror.verdict}, still out: ${track.successes} of ${policy.recoverAfter} healthy runs`;
+    } else if (track.active && !ok)
+      why = `${mirror.verdict}, kept last: ${track.failures} of ${policy.failAfter} failed runs`;
+    else if (!track.active && ok)
+      why = `${mirror.verdict}, still out: ${track.successes} of ${policy.recoverAfter} healthy runs`;
     else why = ok ? mirror.verdict : `${mirror.verdict}, out of the list`;
     tracks[mirror.name] = track;
     const position = previousList.indexOf(mirror.url);
@@ -132,7 +135,8 @@ export function decide(input: DecisionInput): { decision: Decision; state: Guard
       : { lastGood: { goproxy, gosumdb, at: input.now.toISOString() } }),
     ...(state.lastRun ? { lastRun: state.lastRun } : {}),
   };
-  if (!keptLastGood && reasons.length === 0) reasons.push(`GOPROXY lists the ${inList.length} usable mirror(s), best first`);
+  if (!keptLastGood && reasons.length === 0)
+    reasons.push(`GOPROXY lists the ${inList.length} usable mirror(s), best first`);
   return {
     decision: {
       goproxy,
@@ -156,11 +160,15 @@ function chooseSumdb(
 ): string {
   const current = input.current.GOSUMDB;
   if (current === 'off') {
-    warnings.push('GOSUMDB is off: downloads are not checked against the checksum database; GoProxyGuard leaves your choice alone');
+    warnings.push(
+      'GOSUMDB is off: downloads are not checked against the checksum database; GoProxyGuard leaves your choice alone',
+    );
     return current;
   }
   if (!nameToken) {
-    reasons.push(`GOSUMDB (${current}) names another database than sumdb.name ${input.sumdb.name}; left as it is`);
+    reasons.push(
+      `GOSUMDB (${current}) names another database than sumdb.name ${input.sumdb.name}; left as it is`,
+    );
     return current;
   }
   if (input.database.healthy) {
@@ -170,7 +178,9 @@ function chooseSumdb(
     (m) => m.sumdb === 'proxied' && usable(m.verdict) && inList.some((listed) => listed.name === m.name),
   );
   if (proxying) {
-    reasons.push(`the checksum database does not answer (${input.database.evidence}); using it through ${proxying.name}`);
+    reasons.push(
+      `the checksum database does not answer (${input.database.evidence}); using it through ${proxying.name}`,
+    );
     return `${nameToken} ${proxying.url}/sumdb/${input.sumdb.name}`;
   }
   warnings.push(

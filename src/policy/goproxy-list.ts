@@ -5,13 +5,15 @@
  */
 export function goproxyProblem(value: string): string | undefined {
   if (value.trim() === '') return 'is empty; go would fall back to its default';
-  if (/\s/.test(value)) return `contains white space (${JSON.stringify(value)}); separate entries with "," or "|" only`;
+  if (/\s/.test(value))
+    return `contains white space (${JSON.stringify(value)}); separate entries with "," or "|" only`;
   const entries = value.split(/[,|]/);
   for (const [index, entry] of entries.entries()) {
     const where = `entry ${index + 1} of ${JSON.stringify(value)}`;
     if (entry === '') return `${where} is empty (two separators in a row, or one at an end)`;
     if (entry === 'direct' || entry === 'off') {
-      if (index < entries.length - 1) return `${where} is "${entry}", which ends the list: the entries after it are never used`;
+      if (index < entries.length - 1)
+        return `${where} is "${entry}", which ends the list: the entries after it are never used`;
       continue;
     }
     let url: URL;

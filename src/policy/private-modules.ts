@@ -3,7 +3,11 @@
  * GOPROXY list unless it matches GONOPROXY, and GONOPROXY defaults to GOPRIVATE; an explicit
  * GONOPROXY that does not cover a GOPRIVATE pattern leaks those paths to every mirror.
  */
-export function privateModuleWarnings(settings: { GOPRIVATE: string; GONOPROXY: string; GONOSUMDB: string }): string[] {
+export function privateModuleWarnings(settings: {
+  GOPRIVATE: string;
+  GONOPROXY: string;
+  GONOSUMDB: string;
+}): string[] {
   const split = (list: string) =>
     list
       .split(',')
@@ -32,6 +36,11 @@ function covers(outer: string, inner: string): boolean {
 }
 
 function globMatch(pattern: string, text: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
   return regex.test(text);
 }

@@ -21,7 +21,10 @@ export async function readBackup(path: string): Promise<Backup | undefined> {
     return backup;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError('', `the backup ${path} cannot be read (${(error as Error).message}); nothing was changed`);
+    throw new ConfigError(
+      '',
+      `the backup ${path} cannot be read (${(error as Error).message}); nothing was changed`,
+    );
   }
 }
 
@@ -36,7 +39,12 @@ export async function extendBackup(
   originals: Record<string, OriginalValue>,
   now: Date,
 ): Promise<Backup> {
-  const backup = (await readBackup(path)) ?? { version: 1, takenAt: now.toISOString(), goEnvFile, settings: {} };
+  const backup = (await readBackup(path)) ?? {
+    version: 1,
+    takenAt: now.toISOString(),
+    goEnvFile,
+    settings: {},
+  };
   const missing = Object.entries(originals).filter(([key]) => !(key in backup.settings));
   if (missing.length > 0) {
     for (const [key, value] of missing) backup.settings[key] = value;

@@ -49,7 +49,10 @@ export async function acquireLock(path: string, waitMs: number): Promise<Lock> {
       continue;
     }
     if (Date.now() >= until) {
-      throw new LockHeldError(path, holder.pid ? `pid ${holder.pid} since ${holder.since}` : 'unknown holder');
+      throw new LockHeldError(
+        path,
+        holder.pid ? `pid ${holder.pid} since ${holder.since}` : 'unknown holder',
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

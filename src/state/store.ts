@@ -34,17 +34,24 @@ export async function loadState(path: string, now: Date): Promise<{ state: Guard
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: freshState() };
-    throw new ConfigError('', `cannot read the state file ${path}: ${(error as Error).message}; fix its permissions or set GOPROXYGUARD_HOME`);
+    throw new ConfigError(
+      '',
+      `cannot read the state file ${path}: ${(error as Error).message}; fix its permissions or set GOPROXYGUARD_HOME`,
+    );
   }
   try {
     const parsed = JSON.parse(text) as GuardState;
-    if (parsed?.version === 1 && typeof parsed.mirrors === 'object' && parsed.mirrors !== null) return { state: parsed };
+    if (parsed?.version === 1 && typeof parsed.mirrors === 'object' && parsed.mirrors !== null)
+      return { state: parsed };
   } catch {
     // fall through to keeping it aside
   }
   const aside = `${path}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
   await rename(path, aside);
-  return { state: freshState(), note: `the state file was not valid; it is kept as ${aside} and a fresh state was started` };
+  return {
+    state: freshState(),
+    note: `the state file was not valid; it is kept as ${aside} and a fresh state was started`,
+  };
 }
 
 export async function saveState(path: string, state: GuardState): Promise<void> {

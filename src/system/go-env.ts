@@ -3,7 +3,15 @@ import { execa } from 'execa';
 import { ConfigError } from '../config/errors.js';
 
 /** The go settings GoProxyGuard reads; it writes only GOPROXY and GOSUMDB. */
-export const GO_KEYS = ['GOPROXY', 'GOSUMDB', 'GOPRIVATE', 'GONOPROXY', 'GONOSUMDB', 'GOINSECURE', 'GOFLAGS'] as const;
+export const GO_KEYS = [
+  'GOPROXY',
+  'GOSUMDB',
+  'GOPRIVATE',
+  'GONOPROXY',
+  'GONOSUMDB',
+  'GOINSECURE',
+  'GOFLAGS',
+] as const;
 export type GoKey = (typeof GO_KEYS)[number];
 export const MANAGED_GO_KEYS = ['GOPROXY', 'GOSUMDB'] as const;
 
@@ -30,7 +38,10 @@ async function runGo(go: string, args: string[], env: NodeJS.ProcessEnv) {
   } catch (error) {
     const failure = error as { code?: string; stderr?: string; shortMessage?: string };
     if (failure.code === 'ENOENT') {
-      throw new ConfigError('', `the go command was not found ("${go}"); install Go or set GOPROXYGUARD_GO to the go binary`);
+      throw new ConfigError(
+        '',
+        `the go command was not found ("${go}"); install Go or set GOPROXYGUARD_GO to the go binary`,
+      );
     }
     throw new Error(`${go} ${args.join(' ')} failed: ${failure.stderr?.trim() || failure.shortMessage}`);
   }
@@ -52,7 +63,10 @@ export async function readGoSettings(env: NodeJS.ProcessEnv): Promise<GoSettings
   const all = JSON.parse(stdout) as Record<string, string>;
   const envFile = all.GOENV ?? '';
   if (!envFile || envFile === 'off') {
-    throw new ConfigError('', `go has no env file (GOENV=${envFile || 'empty'}); unset GOENV or point it at a file`);
+    throw new ConfigError(
+      '',
+      `go has no env file (GOENV=${envFile || 'empty'}); unset GOENV or point it at a file`,
+    );
   }
   let fileText = '';
   try {

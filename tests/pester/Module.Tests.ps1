@@ -67,6 +67,21 @@ Describe 'Help for <_>' -ForEach $script:CommandNames {
     }
 }
 
+Describe 'Commands that change the machine' {
+    It '<_> supports -WhatIf and -Confirm' -ForEach @(
+        (Get-Command -Module GoProxyGuard | Where-Object { $_.Verb -in 'Set', 'Restore', 'Register', 'Unregister', 'Remove', 'Install' }).Name
+    ) {
+        $command = Get-Command $_
+        $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
+        $command.Parameters.ContainsKey('Confirm') | Should -BeTrue
+    }
+
+    It 'includes Set-GoProxy and Restore-GoProxySettings' {
+        (Get-Command -Module GoProxyGuard).Name | Should -Contain 'Set-GoProxy'
+        (Get-Command -Module GoProxyGuard).Name | Should -Contain 'Restore-GoProxySettings'
+    }
+}
+
 Describe 'Generated code is valid for Windows PowerShell 5.1' {
     It '<_> parses and uses no syntax that 5.1 lacks' -ForEach @('GoProxyGuard.psm1', 'GoProxyGuard.psd1') {
         $tokens = $null

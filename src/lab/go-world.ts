@@ -2,15 +2,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { RunningLab } from '../src/lab/scenarios.js';
-import { RUNTIME } from './helpers.js';
+import type { RunningLab } from './scenarios.js';
 
 /**
- * A private Go world for one test: its own go env file, module cache and GoProxyGuard state.
+ * A private Go world for one test or benchmark run: its own go env file, module cache and GoProxyGuard state.
  * go trusts the lab root through SSL_CERT_FILE, and GONOSUMDB=lab.test keeps it from ever
  * contacting sum.golang.org for the lab's module. No GOPROXY variable: go reads its env file.
  */
-export async function goWorld(lab: RunningLab) {
+export async function goWorld(lab: RunningLab, runtime: string) {
   const dir = await mkdtemp(join(tmpdir(), 'gpg-go-'));
   await mkdir(join(dir, 'work'));
   const env: Record<string, string> = {
@@ -26,9 +25,20 @@ export async function goWorld(lab: RunningLab) {
     GOPROXYGUARD_HOME: join(dir, 'state'),
   };
   const go = (args: string[], extra: Record<string, string> = {}, timeout = 60_000) =>
-    execa('go', args, { env: { ...env, ...extra }, extendEnv: false, cwd: join(dir, 'work'), reject: false, timeout });
+    execa('go', args, {
+      env: { ...env, ...extra },
+      extendEnv: false,
+      cwd: join(dir, 'work'),
+      reject: false,
+      timeout,
+    });
   const guard = (args: string[], extra: Record<string, string> = {}) =>
-    execa(process.execPath, [RUNTIME, ...args], { env: { ...env, ...extra }, extendEnv: false, reject: false, timeout: 60_000 });
+    execa(process.execPath, [runtime, ...args], {
+      env: { ...env, ...extra },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
   return {
     dir,
     env,

@@ -1,0 +1,156 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { goWorld as makeWorld } from '../src/lab/go-world.js';
+import { type RunningLab, startLab } from '../src/lab/scenarios.js';
+import { RUNTIME, writeJson } from './helpers.js';
+
+let lab: RunningLab;
+const goWorld = (running: RunningLab) => makeWorld(running, RUNTIME);
+let naive: string;
+let healthy: string;
+beforeAll(async () => {
+  lab = await startLab(
+    {
+      summary: 'a hanging mirror first, a healthy one second',
+      addressUrls: true,
+      mirrors: [
+        { name: 'hanging', mode: { kind: 'hang' } },
+        { name: 'healthy', mode: { kind: 'ok' } },
+      ],
+    },
+    800,
+  );
+  healthy = lab.mirrors[1]?.url as string;
+  naive = `${lab.mirrors[0]?.url},${healthy}`;
+});
+afterAll(() => lab.stop());
+
+describe('killing apply at any step', () => {
+  it.each(['after-backup', 'after-decision', 'after-write', 'after-verify', 'after-state'])(
+    'killed %s: go has the old or the new value, and restore recovers the original',
+    async (step) => {
+      const world = await goWorld(lab);
+      try {
+        await world.go(['env', '-w', `GOPROXY=${naive}`]);
+        const killed = await world.guard(['apply', '--config', lab.configPath], {
+          GOPROXYGUARD_CRASH_AT: step,
+        });
+        expect(killed.signal).toBe('SIGKILL');
+        expect([naive, healthy]).toContain(await world.goproxy());
+        // the killed run's lock names a dead process: restore takes it over
+        const restore = await world.guard(['restore']);
+        expect(restore.exitCode, restore.stderr).toBe(0);
+        expect(await world.goproxy()).toBe(naive);
+      } finally {
+        await world.cleanup();
+      }
+    },
+  );
+});
+
+describe('two runs at once', () => {
+  it('never corrupt the state file: the second waits for the lock (or says it is held)', async () => {
+    const world = await goWorld(lab);
+    try {
+      const runs = await Promise.all(
+        [1, 2, 3].map(() => world.guard(['apply', '--config', lab.configPath, '--json'])),
+      );
+      for (const run of runs) expect([0, 4]).toContain(run.exitCode);
+      const state = JSON.parse(
+        await readFile(join(world.env.GOPROXYGUARD_HOME as string, 'state.json'), 'utf8'),
+      );
+      expect(state.version).toBe(1);
+      expect(Object.keys(state.mirrors)).toEqual(['hanging', 'healthy']);
+      const history = (await readFile(join(world.env.GOPROXYGUARD_HOME as string, 'history.jsonl'), 'utf8'))
+        .trim()
+        .split('\n');
+      for (const line of history) expect(() => JSON.parse(line)).not.toThrow();
+      const locked = runs.find((r) => r.exitCode === 4);
+      if (locked) expect(locked.stderr).toMatch(/another GoProxyGuard run holds .*lock/);
+      expect(await world.goproxy()).toBe(healthy);
+    } finally {
+      await world.cleanup();
+    }
+  });
+
+  it('a held lock makes the second run exit 4 with a clear message, changing nothing', async () => {
+    const world = await goWorld(lab);
+    try {
+      const home = world.env.GOPROXYGUARD_HOME as string;
+      await mkdir(home, { recursive: true });
+      // a live holder: this test process
+      await writeFile(join(home, 'lock'), JSON.stringify({ pid: process.pid, since: 'now' }));
+      await world.go(['env', '-w', `GOPROXY=${naive}`]);
+      const run = await world.guard(['apply', '--config', lab.configPath]);
+      expect(run.exitCode).toBe(4);
+      expect(run.stderr).toContain(
+        `another GoProxyGuard run holds ${join(home, 'lock')} (pid ${process.pid} since now)`,
+      );
+      expect(await world.goproxy()).toBe(naive);
+    } finally {
+      await world.cleanup();
+    }
+  });
+});
+
+describe('bad input changes nothing', () => {
+  it.each([
+    [{ mirrors: [{ name: 'plain', url: 'http://127.0.0.1:9' }] }, 'mirrors[0].url'],
+    [{ policy: { failAfter: 0 } }, 'policy.failAfter'],
+    [{ policy: { recoverAfter: 101 } }, 'policy.recoverAfter'],
+    [{ policy: { allowDirect: 'yes' } }, 'policy.allowDirect'],
+    [{ mirrors: [{ name: 'split', url: 'https://a.example|https://b.example' }] }, 'mirrors[0].url'],
+  ])('%j exits 2 naming %s; the go env file is byte-for-byte unchanged', async (config, field) => {
+    const world = await goWorld(lab);
+    try {
+      await world.go(['env', '-w', `GOPROXY=${naive}`]);
+      const before = await readFile(world.envFile);
+      const path = await writeJson(world.dir, 'bad.json', config);
+      const run = await world.guard(['apply', '--config', path]);
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toContain(`config field "${field}"`);
+      expect(await readFile(world.envFile)).toEqual(before);
+      expect(await readdir(world.dir)).not.toContain('state');
+    } finally {
+      await world.cleanup();
+    }
+  });
+
+  it('an unreadable state file exits 2 and changes nothing', async () => {
+    const world = await goWorld(lab);
+    try {
+      const home = world.env.GOPROXYGUARD_HOME as string;
+      await mkdir(join(home, 'state.json'), { recursive: true }); // a directory: cannot be read as a file
+      await world.go(['env', '-w', `GOPROXY=${naive}`]);
+      const before = await readFile(world.envFile);
+      const run = await world.guard(['apply', '--config', lab.configPath]);
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toContain(`cannot read the state file ${join(home, 'state.json')}`);
+      expect(await readFile(world.envFile)).toEqual(before);
+    } finally {
+      await world.cleanup();
+    }
+  });
+
+  it('a corrupt state file is kept beside, a fresh state is used, and the run says so', async () => {
+    const world = await goWorld(lab);
+    try {
+      const home = world.env.GOPROXYGUARD_HOME as string;
+      await mkdir(home, { recursive: true });
+      await writeFile(join(home, 'state.json'), '{"version": 1, "mirr');
+      const run = await world.guard(['apply', '--config', lab.configPath, '--json']);
+      expect(run.exitCode).toBe(0);
+      expect(JSON.parse(run.stdout).notes[0]).toMatch(
+        /^the state file was not valid; it is kept as .*state\.json\.corrupt-.* and a fresh state was started$/,
+      );
+      const files = await readdir(home);
+      expect(files.filter((f) => f.startsWith('state.json.corrupt-'))).toHaveLength(1);
+      expect(
+        await readFile(join(home, files.find((f) => f.startsWith('state.json.corrupt-')) as string), 'utf8'),
+      ).toBe('{"version": 1, "mirr');
+    } finally {
+      await world.cleanup();
+    }
+  });
+});

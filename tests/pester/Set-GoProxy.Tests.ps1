@@ -1,0 +1,78 @@
+# The changing cmdlets against the lab, with a private go env file and state directory: the
+# runtime and go inherit this process's environment, so the machine's own settings are untouched.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Lab.ps1')
+    $script:ModulePath = Join-Path $PSScriptRoot '../../dist-psm/GoProxyGuard'
+    Import-Module $script:ModulePath -Force
+    $script:Lab = Start-TestLab -Scenario basic
+    $script:World = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-world-" + [guid]::NewGuid())
+    New-Item -ItemType Directory -Path $script:World | Out-Null
+    $script:Saved = @{}
+    foreach ($name in 'GOENV', 'GOPROXYGUARD_HOME', 'GOPROXY', 'GOSUMDB', 'GOFLAGS') {
+        $script:Saved[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
+    $env:GOENV = Join-Path $script:World 'go-env'
+    $env:GOPROXYGUARD_HOME = Join-Path $script:World 'state'
+    $env:GOPROXY = $null
+    $env:GOSUMDB = $null
+    $env:GOFLAGS = $null
+    $script:Healthy = ($script:Lab.mirrors | Where-Object name -EQ 'healthy').url
+    & go env -w 'GOPROXY=https://old.example'
+}
+
+AfterAll {
+    foreach ($name in $script:Saved.Keys) { [Environment]::SetEnvironmentVariable($name, $script:Saved[$name]) }
+    Stop-TestLab $script:Lab
+    Remove-Item -Recurse -Force $script:World
+    Remove-Module GoProxyGuard -ErrorAction SilentlyContinue
+}
+
+Describe 'Get-GoProxyPlan' {
+    It 'returns one GoProxyGuard.Plan with the healthy mirror and changes nothing' {
+        $before = Get-Content -Raw $env:GOENV
+        $plan = Get-GoProxyPlan -ConfigPath $script:Lab.configPath
+        $plan.PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.Plan'
+        $plan.Goproxy | Should -Be $script:Healthy
+        @($plan.Changes).Count | Should -Be 1
+        $plan.Changes[0].From | Should -Be 'https://old.example'
+        (Get-Content -Raw $env:GOENV) | Should -Be $before
+    }
+}
+
+Describe 'Set-GoProxy' {
+    It 'supports -WhatIf: shows the dry run and changes nothing' {
+        $before = Get-Content -Raw $env:GOENV
+        $plan = Set-GoProxy -ConfigPath $script:Lab.configPath -WhatIf
+        $plan.DryRun | Should -BeTrue
+        $plan.Applied | Should -BeFalse
+        $plan.Goproxy | Should -Be $script:Healthy
+        (Get-Content -Raw $env:GOENV) | Should -Be $before
+        Test-Path (Join-Path $env:GOPROXYGUARD_HOME 'backup.json') | Should -BeFalse
+    }
+
+    It 'applies, and Get-GoProxyStatus shows the new value from the go env file' {
+        $result = Set-GoProxy -ConfigPath $script:Lab.configPath -Confirm:$false
+        $result.Applied | Should -BeTrue
+        (& go env GOPROXY) | Should -Be $script:Healthy
+        $status = Get-GoProxyStatus
+        $status.PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.Status'
+        $status.Goproxy | Should -Be $script:Healthy
+        $status.GoproxySource | Should -Be 'go env file'
+        $status.BackupExists | Should -BeTrue
+    }
+
+    It 'Restore-GoProxySettings -WhatIf lists what it would put back, and changes nothing' {
+        $would = @(Restore-GoProxySettings -WhatIf)
+        $would.Count | Should -Be 1
+        $would[0].Setting | Should -Be 'GOPROXY'
+        $would[0].To | Should -Be 'https://old.example'
+        (& go env GOPROXY) | Should -Be $script:Healthy
+    }
+
+    It 'Restore-GoProxySettings puts the original value back' {
+        $restored = @(Restore-GoProxySettings -Confirm:$false)
+        $restored[0].PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.RestoredSetting'
+        (& go env GOPROXY) | Should -Be 'https://old.example'
+        (Get-GoProxyStatus).BackupExists | Should -BeFalse
+    }
+}
