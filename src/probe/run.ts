@@ -42,7 +42,8 @@ export async function probeMirrors(
   const timer = setTimeout(() => deadline.abort(), config.deadlineMs);
   setMaxListeners(0, deadline.signal); // every socket of every probe listens to this one signal
   const trustedCas = [...rootCertificates, ...extraCas];
-  const doh = createDohClient(trustedCas);
+  const secureContext = createSecureContext({ ca: trustedCas });
+  const doh = createDohClient(secureContext);
   const context: ProbeContext = {
     signal: deadline.signal,
     deadlineMs: config.deadlineMs,
@@ -50,7 +51,7 @@ export async function probeMirrors(
     trustedResolvers: config.dns.trusted,
     doh,
     dnsCache: new Map(),
-    secureContext: createSecureContext({ ca: trustedCas }),
+    secureContext,
     extraCaFingerprints: new Set(extraCas.flatMap(fingerprints)),
     canary: config.canary,
     sumdb: config.sumdb,
