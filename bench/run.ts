@@ -234,6 +234,55 @@ try {
   await goLab.stop();
 }
 
+// PowerShell: Import-Module plus one Invoke-GoProxyHealth, against the bare runtime's health, both
+// timed inside one pwsh process (a fresh import each time) so only the module's overhead differs.
+const PWSH = process.env.GOPROXYGUARD_PWSH ?? join('.tools', 'pwsh', 'pwsh');
+const psLab = await startLab('healthy', DEADLINE);
+try {
+  const script = `
+    $module = Join-Path (Get-Location) 'dist-psm/GoProxyGuard'
+    $runtime = Join-Path $module 'bin/goproxy-guard.mjs'
+    $node = (Get-Command node -CommandType Application | Select-Object -First 1).Path
+    & $node $runtime --version | Out-Null   # warm the file cache like the module's first call would
+    $rows = foreach ($i in 1..${RUNS}) {
+      $bare = (Measure-Command { & $node $runtime health --config $env:BENCH_CONFIG --json | Out-Null }).TotalMilliseconds
+      $module = (Measure-Command {
+        Import-Module (Join-Path (Get-Location) 'dist-psm/GoProxyGuard') -Force
+        Invoke-GoProxyHealth -ConfigPath $env:BENCH_CONFIG | Out-Null
+      }).TotalMilliseconds
+      Remove-Module GoProxyGuard
+      "$bare $module"
+    }
+    $rows -join "\`n"`;
+  const run = await execa(PWSH, ['-NoProfile', '-NonInteractive', '-Command', script], {
+    env: { BENCH_CONFIG: psLab.configPath },
+    reject: false,
+  });
+  if (run.exitCode !== 0) throw new Error(`pwsh failed: ${run.stderr}`);
+  const pairs = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ').map(Number) as [number, number]);
+  summarise(
+    'pwsh: bare runtime health (1 mirror), wall',
+    'ms',
+    pairs.map(([bare]) => bare),
+  );
+  summarise(
+    'pwsh: Import-Module + Invoke-GoProxyHealth, wall',
+    'ms',
+    pairs.map(([, module]) => module),
+  );
+  summarise(
+    'pwsh: module overhead above the bare runtime',
+    'ms',
+    pairs.map(([bare, module]) => module - bare),
+    'target: under 400 ms',
+  );
+} finally {
+  await psLab.stop();
+}
+
 writeFileSync(
   join('bench', 'results.json'),
   `${JSON.stringify({ node: process.version, runs: RUNS, deadlineMs: DEADLINE, figures }, null, 2)}\n`,

@@ -164,6 +164,7 @@ function Invoke-GoProxyGuardCommand {
         [Parameter(Mandatory)] [string[]] $Arguments,
         [Parameter(Mandatory)] [string] $OutputType,
         [Parameter(Mandatory)] [string] $OutputProperty,
+        [switch] $ReportUnhealthy,
         [switch] $AsJson
     )
     $result = Invoke-GoProxyGuardRuntime -Cmdlet $Cmdlet -Arguments ($Arguments + @('--json', '--events'))
@@ -181,10 +182,60 @@ function Invoke-GoProxyGuardCommand {
     $document = $result.Stdout | ConvertFrom-Json
     $items = if ($OutputProperty -eq '.') { @($document) } else { @($document.$OutputProperty) }
     foreach ($item in $items) {
-        ConvertTo-GoProxyGuardObject -InputObject $item -TypeName $OutputType
+        $object = ConvertTo-GoProxyGuardObject -InputObject $item -TypeName $OutputType
+        $object
+        if ($ReportUnhealthy -and $object.PSObject.Properties['Healthy'] -and -not $object.Healthy) {
+            # One catchable, filterable error per failed mirror; the object itself was emitted too.
+            $category = $script:VerdictCategories[[string]$object.Verdict]
+            if (-not $category) { $category = 'NotSpecified' }
+            $message = "$($object.Name): $($object.Verdict): $(@($object.Evidence)[0])"
+            $Cmdlet.WriteError((New-GoProxyGuardErrorRecord -Message $message -ErrorId "Mirror.$($object.Verdict)" -Category $category -TargetObject $object))
+        }
+    }
+}
+
+# How each verdict maps onto PowerShell's error categories.
+$script:VerdictCategories = @{
+    'degraded'       = 'NotSpecified'
+    'dns-failed'     = 'ResourceUnavailable'
+    'dns-hijacked'   = 'SecurityError'
+    'tls-invalid'    = 'SecurityError'
+    'http-error'     = 'InvalidResult'
+    'bad-response'   = 'InvalidData'
+    'captive-portal' = 'InvalidData'
+    'timeout'        = 'OperationTimeout'
+    'unreachable'    = 'ConnectionError'
+    'auth-required'  = 'PermissionDenied'
+    'tampered'       = 'SecurityError'
+}
+
+function Get-GoProxyGuardMirrorName {
+    # Mirror names for tab completion: from -ConfigPath, else GOPROXYGUARD_CONFIG, else the
+    # built-in defaults. Reads the JSON only; never runs the runtime or touches the network.
+    param([string] $ConfigPath)
+    if (-not $ConfigPath) { $ConfigPath = $env:GOPROXYGUARD_CONFIG }
+    if ($ConfigPath -and (Test-Path -LiteralPath $ConfigPath -PathType Leaf)) {
+        try {
+            $config = Get-Content -LiteralPath $ConfigPath -Raw | ConvertFrom-Json
+            if ($config.PSObject.Properties['mirrors']) { return @($config.mirrors | ForEach-Object { $_.name }) }
+        } catch {
+            return @()
+        }
+    }
+    return @({{defaultMirrorNames}})
+}
+
+$script:NativeLoaded = $false
+function Initialize-GoProxyGuardNative {
+    # The Win32 calls Node cannot make without a native add-on (WM_SETTINGCHANGE broadcast,
+    # InternetSetOption), compiled once per session from GoProxyGuard.Native.cs.
+    if (-not $script:NativeLoaded) {
+        Add-Type -Path (Join-Path $PSScriptRoot 'GoProxyGuard.Native.cs')
+        $script:NativeLoaded = $true
     }
 }
 
 {{functions}}
 
+{{completers}}
 Export-ModuleMember -Function @({{exports}})

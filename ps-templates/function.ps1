@@ -26,9 +26,15 @@ about_GoProxyGuard
 {{parameters}}
         [switch] $AsJson
     )
+    begin {
+        $collected = New-Object System.Collections.Generic.List[string]
+    }
     process {
+{{collectLines}}
+    }
+    end {
         $arguments = @('{{commandName}}')
 {{argumentLines}}
-        Invoke-GoProxyGuardCommand -Cmdlet $PSCmdlet -Arguments $arguments -OutputType '{{outputType}}' -OutputProperty '{{outputProperty}}' -AsJson:$AsJson
+        Invoke-GoProxyGuardCommand -Cmdlet $PSCmdlet -Arguments $arguments -OutputType '{{outputType}}' -OutputProperty '{{outputProperty}}' -ReportUnhealthy:${{reportsUnhealthy}} -AsJson:$AsJson
     }
 }

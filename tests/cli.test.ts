@@ -29,7 +29,14 @@ describe('goproxy-guard health (in process)', () => {
   it('prints one JSON document with the documented fields', async () => {
     const run = await cli(['health', '--config', healthy.configPath, '--json']);
     const document = JSON.parse(run.stdout);
-    expect(Object.keys(document)).toEqual(['deadlineMs', 'elapsedMs', 'canary', 'mirrors', 'proxies', 'database']);
+    expect(Object.keys(document)).toEqual([
+      'deadlineMs',
+      'elapsedMs',
+      'canary',
+      'mirrors',
+      'proxies',
+      'database',
+    ]);
     expect(Object.keys(document.mirrors[0])).toEqual([
       'name',
       'url',
@@ -60,6 +67,16 @@ describe('goproxy-guard health (in process)', () => {
       ['timeout', 1],
       ['http-error', 1],
     ]);
+  });
+
+  it('--mirror probes only the named mirrors; an unknown name is bad input', async () => {
+    const run = await cli(['health', '--config', allDown.configPath, '--json', '--mirror', 'bad-gateway']);
+    expect(JSON.parse(run.stdout).mirrors.map((m: { name: string }) => m.name)).toEqual(['bad-gateway']);
+    const unknown = await cli(['health', '--config', allDown.configPath, '--mirror', 'bad-gateway,nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(
+      '"--mirror": no mirror named "nope" in the config; mirrors: hanging, bad-gateway',
+    );
   });
 
   it('--deadline-ms overrides the config', async () => {
@@ -114,7 +131,9 @@ describe('bad input exits 2 with the field named and no result', () => {
   it('an unknown command', async () => {
     const run = await cli(['healthz']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, lab');
+    expect(run.stderr).toBe(
+      'goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, lab',
+    );
   });
 });
 

@@ -7,7 +7,12 @@ import { readCommands } from '../src/codegen/read-commands.js';
 import { fill } from '../src/codegen/template.js';
 
 const commands = readCommands(['src/commands/health.ts']);
-const info = { version: '9.8.7', description: "Keeps Go's downloads working", minimumNodeMajor: 20 };
+const info = {
+  version: '9.8.7',
+  description: "Keeps Go's downloads working",
+  minimumNodeMajor: 20,
+  defaultMirrorNames: ['a', 'b'],
+};
 
 describe('reading command definitions with ts-morph', () => {
   it('reads the health command, its options and their TSDoc', () => {

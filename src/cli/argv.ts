@@ -37,7 +37,7 @@ export function parseArgs<T extends OptionSpecs>(
   argv: readonly string[],
 ): ParsedArgs<T> {
   const flags: GlobalFlags = { json: false, events: false, verbose: false, help: false };
-  const options: Record<string, string | number | boolean> = {};
+  const options: Record<string, string | number | boolean | string[]> = {};
   const positionals: string[] = [];
   const byFlag = new Map(Object.entries(specs).map(([key, spec]) => [`--${spec.flag}`, { key, spec }]));
   for (let i = 0; i < argv.length; i++) {
@@ -70,7 +70,15 @@ export function parseArgs<T extends OptionSpecs>(
   return { options: options as OptionValues<T>, flags, positionals };
 }
 
-function convert(name: string, spec: OptionSpecs[string], value: string): string | number {
+function convert(name: string, spec: OptionSpecs[string], value: string): string | number | string[] {
+  if (spec.kind === 'list') {
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    if (items.length === 0) throw new UsageError(name, `needs at least one name: ${name} a,b`);
+    return items;
+  }
   if (spec.kind === 'integer') {
     const number = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
     const { min = -Infinity, max = Infinity } = spec;

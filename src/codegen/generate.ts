@@ -13,6 +13,8 @@ export interface ModuleInfo {
   version: string;
   description: string;
   minimumNodeMajor: number;
+  /** Completion candidates when no config names the mirrors. */
+  defaultMirrorNames: string[];
 }
 
 // Text placed inside PowerShell comment-based help, single-quoted strings and XML.
@@ -30,15 +32,23 @@ export function generateModule(
   const exports = commands.map((c) => quoted(c.cmdlet)).join(', ');
   const functions = commands.map((command) => renderFunction(command, render)).join('\n\n');
   const files = new Map<string, string>();
+  const completers = commands.flatMap((command) =>
+    command.options
+      .filter(({ spec }) => spec.kind === 'list' && spec.pipeline)
+      .map(({ spec }) => render('completer.ps1', { cmdlet: command.cmdlet, parameter: spec.parameter })),
+  );
   files.set(
     'GoProxyGuard.psm1',
     render('GoProxyGuard.psm1', {
       version: info.version,
       minimumNodeMajor: info.minimumNodeMajor,
       functions,
+      completers: completers.join('\n'),
+      defaultMirrorNames: info.defaultMirrorNames.map(quoted).join(', '),
       exports,
     }),
   );
+  files.set('GoProxyGuard.Native.cs', render('GoProxyGuard.Native.cs', {}));
   files.set(
     'GoProxyGuard.psd1',
     render('GoProxyGuard.psd1', {
@@ -107,14 +117,21 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
       }),
     )
     .join('');
+  const lists = options.filter(({ spec }) => spec.kind === 'list');
+  if (lists.length > 1)
+    throw new Error(
+      `${command.file}: at most one list option per command (the pipeline collects into one list)`,
+    );
+  const argumentTemplate = (kind: string) => (['switch', 'path', 'list'].includes(kind) ? kind : 'value');
   const argumentLines = options
     .map(({ spec }) =>
-      render(`arguments/${spec.kind === 'switch' ? 'switch' : spec.kind === 'path' ? 'path' : 'value'}.ps1`, {
-        parameter: spec.parameter,
-        flag: spec.flag,
-      }),
+      render(
+        `arguments/${argumentTemplate(spec.kind)}.ps1`,
+        spec.kind === 'list' ? { flag: spec.flag } : { parameter: spec.parameter, flag: spec.flag },
+      ),
     )
     .join('');
+  const collectLines = lists.map(({ spec }) => render('collect.ps1', { parameter: spec.parameter })).join('');
   const shouldProcess = command.whatIf
     ? render('should-process.ps1', {
         target: command.whatIf.target.replace(/'/g, "''"),
@@ -142,6 +159,8 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
     cmdletBinding: command.changesMachine ? "SupportsShouldProcess = $true, ConfirmImpact = 'Medium'" : '',
     parameters: parameters.trimEnd(),
     argumentLines: `${argumentLines}${shouldProcess}`.trimEnd(),
+    collectLines: collectLines.trimEnd(),
+    reportsUnhealthy: command.reportsUnhealthy ? 'true' : 'false',
   }).trimEnd();
 }
 

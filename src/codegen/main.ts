@@ -2,6 +2,7 @@
 // ts-morph and writes the PowerShell module and the CLI help text. Never part of the runtime.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DEFAULT_MIRRORS } from '../config/defaults.js';
 import { generateModule } from './generate.js';
 import { readCommands } from './read-commands.js';
 
@@ -15,7 +16,12 @@ const commandFiles = readdirSync('src/commands')
 const commands = readCommands(commandFiles);
 const { files, help } = generateModule(
   commands,
-  { version: pkg.version, description: pkg.description, minimumNodeMajor },
+  {
+    version: pkg.version,
+    description: pkg.description,
+    minimumNodeMajor,
+    defaultMirrorNames: DEFAULT_MIRRORS.map((m) => m.name),
+  },
   'ps-templates',
 );
 for (const [relative, content] of files) {

@@ -21,6 +21,7 @@ export interface CommandModel {
   outputType: string;
   outputProperty: string;
   changesMachine: boolean;
+  reportsUnhealthy: boolean;
   whatIf?: { target: string; action: string };
   columns: ViewColumn[];
   synopsis: string;
@@ -100,6 +101,7 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
     outputType: String(data.outputType),
     outputProperty: String(data.outputProperty),
     changesMachine: data.changesMachine === true,
+    reportsUnhealthy: data.reportsUnhealthy === true,
     ...(data.whatIf ? { whatIf: data.whatIf as { target: string; action: string } } : {}),
     columns: data.columns as ViewColumn[],
     synopsis: oneLine(synopsis),

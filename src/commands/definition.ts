@@ -3,7 +3,8 @@
  * PowerShell generator (src/codegen) reads the same object literal and its TSDoc with ts-morph,
  * so a cmdlet cannot drift from the runtime. Keep every field a literal the generator can read.
  */
-export type OptionKind = 'path' | 'string' | 'integer' | 'switch' | 'choice';
+/** `list` is a comma-separated CLI value and a string[] parameter (pipeline-friendly). */
+export type OptionKind = 'path' | 'string' | 'integer' | 'switch' | 'choice' | 'list';
 
 export interface OptionSpec {
   kind: OptionKind;
@@ -26,7 +27,9 @@ type ValueOf<S extends OptionSpec> = S['kind'] extends 'integer'
   ? number
   : S['kind'] extends 'switch'
     ? boolean
-    : string;
+    : S['kind'] extends 'list'
+      ? string[]
+      : string;
 
 export type OptionValues<T extends OptionSpecs> = { [K in keyof T]?: ValueOf<T[K]> };
 
@@ -69,6 +72,8 @@ export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
   columns: readonly ViewColumn[];
   /** Whether the command changes the machine; such cmdlets support -WhatIf and -Confirm. */
   changesMachine: boolean;
+  /** The cmdlet writes a non-terminating ErrorRecord for every emitted object whose Healthy is false. */
+  reportsUnhealthy?: boolean;
   /**
    * For changing commands: what ShouldProcess names. -WhatIf (or declining -Confirm) runs the
    * command's --dry-run instead, so a person sees exactly what would change.

@@ -1,8 +1,10 @@
+import { UsageError } from '../cli/argv.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { renderTable } from '../cli/table.js';
 import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
 import type { HealthReport } from '../probe/run.js';
 import { defineCommand } from './definition.js';
+import { loadForRun } from './shared.js';
 
 /**
  * Probes every configured Go module mirror at once and gives each a verdict with evidence.
@@ -14,7 +16,8 @@ import { defineCommand } from './definition.js';
  * 5000 by default): the run ends by then however many mirrors hang. The config comes from
  * -ConfigPath, else the file named by GOPROXYGUARD_CONFIG, else the built-in public mirrors.
  * The exit code of the runtime is 0 when at least one mirror is healthy, 1 when none is, and
- * 2 on bad input; nothing on the machine is changed.
+ * 2 on bad input; nothing on the machine is changed. The cmdlet emits one object per mirror and,
+ * for every mirror that is not healthy, a non-terminating error whose id names the verdict.
  *
  * @example
  * Invoke-GoProxyHealth
@@ -22,6 +25,9 @@ import { defineCommand } from './definition.js';
  * @example
  * Invoke-GoProxyHealth -ConfigPath .\goproxy-guard.json | Where-Object Healthy
  * Probes the mirrors of a config file and keeps only the healthy ones.
+ * @example
+ * 'goproxy.cn', 'aliyun' | Invoke-GoProxyHealth -ErrorAction SilentlyContinue
+ * Probes two of the mirrors, given by name on the pipeline, without an error record per failed mirror.
  * @example
  * Invoke-GoProxyHealth -DeadlineMs 2000 -AsJson | Set-Content health.json
  * Saves the raw JSON report of a run limited to two seconds.
@@ -34,6 +40,7 @@ export const health = defineCommand({
   outputType: 'GoProxyGuard.MirrorHealth',
   outputProperty: 'mirrors',
   changesMachine: false,
+  reportsUnhealthy: true,
   columns: [
     { label: 'Mirror', property: 'Name' },
     { label: 'Verdict', property: 'Verdict' },
@@ -48,6 +55,11 @@ export const health = defineCommand({
      * environment variable is used, and without that the built-in public mirrors.
      */
     config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+    /**
+     * Names of the mirrors to probe (default: every mirror in the config). Takes mirror names,
+     * or objects with a Name, from the pipeline; completes names from the config.
+     */
+    mirror: { kind: 'list', flag: 'mirror', parameter: 'Mirror', valueName: 'NAMES', pipeline: true },
     /** Milliseconds the whole run may take (overrides the config's deadlineMs). */
     deadline: {
       kind: 'integer',
@@ -60,24 +72,48 @@ export const health = defineCommand({
   },
   async run(options, io) {
     // Loaded here, not at start-up: --version and --help must not pay for zod and undici.
-    const [{ loadConfig }, { probeMirrors }] = await Promise.all([
-      import('../config/load.js'),
+    const [loaded, { probeMirrors }] = await Promise.all([
+      loadForRun(options, io.env),
       import('../probe/run.js'),
     ]);
-    const { config, extraCas } = await loadConfig(options.config, io.env);
-    if (options.deadline !== undefined) config.deadlineMs = options.deadline;
-    const report = await probeMirrors(config, extraCas, ({ done, total, mirror }) =>
+    const { config, extraCas } = loaded;
+    if (options.mirror) config.mirrors = selectMirrors(config.mirrors, options.mirror);
+    io.emit({
+      type: 'log',
+      level: 'verbose',
+      message: `config: ${loaded.source}; probing ${config.mirrors.length} mirror(s) within ${config.deadlineMs} ms`,
+    });
+    const report = await probeMirrors(config, extraCas, ({ done, total, mirror }) => {
       io.emit({
         type: 'progress',
         activity: 'Probing Go module mirrors',
         status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
         percent: Math.round((done / total) * 100),
-      }),
-    );
+      });
+      io.emit({
+        type: 'log',
+        level: 'verbose',
+        message: `${mirror.name}: ${mirror.verdict}: ${mirror.evidence[0] ?? ''}`,
+      });
+    });
     const anyHealthy = report.mirrors.some((mirror) => mirror.healthy);
     return { exitCode: anyHealthy ? EXIT.ok : EXIT.unhealthy, document: report, text: renderHealth(report) };
   },
 });
+
+/** The configured mirrors with the given names, in config order; an unknown name is bad input. */
+function selectMirrors<M extends { name: string }>(mirrors: M[], names: string[]): M[] {
+  const known = new Set(mirrors.map((m) => m.name.toLowerCase()));
+  const unknown = names.find((name) => !known.has(name.toLowerCase()));
+  if (unknown !== undefined) {
+    throw new UsageError(
+      '--mirror',
+      `no mirror named "${unknown}" in the config; mirrors: ${mirrors.map((m) => m.name).join(', ')}`,
+    );
+  }
+  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  return mirrors.filter((m) => wanted.has(m.name.toLowerCase()));
+}
 
 function renderHealth(report: HealthReport): string {
   const rows = report.mirrors.map((m) => [

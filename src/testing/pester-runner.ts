@@ -21,8 +21,9 @@ async function main(): Promise<number> {
   const resultFile = join(work, 'results.xml');
   // Values go in through the environment, not spliced into the script, so no quoting can break.
   const script = [
-    "$ErrorActionPreference = 'Stop'",
-    'Import-Module (Join-Path $env:PR_PESTER Pester.psd1) -MinimumVersion 5.0',
+    // No global ErrorActionPreference=Stop: it would turn the module's non-terminating errors
+    // (one per failed mirror) into terminating ones inside the tests.
+    'Import-Module (Join-Path $env:PR_PESTER Pester.psd1) -MinimumVersion 5.0 -ErrorAction Stop',
     '$config = New-PesterConfiguration',
     '$config.Run.Path = $env:PR_TESTS',
     '$config.Run.Exit = $false',

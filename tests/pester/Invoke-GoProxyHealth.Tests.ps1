@@ -3,7 +3,8 @@ BeforeAll {
     $script:ModulePath = Join-Path $PSScriptRoot '../../dist-psm/GoProxyGuard'
     Import-Module $script:ModulePath -Force
     $script:Lab = Start-TestLab -Scenario basic
-    $script:Results = @(Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath)
+    $script:Results = @(Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath -ErrorAction SilentlyContinue -ErrorVariable healthErrors)
+    $script:HealthErrors = @($healthErrors)
     $script:ByName = @{}
     foreach ($result in $script:Results) { $script:ByName[$result.Name] = $result }
 }
@@ -43,6 +44,39 @@ Describe 'Invoke-GoProxyHealth against the loopback lab' {
 
     It 'pipes: Where-Object Healthy keeps the healthy mirror' {
         @($script:Results | Where-Object Healthy).Name | Should -Be @('healthy')
+    }
+
+    It 'writes one non-terminating error per unhealthy mirror, with the verdict as id and the mirror as target' {
+        $script:HealthErrors.Count | Should -Be 3
+        $timeout = $script:HealthErrors | Where-Object { $_.TargetObject.Name -eq 'hanging' }
+        $timeout.FullyQualifiedErrorId | Should -Be 'Mirror.timeout,Invoke-GoProxyHealth'
+        $timeout.CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $timeout.Exception.Message | Should -BeLike 'hanging: timeout: no answer within*'
+        ($script:HealthErrors | Where-Object { $_.TargetObject.Name -eq 'captive' }).CategoryInfo.Category | Should -Be 'InvalidData'
+    }
+
+    It 'takes mirror names from the pipeline and probes only those, in one run' {
+        $names = @('captive', 'healthy' | Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath -DeadlineMs 1000 -ErrorAction SilentlyContinue).Name
+        $names | Should -Be @('healthy', 'captive')
+    }
+
+    It 'takes objects with a Name from the pipeline (re-probe what failed)' {
+        $again = @($script:Results | Where-Object { $_.Verdict -eq 'http-error' } |
+                Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath -DeadlineMs 1000 -ErrorAction SilentlyContinue)
+        $again.Name | Should -Be @('bad-gateway')
+    }
+
+    It 'completes mirror names from the config given with -ConfigPath' {
+        $line = "Invoke-GoProxyHealth -ConfigPath '$($script:Lab.configPath)' -Mirror ca"
+        $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        @($completion.CompletionMatches.CompletionText) | Should -Be @('captive')
+    }
+
+    It 'passes the runtime log through -Verbose' {
+        $verbose = @(Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath -Mirror healthy -Verbose 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $verbose | Should -Contain "config: $($script:Lab.configPath); probing 1 mirror(s) within 2000 ms"
+        ($verbose -join "`n") | Should -BeLike '*healthy: healthy: GET https://healthy.mirror.lab.test*'
     }
 
     It 'formats as a table with the columns of the generated view' {
@@ -95,6 +129,14 @@ Describe 'Invoke-GoProxyHealth with bad input' {
         $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $caught.TargetObject | Should -Be $Field
         $caught.Exception.Message | Should -Match ([regex]::Escape("config field `"$Field`""))
+    }
+
+    It 'names an unknown mirror as a terminating usage error' {
+        $caught = $null
+        try { Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath -Mirror nope } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be 'UsageInvalid,Invoke-GoProxyHealth'
+        $caught.TargetObject | Should -Be '--mirror'
+        $caught.Exception.Message | Should -BeLike '*no mirror named "nope" in the config; mirrors: healthy, hanging, bad-gateway, captive'
     }
 
     It 'rejects an out-of-range -DeadlineMs before running anything' {

@@ -82,6 +82,17 @@ Describe 'Commands that change the machine' {
     }
 }
 
+Describe 'The native helper' {
+    It 'compiles with Add-Type (it cannot be called off Windows)' {
+        $types = Add-Type -Path (Join-Path $script:ModuleDir 'GoProxyGuard.Native.cs') -PassThru
+        $native = $types | Where-Object FullName -EQ 'GoProxyGuard.Native'
+        $native | Should -Not -BeNullOrEmpty
+        ($native.GetMethods().Name | Sort-Object -Unique) | Should -Contain 'BroadcastEnvironmentChange'
+        ($native.GetMethods().Name | Sort-Object -Unique) | Should -Contain 'SetWinInetProxy'
+        ($native.GetMethods().Name | Sort-Object -Unique) | Should -Contain 'RefreshWinInet'
+    }
+}
+
 Describe 'Generated code is valid for Windows PowerShell 5.1' {
     It '<_> parses and uses no syntax that 5.1 lacks' -ForEach @('GoProxyGuard.psm1', 'GoProxyGuard.psd1') {
         $tokens = $null

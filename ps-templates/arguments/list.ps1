@@ -1,0 +1,1 @@
+        if ($collected.Count -gt 0) { $arguments += @('--{{flag}}', ($collected -join ',')) }

@@ -1,0 +1,4 @@
+        [Parameter({{pipelineAttribute}})]
+        [ValidateNotNullOrEmpty()]
+        [Alias('Name')]
+        [string[]] ${{parameter}},
