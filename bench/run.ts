@@ -65,17 +65,22 @@ function plan(total: number, hanging: number): ScenarioPlan {
 }
 
 const DEADLINE = 2000;
+/** BENCH_ONLY=health,start,hostile,go,pwsh runs only those sections. */
+const only = (section: string) =>
+  !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(section);
 
 console.log(
   `GoProxyGuard benchmarks (node ${process.version}, ${RUNS} runs each, deadline ${DEADLINE} ms)\n`,
 );
 
-for (const [total, hanging] of [
-  [4, 1],
-  [16, 4],
-  [16, 8],
-  [64, 16],
-] as const) {
+for (const [total, hanging] of !only('health')
+  ? []
+  : ([
+      [4, 1],
+      [16, 4],
+      [16, 8],
+      [64, 16],
+    ] as const)) {
   const lab = await startLab(plan(total, hanging), DEADLINE);
   try {
     const samples = await repeat(['health', '--config', lab.configPath, '--json']);
@@ -95,151 +100,158 @@ for (const [total, hanging] of [
   }
 }
 
-const one = await startLab('healthy', DEADLINE);
-try {
-  summarise(
-    'cold start: --version, wall',
-    'ms',
-    (await repeat(['--version'])).map((s) => s.ms),
-  );
-  summarise(
-    'cold start: --version, peak RSS',
-    'MB',
-    (await repeat(['--version'])).map((s) => s.rssMb),
-  );
-  const samples = await repeat(['health', '--config', one.configPath, '--json']);
-  summarise(
-    'health, 1 healthy mirror, wall',
-    'ms',
-    samples.map((s) => s.ms),
-  );
-  summarise(
-    'health, 1 healthy mirror, peak RSS',
-    'MB',
-    samples.map((s) => s.rssMb),
-  );
-} finally {
-  await one.stop();
+if (only('start')) {
+  const one = await startLab('healthy', DEADLINE);
+  try {
+    summarise(
+      'cold start: --version, wall',
+      'ms',
+      (await repeat(['--version'])).map((s) => s.ms),
+    );
+    summarise(
+      'cold start: --version, peak RSS',
+      'MB',
+      (await repeat(['--version'])).map((s) => s.rssMb),
+    );
+    const samples = await repeat(['health', '--config', one.configPath, '--json']);
+    summarise(
+      'health, 1 healthy mirror, wall',
+      'ms',
+      samples.map((s) => s.ms),
+    );
+    summarise(
+      'health, 1 healthy mirror, peak RSS',
+      'MB',
+      samples.map((s) => s.rssMb),
+    );
+  } finally {
+    await one.stop();
+  }
 }
 
 // Hostile mirrors: a body that never ends, one byte a second, a redirect loop. The probe must
 // stay within a few MB of the healthy run and end by the deadline.
-const hostile = await startLab(
-  {
-    summary: 'hostile mirrors',
-    mirrors: [
-      { name: 'huge', mode: { kind: 'huge' } },
-      { name: 'drip', mode: { kind: 'drip' } },
-      { name: 'loop', mode: { kind: 'redirect-loop' } },
-      { name: 'healthy', mode: { kind: 'ok' } },
-    ],
-  },
-  DEADLINE,
-);
-try {
-  const samples = await repeat(['health', '--config', hostile.configPath, '--json']);
-  summarise(
-    'health, hostile mirrors (huge, drip, loop), wall',
-    'ms',
-    samples.map((s) => s.ms),
-    `deadline ${DEADLINE} ms`,
+if (only('hostile')) {
+  const hostile = await startLab(
+    {
+      summary: 'hostile mirrors',
+      mirrors: [
+        { name: 'huge', mode: { kind: 'huge' } },
+        { name: 'drip', mode: { kind: 'drip' } },
+        { name: 'loop', mode: { kind: 'redirect-loop' } },
+        { name: 'healthy', mode: { kind: 'ok' } },
+      ],
+    },
+    DEADLINE,
   );
-  summarise(
-    'health, hostile mirrors (huge, drip, loop), peak RSS',
-    'MB',
-    samples.map((s) => s.rssMb),
-  );
-} finally {
-  await hostile.stop();
+  try {
+    const samples = await repeat(['health', '--config', hostile.configPath, '--json']);
+    summarise(
+      'health, hostile mirrors (huge, drip, loop), wall',
+      'ms',
+      samples.map((s) => s.ms),
+      `deadline ${DEADLINE} ms`,
+    );
+    summarise(
+      'health, hostile mirrors (huge, drip, loop), peak RSS',
+      'MB',
+      samples.map((s) => s.rssMb),
+    );
+  } finally {
+    await hostile.stop();
+  }
 }
 
 // go mod download of the lab module with a hanging first mirror: the naive lists (",", "|")
 // against the list GoProxyGuard wrote, and the healthy baseline. go has no overall timeout, so
 // the naive runs are capped; they run side by side (a hang costs no CPU) to keep the bench short.
 const NAIVE_CAP_MS = Number(process.env.BENCH_NAIVE_CAP_MS ?? 60_000);
-const goLab = await startLab(
-  {
-    summary: 'hanging first, healthy second',
-    addressUrls: true,
-    mirrors: [
-      { name: 'hanging', mode: { kind: 'hang' } },
-      { name: 'healthy', mode: { kind: 'ok' } },
-    ],
-  },
-  DEADLINE,
-);
-try {
-  const [hang, ok] = goLab.mirrors.map((m) => m.url) as [string, string];
-  const download = async (goproxy: string | undefined, cap: number, applyFirst = false) => {
-    const world = await goWorld(goLab, RUNTIME);
-    try {
-      if (goproxy) await world.go(['env', '-w', `GOPROXY=${goproxy}`]);
-      if (applyFirst) await world.guard(['apply', '--config', goLab.configPath]);
-      const started = performance.now();
-      const run = await world.go(['mod', 'download', 'lab.test/canary@v1.1.0'], {}, cap);
-      return { ms: performance.now() - started, ok: run.exitCode === 0, timedOut: run.timedOut };
-    } finally {
-      await world.cleanup();
-    }
-  };
-  const sequential = async (goproxy: string | undefined, applyFirst = false) => {
-    const samples = [];
-    for (let i = 0; i < RUNS; i++) samples.push(await download(goproxy, 60_000, applyFirst));
-    return samples;
-  };
-  const naive = async (goproxy: string) =>
-    Promise.all(Array.from({ length: RUNS }, () => download(goproxy, NAIVE_CAP_MS)));
-  const [comma, pipe] = await Promise.all([naive(`${hang},${ok}`), naive(`${hang}|${ok}`)]);
-  const baseline = await sequential(ok);
-  const guarded = await sequential(undefined, true);
-  const capped = (samples: { timedOut: boolean }[]) =>
-    samples.every((s) => s.timedOut) ? `every run killed at the ${NAIVE_CAP_MS / 1000} s cap` : '';
-  const commaFigure = summarise(
-    'go mod download, naive GOPROXY=hanging,healthy',
-    'ms',
-    comma.map((s) => s.ms),
-    capped(comma),
+if (only('go')) {
+  const goLab = await startLab(
+    {
+      summary: 'hanging first, healthy second',
+      addressUrls: true,
+      mirrors: [
+        { name: 'hanging', mode: { kind: 'hang' } },
+        { name: 'healthy', mode: { kind: 'ok' } },
+      ],
+    },
+    DEADLINE,
   );
-  summarise(
-    'go mod download, naive GOPROXY=hanging|healthy',
-    'ms',
-    pipe.map((s) => s.ms),
-    capped(pipe),
-  );
-  const guardedFigure = summarise(
-    'go mod download, after goproxy-guard apply',
-    'ms',
-    guarded.map((s) => s.ms),
-    guarded.every((s) => s.ok) ? 'all succeeded' : 'SOME FAILED',
-  );
-  summarise(
-    'go mod download, healthy mirror only (baseline)',
-    'ms',
-    baseline.map((s) => s.ms),
-  );
-  const ratio = commaFigure.median / Math.max(guardedFigure.median, 1);
-  console.log(
-    `${'ratio naive (,) / after apply'.padEnd(58)} ${ratio.toFixed(0).padStart(7)} x   (naive is a lower bound: capped)`,
-  );
-  figures.push({
-    name: 'ratio naive (,) / after apply',
-    unit: 'x',
-    median: Math.round(ratio),
-    min: Math.round(ratio),
-    max: Math.round(ratio),
-    runs: RUNS,
-    note: 'naive capped: a lower bound',
-  });
-} finally {
-  await goLab.stop();
+  try {
+    const [hang, ok] = goLab.mirrors.map((m) => m.url) as [string, string];
+    const download = async (goproxy: string | undefined, cap: number, applyFirst = false) => {
+      const world = await goWorld(goLab, RUNTIME);
+      try {
+        if (goproxy) await world.go(['env', '-w', `GOPROXY=${goproxy}`]);
+        if (applyFirst) await world.guard(['apply', '--config', goLab.configPath]);
+        const started = performance.now();
+        const run = await world.go(['mod', 'download', 'lab.test/canary@v1.1.0'], {}, cap);
+        return { ms: performance.now() - started, ok: run.exitCode === 0, timedOut: run.timedOut };
+      } finally {
+        await world.cleanup();
+      }
+    };
+    const sequential = async (goproxy: string | undefined, applyFirst = false) => {
+      const samples = [];
+      for (let i = 0; i < RUNS; i++) samples.push(await download(goproxy, 60_000, applyFirst));
+      return samples;
+    };
+    const naive = async (goproxy: string) =>
+      Promise.all(Array.from({ length: RUNS }, () => download(goproxy, NAIVE_CAP_MS)));
+    const [comma, pipe] = await Promise.all([naive(`${hang},${ok}`), naive(`${hang}|${ok}`)]);
+    const baseline = await sequential(ok);
+    const guarded = await sequential(undefined, true);
+    const capped = (samples: { timedOut: boolean }[]) =>
+      samples.every((s) => s.timedOut) ? `every run killed at the ${NAIVE_CAP_MS / 1000} s cap` : '';
+    const commaFigure = summarise(
+      'go mod download, naive GOPROXY=hanging,healthy',
+      'ms',
+      comma.map((s) => s.ms),
+      capped(comma),
+    );
+    summarise(
+      'go mod download, naive GOPROXY=hanging|healthy',
+      'ms',
+      pipe.map((s) => s.ms),
+      capped(pipe),
+    );
+    const guardedFigure = summarise(
+      'go mod download, after goproxy-guard apply',
+      'ms',
+      guarded.map((s) => s.ms),
+      guarded.every((s) => s.ok) ? 'all succeeded' : 'SOME FAILED',
+    );
+    summarise(
+      'go mod download, healthy mirror only (baseline)',
+      'ms',
+      baseline.map((s) => s.ms),
+    );
+    const ratio = commaFigure.median / Math.max(guardedFigure.median, 1);
+    console.log(
+      `${'ratio naive (,) / after apply'.padEnd(58)} ${ratio.toFixed(0).padStart(7)} x   (naive is a lower bound: capped)`,
+    );
+    figures.push({
+      name: 'ratio naive (,) / after apply',
+      unit: 'x',
+      median: Math.round(ratio),
+      min: Math.round(ratio),
+      max: Math.round(ratio),
+      runs: RUNS,
+      note: 'naive capped: a lower bound',
+    });
+  } finally {
+    await goLab.stop();
+  }
 }
 
 // PowerShell: Import-Module plus one Invoke-GoProxyHealth, against the bare runtime's health, both
 // timed inside one pwsh process (a fresh import each time) so only the module's overhead differs.
 const PWSH = process.env.GOPROXYGUARD_PWSH ?? join('.tools', 'pwsh', 'pwsh');
-const psLab = await startLab('healthy', DEADLINE);
-try {
-  const script = `
+if (only('pwsh')) {
+  const psLab = await startLab('healthy', DEADLINE);
+  try {
+    const script = `
     $module = Join-Path (Get-Location) 'dist-psm/GoProxyGuard'
     $runtime = Join-Path $module 'bin/goproxy-guard.mjs'
     $node = (Get-Command node -CommandType Application | Select-Object -First 1).Path
@@ -254,37 +266,39 @@ try {
       "$bare $module"
     }
     $rows -join "\`n"`;
-  const run = await execa(PWSH, ['-NoProfile', '-NonInteractive', '-Command', script], {
-    env: { BENCH_CONFIG: psLab.configPath },
-    reject: false,
-  });
-  if (run.exitCode !== 0) throw new Error(`pwsh failed: ${run.stderr}`);
-  const pairs = run.stdout
-    .trim()
-    .split('\n')
-    .map((line) => line.split(' ').map(Number) as [number, number]);
-  summarise(
-    'pwsh: bare runtime health (1 mirror), wall',
-    'ms',
-    pairs.map(([bare]) => bare),
-  );
-  summarise(
-    'pwsh: Import-Module + Invoke-GoProxyHealth, wall',
-    'ms',
-    pairs.map(([, module]) => module),
-  );
-  summarise(
-    'pwsh: module overhead above the bare runtime',
-    'ms',
-    pairs.map(([bare, module]) => module - bare),
-    'target: under 400 ms',
-  );
-} finally {
-  await psLab.stop();
+    const run = await execa(PWSH, ['-NoProfile', '-NonInteractive', '-Command', script], {
+      env: { BENCH_CONFIG: psLab.configPath },
+      reject: false,
+    });
+    if (run.exitCode !== 0) throw new Error(`pwsh failed: ${run.stderr}`);
+    const pairs = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ').map(Number) as [number, number]);
+    summarise(
+      'pwsh: bare runtime health (1 mirror), wall',
+      'ms',
+      pairs.map(([bare]) => bare),
+    );
+    summarise(
+      'pwsh: Import-Module + Invoke-GoProxyHealth, wall',
+      'ms',
+      pairs.map(([, module]) => module),
+    );
+    summarise(
+      'pwsh: module overhead above the bare runtime',
+      'ms',
+      pairs.map(([bare, module]) => module - bare),
+      'target: under 400 ms',
+    );
+  } finally {
+    await psLab.stop();
+  }
 }
 
-writeFileSync(
-  join('bench', 'results.json'),
-  `${JSON.stringify({ node: process.version, runs: RUNS, deadlineMs: DEADLINE, figures }, null, 2)}\n`,
-);
-console.log('\nwritten: bench/results.json');
+if (!process.env.BENCH_ONLY)
+  writeFileSync(
+    join('bench', 'results.json'),
+    `${JSON.stringify({ node: process.version, runs: RUNS, deadlineMs: DEADLINE, figures }, null, 2)}\n`,
+  );
+if (!process.env.BENCH_ONLY) console.log('\nwritten: bench/results.json');

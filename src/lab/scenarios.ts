@@ -270,6 +270,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
       await Promise.all([
         ...mirrors.map((m) => m.close()),
         ...proxies.map((p) => p.close()),
+        database.close(),
         dns.close(),
         doh.close(),
       ]);

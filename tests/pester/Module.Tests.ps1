@@ -82,6 +82,14 @@ Describe 'Commands that change the machine' {
     }
 }
 
+Describe 'about_GoProxyGuard' {
+    It 'is found by Get-Help and lists every command' {
+        $about = (Get-Help about_GoProxyGuard | Out-String)
+        $about | Should -BeLike '*GOPROXYGUARD_NODE*'
+        foreach ($name in (Get-Command -Module GoProxyGuard).Name) { $about | Should -BeLike "*$name*" }
+    }
+}
+
 Describe 'The native helper' {
     It 'compiles with Add-Type (it cannot be called off Windows)' {
         $types = Add-Type -Path (Join-Path $script:ModuleDir 'GoProxyGuard.Native.cs') -PassThru
