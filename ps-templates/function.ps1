@@ -33,7 +33,7 @@ about_GoProxyGuard
 {{collectLines}}
     }
     end {
-        $arguments = @('{{commandName}}')
+        $arguments = @({{commandArgs}})
 {{argumentLines}}
         Invoke-GoProxyGuardCommand -Cmdlet $PSCmdlet -Arguments $arguments -OutputType '{{outputType}}' -OutputProperty '{{outputProperty}}' -ReportUnhealthy:${{reportsUnhealthy}} -AsJson:$AsJson
     }

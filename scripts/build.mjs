@@ -18,6 +18,7 @@ const common = {
   target: 'node20',
   logLevel: 'warning',
   banner: { js: requireShim },
+  loader: { '.xml': 'text' }, // scheduled-task/ templates, embedded in the runtime
 };
 
 if (!runtimeOnly) {

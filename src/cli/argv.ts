@@ -19,6 +19,10 @@ export interface ParsedArgs<T extends OptionSpecs> {
 /** Bad argv: names the option and the fix; exit code 2 like a bad config. */
 export class UsageError extends ConfigError {
   override name = 'UsageError';
+  constructor(option: string, message: string) {
+    super(option, message);
+    this.message = `option "${option}": ${message}`;
+  }
 }
 
 const GLOBAL: Record<string, keyof GlobalFlags> = {

@@ -16,7 +16,7 @@ export interface CliStreams {
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit itself. */
 export async function runCli(argv: readonly string[], io: CliStreams): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...rest] = [...argv];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp(COMMANDS, VERSION));
     return name === undefined ? EXIT.badInput : EXIT.ok;
@@ -29,7 +29,10 @@ export async function runCli(argv: readonly string[], io: CliStreams): Promise<n
     const { runLab } = await import('../lab/cli.js'); // loaded only when asked: keeps start-up light
     return runLab(rest, io);
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  // Two-word commands (task xml, task register, ...) are named by their first two words.
+  const twoWords = rest[0] !== undefined ? `${name} ${rest[0]}` : '';
+  const command = COMMANDS.find((c) => c.name === twoWords) ?? COMMANDS.find((c) => c.name === name);
+  if (command?.name === twoWords) rest.shift();
   if (!command) {
     io.stderr(
       `goproxy-guard: unknown command "${name}"; commands: ${[...COMMANDS.map((c) => c.name), 'lab'].join(', ')}`,

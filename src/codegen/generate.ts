@@ -24,10 +24,11 @@ const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 
 /** Fills ps-templates/ from the command models; all PowerShell text comes from the templates. */
 export function generateModule(
-  commands: CommandModel[],
+  allCommands: CommandModel[],
   info: ModuleInfo,
   templatesDir: string,
 ): GeneratedModule {
+  const commands = allCommands.filter((command) => !command.cliOnly);
   const render = templateReader(templatesDir);
   const exports = commands.map((c) => quoted(c.cmdlet)).join(', ');
   const functions = commands.map((command) => renderFunction(command, render)).join('\n\n');
@@ -58,7 +59,10 @@ export function generateModule(
       minimumNodeMajor: info.minimumNodeMajor,
     }),
   );
-  const views = uniqueBy(commands, (c) => c.outputType).map((command) =>
+  const views = uniqueBy(
+    commands.filter((c) => c.columns.length > 0),
+    (c) => c.outputType,
+  ).map((command) =>
     render('format-view.xml', {
       outputType: xml(command.outputType),
       headers: command.columns
@@ -84,7 +88,7 @@ export function generateModule(
     }),
   );
   const help: Record<string, CommandHelp> = {};
-  for (const command of commands) {
+  for (const command of allCommands) {
     help[command.name] = {
       synopsis: command.synopsis,
       description: command.description,
@@ -154,6 +158,7 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
       .join('\n'),
     outputType: command.outputType,
     commandName: command.name,
+    commandArgs: command.name.split(' ').map(quoted).join(', '),
     sourceFile: command.file,
     outputProperty: command.outputProperty,
     cmdletBinding: command.changesMachine ? "SupportsShouldProcess = $true, ConfirmImpact = 'Medium'" : '',

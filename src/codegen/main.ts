@@ -31,4 +31,9 @@ for (const [relative, content] of files) {
 }
 mkdirSync(dirname(helpFile), { recursive: true });
 writeFileSync(helpFile, JSON.stringify(help));
-console.log(`codegen: ${commands.map((c) => c.cmdlet).join(', ')} -> ${moduleDir}`);
+console.log(
+  `codegen: ${commands
+    .filter((c) => !c.cliOnly)
+    .map((c) => c.cmdlet)
+    .join(', ')} -> ${moduleDir}`,
+);

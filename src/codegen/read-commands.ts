@@ -4,6 +4,7 @@ import {
   Node,
   type ObjectLiteralExpression,
   Project,
+  type PropertyAssignment,
   SyntaxKind,
 } from 'ts-morph';
 import type { OptionSpec, ViewColumn } from '../commands/definition.js';
@@ -22,6 +23,7 @@ export interface CommandModel {
   outputProperty: string;
   changesMachine: boolean;
   reportsUnhealthy: boolean;
+  cliOnly: boolean;
   whatIf?: { target: string; action: string };
   columns: ViewColumn[];
   synopsis: string;
@@ -79,12 +81,11 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
   if (examples.length === 0) throw new Error(`${where} has no @example in its TSDoc`);
   if (data.changesMachine === true && !data.whatIf)
     throw new Error(`${where} changes the machine but has no whatIf`);
-  const optionsLiteral = literal
+  const optionsNode = literal
     .getPropertyOrThrow('options')
     .asKindOrThrow(SyntaxKind.PropertyAssignment)
-    .getInitializerIfKindOrThrow(SyntaxKind.ObjectLiteralExpression);
-  const options = optionsLiteral.getProperties().map((property) => {
-    const assignment = property.asKindOrThrow(SyntaxKind.PropertyAssignment);
+    .getInitializerOrThrow();
+  const options = optionAssignments(optionsNode).map((assignment) => {
     const help = docComment(assignment);
     if (!help)
       throw new Error(`${where}: option ${assignment.getName()} has no TSDoc; it becomes the parameter help`);
@@ -102,6 +103,7 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
     outputProperty: String(data.outputProperty),
     changesMachine: data.changesMachine === true,
     reportsUnhealthy: data.reportsUnhealthy === true,
+    cliOnly: data.cliOnly === true,
     ...(data.whatIf ? { whatIf: data.whatIf as { target: string; action: string } } : {}),
     columns: data.columns as ViewColumn[],
     synopsis: oneLine(synopsis),
@@ -110,6 +112,34 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
     cliExamples,
     options,
   };
+}
+
+/**
+ * The option property assignments, wherever they are written: inline, in a named constant
+ * (`options: taskOptions`), or spread into the literal (`{ ...taskOptions, dryRun: {...} }`).
+ */
+function optionAssignments(node: Node): PropertyAssignment[] {
+  const target = resolveConstant(node);
+  if (!Node.isObjectLiteralExpression(target))
+    throw new Error(`options must be an object literal (${node.getText()})`);
+  return target.getProperties().flatMap((property) => {
+    if (Node.isPropertyAssignment(property)) return [property];
+    if (Node.isSpreadAssignment(property)) return optionAssignments(property.getExpression());
+    throw new Error(`cannot read option ${property.getText()}`);
+  });
+}
+
+/** Follows an identifier to its constant's initializer and unwraps `as const`. */
+function resolveConstant(node: Node): Node {
+  if (Node.isAsExpression(node) || Node.isParenthesizedExpression(node))
+    return resolveConstant(node.getExpression());
+  if (Node.isIdentifier(node)) {
+    const declaration =
+      node.getSymbol()?.getAliasedSymbol()?.getDeclarations()[0] ?? node.getDefinitionNodes()[0];
+    if (declaration && Node.isVariableDeclaration(declaration))
+      return resolveConstant(declaration.getInitializerOrThrow());
+  }
+  return node;
 }
 
 /** The text of the /** ... *\/ comment in front of a node (ts-morph has no getJsDocs here). */

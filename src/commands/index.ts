@@ -3,7 +3,20 @@ import type { CommandDefinition } from './definition.js';
 import { health } from './health.js';
 import { plan } from './plan.js';
 import { restore } from './restore.js';
+import { run } from './run.js';
 import { status } from './status.js';
+import { taskRegister, taskStatus, taskUnregister, taskXmlCommand } from './task.js';
 
 /** Every user-facing command, in the order help lists them. */
-export const COMMANDS: readonly CommandDefinition[] = [health, plan, apply, status, restore];
+export const COMMANDS: readonly CommandDefinition[] = [
+  health,
+  plan,
+  apply,
+  status,
+  restore,
+  run,
+  taskXmlCommand,
+  taskRegister,
+  taskUnregister,
+  taskStatus,
+];

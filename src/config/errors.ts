@@ -30,11 +30,12 @@ export function configErrorFromZod(error: z.ZodError, raw: unknown): ConfigError
   }
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, issue.path);
+    const gotText = got === undefined ? ' (it is missing)' : ` (got ${JSON.stringify(got)})`;
+    // A message written in the schema (e.g. "must be a whole number of minutes") says it best.
+    if (!issue.message.startsWith('Invalid input'))
+      return new ConfigError(fieldPath(issue.path), `${issue.message}${gotText}`);
     const expected = KIND_NAMES[issue.expected] ?? issue.expected;
-    return new ConfigError(
-      fieldPath(issue.path),
-      `must be ${expected}${got === undefined ? ' (it is missing)' : ` (got ${JSON.stringify(got)})`}`,
-    );
+    return new ConfigError(fieldPath(issue.path), `must be ${expected}${gotText}`);
   }
   return new ConfigError(fieldPath(issue.path), issue.message);
 }
@@ -45,6 +46,7 @@ const KIND_NAMES: Record<string, string> = {
   boolean: 'true or false',
   object: 'an object',
   array: 'a list',
+  int: 'a whole number',
 };
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -116,6 +116,23 @@ const count = (what: string) =>
     .min(1, `must be at least 1 ${what}`)
     .max(100, `must be at most 100 ${what}`);
 
+const scheduleSchema = z.strictObject({
+  /** Minutes between runs: Task Scheduler accepts 1 minute to 31 days. */
+  intervalMinutes: z
+    .number()
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1 minute (Task Scheduler repeats no more often)')
+    .max(44640, 'must be at most 44640 minutes (31 days, the longest Task Scheduler repetition)')
+    .default(15),
+  atLogon: z.boolean().default(true),
+  onNetworkChange: z.boolean().default(true),
+  onUnlock: z.boolean().default(true),
+  /** Task Scheduler stops a run that takes longer than this. */
+  timeLimitMinutes: z.number().int('must be a whole number of minutes').min(1).max(60).default(5),
+  /** A Prometheus textfile written after each scheduled run (windows_exporter's textfile collector). */
+  textfile: z.string().min(1, 'must be a file path').optional(),
+});
+
 const policySchema = z.strictObject({
   /** Consecutive failed runs before a mirror in the list is taken out. */
   failAfter: count('runs').default(2),
@@ -177,6 +194,7 @@ export const configSchema = z
     dns: dnsSchema.default({ trusted: [...DEFAULT_TRUSTED_RESOLVERS] }),
     sumdb: sumdbSchema.prefault({}),
     policy: policySchema.default({ failAfter: 2, recoverAfter: 2, allowDirect: false }),
+    schedule: scheduleSchema.prefault({}),
     tls: tlsSchema.default({ extraCaFiles: [] }),
     proxies: proxiesSchema.default({ candidates: [] }),
   })

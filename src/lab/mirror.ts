@@ -28,6 +28,8 @@ export interface LabMirror {
   name: string;
   url: string;
   port: number;
+  /** Changes how the mirror behaves from the next request on (a flapping mirror). */
+  setMode(mode: MirrorMode): void;
   close(): Promise<void>;
 }
 
@@ -51,8 +53,9 @@ export async function startMirror(options: {
   bindAddress?: string;
 }): Promise<LabMirror> {
   const files = labModuleFiles();
+  let current = options.mode;
   const handler: http.RequestListener = (request, response) => {
-    const mode = options.mode;
+    const mode = current;
     const url = new URL(request.url ?? '/', 'http://lab');
     const path = url.pathname;
     const text = (status: number, body: string | Buffer, type = 'text/plain; charset=utf-8') =>
@@ -104,6 +107,9 @@ export async function startMirror(options: {
     name: options.name,
     url: `${scheme}://${options.host ?? '127.0.0.1'}:${port}`,
     port,
+    setMode: (mode) => {
+      current = mode;
+    },
     close: async () => {
       for (const set of sockets) for (const socket of set) socket.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

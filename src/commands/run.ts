@@ -1,0 +1,110 @@
+import { EXIT } from '../cli/exit-codes.js';
+import { defineCommand } from './definition.js';
+import { loadForRun } from './shared.js';
+
+/** Extra time a scheduled cycle may take beyond the probe deadline (go env calls, writes). */
+const CYCLE_MARGIN_MS = 60_000;
+
+/**
+ * One unattended guard cycle, as the scheduled task runs it.
+ *
+ * Takes the lock (if another run holds it, exits 0 at once: the next trigger will come), probes,
+ * decides, backs up, applies and verifies exactly like apply, records the history, and writes the
+ * Prometheus textfile named by schedule.textfile (or --textfile). The whole cycle is bounded by
+ * the probe deadline plus one minute. Exit codes: 0 done (or skipped), 1 no mirror works (the last
+ * known good configuration was kept), 2 bad config, 3 internal error.
+ *
+ * @example
+ * goproxy-guard run --scheduled --config goproxy-guard.json
+ * What the scheduled task runs.
+ * @cli
+ * goproxy-guard run --scheduled --config goproxy-guard.json --textfile C:\metrics\goproxyguard.prom
+ */
+export const run = defineCommand({
+  name: 'run',
+  cmdlet: 'Invoke-GoProxyGuardCycle',
+  outputType: 'GoProxyGuard.Plan',
+  outputProperty: '.',
+  changesMachine: true,
+  cliOnly: true,
+  whatIf: { target: 'go env file', action: 'Run one guard cycle' },
+  columns: [],
+  options: {
+    /** Path of the JSON config file (else GOPROXYGUARD_CONFIG, else the built-in public mirrors). */
+    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+    /** Unattended: no progress, and a held lock is a quiet success. */
+    scheduled: { kind: 'switch', flag: 'scheduled', parameter: 'Scheduled' },
+    /** Where to write the Prometheus textfile (overrides schedule.textfile). */
+    textfile: { kind: 'path', flag: 'textfile', parameter: 'TextfilePath', valueName: 'FILE' },
+  },
+  async run(options, io) {
+    const started = performance.now();
+    const loaded = await loadForRun(options, io.env);
+    const [
+      { makePlan, planDocument },
+      { applyPlan },
+      { acquireLock, LockHeldError },
+      { stateDir, statePaths },
+      fs,
+    ] = await Promise.all([
+      import('../guard/plan.js'),
+      import('../guard/apply.js'),
+      import('../state/lock.js'),
+      import('../state/paths.js'),
+      import('node:fs/promises'),
+    ]);
+    const paths = statePaths(stateDir(io.env));
+    await fs.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    let lock: Awaited<ReturnType<typeof acquireLock>>;
+    try {
+      lock = await acquireLock(paths.lock, options.scheduled ? 0 : 3000);
+    } catch (error) {
+      if (!(error instanceof LockHeldError) || !options.scheduled) throw error;
+      io.emit({ type: 'log', level: 'verbose', message: `skipped: ${error.message}` });
+      return {
+        exitCode: EXIT.ok,
+        document: { skipped: true, reason: error.message },
+        text: `skipped: ${error.message}`,
+      };
+    }
+    const budget = loaded.config.deadlineMs + CYCLE_MARGIN_MS;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const emit = options.scheduled ? () => {} : io.emit;
+      const cycle = (async () => {
+        const now = new Date();
+        const planned = await makePlan(loaded, io.env, emit, now);
+        const result = await applyPlan(planned, paths, io.env, now);
+        const textfile = options.textfile ?? loaded.config.schedule.textfile;
+        if (textfile) {
+          const [{ metricsText }, { writeFileAtomic }] = await Promise.all([
+            import('../schedule/metrics.js'),
+            import('../state/atomic.js'),
+          ]);
+          await writeFileAtomic(
+            textfile,
+            metricsText(planned, {
+              changed: result.changed,
+              durationMs: performance.now() - started,
+              at: new Date(),
+            }),
+          );
+        }
+        return { planned, result };
+      })();
+      const overrun = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the cycle did not finish within ${budget} ms`)), budget);
+      });
+      const { planned, result } = await Promise.race([cycle, overrun]);
+      const summary = `${result.changed ? 'changed' : 'unchanged'}: GOPROXY=${planned.decision.goproxy}${planned.decision.keptLastGood ? ' (last known good kept: no mirror works)' : ''}`;
+      return {
+        exitCode: planned.decision.keptLastGood ? EXIT.unhealthy : EXIT.ok,
+        document: planDocument(planned, { skipped: false, applied: result.changed }),
+        text: summary,
+      };
+    } finally {
+      clearTimeout(timer);
+      await lock.release();
+    }
+  },
+});

@@ -1,0 +1,252 @@
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../cli/argv.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { defineCommand, type OptionValues } from './definition.js';
+
+declare const __VERSION__: string | undefined;
+
+const taskOptions = {
+  /** The config the scheduled run uses (absolute path written into the task); default: built-in mirrors. */
+  config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+  /** node.exe the task starts (default: the node running this command). */
+  node: { kind: 'path', flag: 'node', parameter: 'NodePath', valueName: 'FILE' },
+  /** The bundled runtime the task runs (default: this runtime). */
+  runtime: { kind: 'path', flag: 'runtime', parameter: 'RuntimePath', valueName: 'FILE' },
+  /** The user the task runs as, DOMAIN\user (default: the current user). */
+  user: { kind: 'string', flag: 'user', parameter: 'UserId', valueName: 'USER' },
+} as const;
+
+/** Resolves the task's inputs and refuses paths other users could change. Pure apart from the config read. */
+async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS.ProcessEnv) {
+  const [{ loadConfig }, { taskPathProblem }] = await Promise.all([
+    import('../config/load.js'),
+    import('../schedule/path-safety.js'),
+  ]);
+  const loaded = await loadConfig(options.config, env);
+  const configPath = loaded.source === 'built-in defaults' ? undefined : path.resolve(loaded.source);
+  const node = options.node ?? process.execPath;
+  const runtime = options.runtime ?? fileURLToPath(import.meta.url);
+  for (const [flag, file] of [
+    ['--node', node],
+    ['--runtime', runtime],
+    ['--config', configPath],
+  ] as const) {
+    const problem = file === undefined ? undefined : taskPathProblem(file);
+    if (problem) throw new UsageError(flag, problem);
+  }
+  const userId =
+    options.user ??
+    (env.USERDOMAIN && env.USERNAME ? `${env.USERDOMAIN}\\${env.USERNAME}` : userInfo().username);
+  return {
+    schedule: loaded.config.schedule,
+    userId,
+    node,
+    runtime,
+    ...(configPath ? { config: configPath } : {}),
+    version: typeof __VERSION__ === 'undefined' ? '0.0.0-dev' : __VERSION__,
+    now: new Date(),
+  };
+}
+
+/**
+ * Prints the Task Scheduler XML of the background guard. Changes nothing.
+ *
+ * The task (version 1.3) runs the guard every schedule.intervalMinutes, at logon, on every network
+ * change (Microsoft-Windows-NetworkProfile/Operational event 10000, e.g. VPN up or down) and at
+ * unlock, as the current user with LeastPrivilege and InteractiveToken, hidden, never two at once
+ * (IgnoreNew), also on battery, stopped after schedule.timeLimitMinutes. It starts node through
+ * conhost.exe --headless, so no console window flashes. Paths in folders other users can write
+ * to are refused.
+ *
+ * @example
+ * Get-GoProxyGuardTaskXml -ConfigPath $HOME\goproxy-guard.json | Set-Content guard.xml
+ * Saves the task definition for review or for deployment by an administrator.
+ * @cli
+ * goproxy-guard task xml --config goproxy-guard.json
+ */
+export const taskXmlCommand = defineCommand({
+  name: 'task xml',
+  cmdlet: 'Get-GoProxyGuardTaskXml',
+  outputType: 'System.String',
+  outputProperty: 'xml',
+  changesMachine: false,
+  columns: [],
+  options: taskOptions,
+  async run(options, io) {
+    const { taskXml, TASK_NAME } = await import('../schedule/task-xml.js');
+    const xml = taskXml(await taskInputs(options, io.env));
+    return { exitCode: EXIT.ok, document: { taskName: TASK_NAME, xml }, text: xml };
+  },
+});
+
+/**
+ * Registers the background guard as a scheduled task for the current user.
+ *
+ * Writes the task XML (see Get-GoProxyGuardTaskXml) to a temporary file in UTF-16 and runs
+ * schtasks.exe /Create /TN \GoProxyGuard\Guard /XML <file> /F, replacing an earlier registration.
+ * With -WhatIf it shows the command line and registers nothing.
+ *
+ * @example
+ * Register-GoProxyGuardTask -ConfigPath $HOME\goproxy-guard.json
+ * Registers the guard with the given config.
+ * @example
+ * Register-GoProxyGuardTask -WhatIf
+ * Shows the schtasks.exe command line without running it.
+ * @cli
+ * goproxy-guard task register --config goproxy-guard.json
+ */
+export const taskRegister = defineCommand({
+  name: 'task register',
+  cmdlet: 'Register-GoProxyGuardTask',
+  outputType: 'GoProxyGuard.TaskChange',
+  outputProperty: '.',
+  changesMachine: true,
+  whatIf: {
+    target: 'Task Scheduler task \\GoProxyGuard\\Guard',
+    action: 'Register the GoProxyGuard background guard',
+  },
+  columns: [
+    { label: 'TaskName', property: 'TaskName' },
+    { label: 'Done', property: 'Done' },
+    { label: 'Command', property: 'Command' },
+  ],
+  options: {
+    ...taskOptions,
+    /** Show the schtasks.exe command line and change nothing (PowerShell: -WhatIf). */
+    dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
+  },
+  async run(options, io) {
+    const [{ taskXml, TASK_NAME }, { runSchtasks, schtasksArgs }, fs, os] = await Promise.all([
+      import('../schedule/task-xml.js'),
+      import('../system/schtasks.js'),
+      import('node:fs/promises'),
+      import('node:os'),
+    ]);
+    const xml = taskXml(await taskInputs(options, io.env));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'goproxy-guard-task-'));
+    const file = path.join(dir, 'GoProxyGuard.xml');
+    const argv = schtasksArgs.create(TASK_NAME, file);
+    try {
+      if (options.dryRun) return change(TASK_NAME, argv, false, 'would run');
+      // schtasks reads task XML as UTF-16 (with a byte order mark), as the declaration says.
+      await fs.writeFile(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml, 'utf16le')]));
+      const run = await runSchtasks(argv, io.env);
+      if (run.exitCode !== 0)
+        throw new Error(`schtasks /Create failed (${run.exitCode}): ${run.stdout.trim()}`);
+      return change(TASK_NAME, argv, true, 'ran');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  },
+});
+
+/**
+ * Removes the background guard's scheduled task. Settings it changed stay; Restore-GoProxySettings undoes those.
+ *
+ * Runs schtasks.exe /Delete /TN \GoProxyGuard\Guard /F. With -WhatIf it shows the command line only.
+ *
+ * @example
+ * Unregister-GoProxyGuardTask
+ * Removes the task.
+ * @cli
+ * goproxy-guard task unregister
+ */
+export const taskUnregister = defineCommand({
+  name: 'task unregister',
+  cmdlet: 'Unregister-GoProxyGuardTask',
+  outputType: 'GoProxyGuard.TaskChange',
+  outputProperty: '.',
+  changesMachine: true,
+  whatIf: {
+    target: 'Task Scheduler task \\GoProxyGuard\\Guard',
+    action: 'Remove the GoProxyGuard background guard',
+  },
+  columns: [
+    { label: 'TaskName', property: 'TaskName' },
+    { label: 'Done', property: 'Done' },
+    { label: 'Command', property: 'Command' },
+  ],
+  options: {
+    /** Show the schtasks.exe command line and change nothing (PowerShell: -WhatIf). */
+    dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
+  },
+  async run(options, io) {
+    const [{ TASK_NAME }, { runSchtasks, schtasksArgs }] = await Promise.all([
+      import('../schedule/task-xml.js'),
+      import('../system/schtasks.js'),
+    ]);
+    const argv = schtasksArgs.delete(TASK_NAME);
+    if (options.dryRun) return change(TASK_NAME, argv, false, 'would run');
+    const run = await runSchtasks(argv, io.env);
+    if (run.exitCode !== 0)
+      throw new Error(`schtasks /Delete failed (${run.exitCode}): ${run.stdout.trim()}`);
+    return change(TASK_NAME, argv, true, 'ran');
+  },
+});
+
+/**
+ * Shows whether the background guard is registered, its state, and the result of its last run.
+ *
+ * Reads schtasks.exe /Query /TN \GoProxyGuard\Guard /V /FO CSV. The last result is the guard's
+ * exit code: 0 done, 1 no mirror healthy (last known good kept), 2 bad config, 3 internal error.
+ *
+ * @example
+ * Get-GoProxyGuardTask
+ * Shows the task's status, last run time and last result.
+ * @cli
+ * goproxy-guard task status
+ */
+export const taskStatus = defineCommand({
+  name: 'task status',
+  cmdlet: 'Get-GoProxyGuardTask',
+  outputType: 'GoProxyGuard.Task',
+  outputProperty: '.',
+  changesMachine: false,
+  columns: [
+    { label: 'TaskName', property: 'TaskName' },
+    { label: 'Registered', property: 'Registered' },
+    { label: 'Status', property: 'Status' },
+    { label: 'LastRunTime', property: 'LastRunTime' },
+    { label: 'LastResult', property: 'LastResult' },
+  ],
+  options: {},
+  async run(_options, io) {
+    const [{ TASK_NAME }, { runSchtasks, schtasksArgs, parseTaskQuery }] = await Promise.all([
+      import('../schedule/task-xml.js'),
+      import('../system/schtasks.js'),
+    ]);
+    const run = await runSchtasks(schtasksArgs.query(TASK_NAME), io.env);
+    if (run.exitCode !== 0) {
+      const document = {
+        taskName: TASK_NAME,
+        registered: false,
+        status: null,
+        lastRunTime: null,
+        lastResult: null,
+        nextRunTime: null,
+      };
+      return {
+        exitCode: EXIT.unhealthy,
+        document,
+        text: `${TASK_NAME} is not registered (schtasks exit ${run.exitCode}).`,
+      };
+    }
+    const info = parseTaskQuery(run.stdout, TASK_NAME);
+    return {
+      exitCode: EXIT.ok,
+      document: { taskName: TASK_NAME, registered: true, ...info },
+      text: `${TASK_NAME}: ${info.status}; last run ${info.lastRunTime}, result ${info.lastResult}; next run ${info.nextRunTime}`,
+    };
+  },
+});
+
+function change(taskName: string, argv: string[], done: boolean, verb: string) {
+  const command = `schtasks.exe ${argv.join(' ')}`;
+  return {
+    exitCode: EXIT.ok,
+    document: { taskName, done, argv: ['schtasks.exe', ...argv], command },
+    text: `${verb}: ${command}`,
+  };
+}

@@ -1,0 +1,58 @@
+import type { Plan } from '../guard/plan.js';
+
+/** Label values in the Prometheus text format escape backslash, double quote and newline. */
+const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * One scheduled run as a Prometheus textfile (exposition format 0.0.4), for windows_exporter's
+ * textfile collector or node_exporter's.
+ */
+export function metricsText(plan: Plan, run: { changed: boolean; durationMs: number; at: Date }): string {
+  const lines: string[] = [];
+  const metric = (name: string, help: string, type: 'gauge' | 'counter', samples: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples)
+      lines.push(`${name}${labels} ${Number.isFinite(value) ? value : 'NaN'}`);
+  };
+  const mirrors = plan.report.mirrors;
+  metric(
+    'goproxyguard_mirror_healthy',
+    'Whether the mirror was healthy in the last run (1) or not (0), with its verdict.',
+    'gauge',
+    mirrors.map((m) => [`{mirror="${label(m.name)}",verdict="${label(m.verdict)}"}`, m.healthy ? 1 : 0]),
+  );
+  metric(
+    'goproxyguard_mirror_latency_seconds',
+    'Time to probe the mirror in the last run; NaN when it did not answer.',
+    'gauge',
+    mirrors.map((m) => [
+      `{mirror="${label(m.name)}"}`,
+      m.latencyMs === null ? Number.NaN : m.latencyMs / 1000,
+    ]),
+  );
+  metric(
+    'goproxyguard_mirror_in_goproxy',
+    'Whether the mirror is in the GOPROXY list GoProxyGuard chose (1) or not (0).',
+    'gauge',
+    plan.decision.mirrors.map((m) => [`{mirror="${label(m.name)}"}`, m.inList ? 1 : 0]),
+  );
+  metric(
+    'goproxyguard_kept_last_good',
+    'Whether no mirror worked and the last known good list was kept.',
+    'gauge',
+    [['', plan.decision.keptLastGood ? 1 : 0]],
+  );
+  metric('goproxyguard_changed', 'Whether the last run changed go settings.', 'gauge', [
+    ['', run.changed ? 1 : 0],
+  ]);
+  metric('goproxyguard_run_duration_seconds', 'How long the last scheduled run took.', 'gauge', [
+    ['', run.durationMs / 1000],
+  ]);
+  metric(
+    'goproxyguard_last_run_timestamp_seconds',
+    'When the last scheduled run ended (Unix time).',
+    'gauge',
+    [['', Math.round(run.at.getTime() / 1000)]],
+  );
+  return `${lines.join('\n')}\n`;
+}
