@@ -245,6 +245,57 @@ if (only('go')) {
   }
 }
 
+// One unattended cycle as the scheduled task runs it: wall time and peak RSS (target: under 80 MB,
+// wall time dominated by the probes, not by start-up).
+if (only('scheduled')) {
+  const cycleLab = await startLab(
+    {
+      summary: 'healthy and hanging',
+      addressUrls: true,
+      mirrors: [
+        { name: 'ok', mode: { kind: 'ok' } },
+        { name: 'hang', mode: { kind: 'hang' } },
+      ],
+    },
+    DEADLINE,
+  );
+  const world = await goWorld(cycleLab, RUNTIME);
+  try {
+    const samples = [];
+    for (let i = 0; i < RUNS; i++) {
+      const started = performance.now();
+      const run = await execa(
+        '/usr/bin/time',
+        ['-f', '%M', process.execPath, RUNTIME, 'run', '--scheduled', '--config', cycleLab.configPath],
+        {
+          env: world.env,
+          extendEnv: false,
+          reject: false,
+        },
+      );
+      samples.push({
+        ms: performance.now() - started,
+        rssMb: Number(run.stderr.trim().split('\n').at(-1)) / 1024,
+      });
+    }
+    summarise(
+      'run --scheduled, 2 mirrors (1 hanging), wall',
+      'ms',
+      samples.map((s) => s.ms),
+      `deadline ${DEADLINE} ms`,
+    );
+    summarise(
+      'run --scheduled, 2 mirrors (1 hanging), peak RSS',
+      'MB',
+      samples.map((s) => s.rssMb),
+      'target: under 80 MB',
+    );
+  } finally {
+    await world.cleanup();
+    await cycleLab.stop();
+  }
+}
+
 // PowerShell: Import-Module plus one Invoke-GoProxyHealth, against the bare runtime's health, both
 // timed inside one pwsh process (a fresh import each time) so only the module's overhead differs.
 const PWSH = process.env.GOPROXYGUARD_PWSH ?? join('.tools', 'pwsh', 'pwsh');

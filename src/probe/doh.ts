@@ -1,7 +1,7 @@
 import type { SecureContext } from 'node:tls';
-import { Agent, request } from 'undici';
 import { decodeMessage, encodeMessage, RCODE, TYPE } from '../dns/wire.js';
 import { whenAborted } from './context.js';
+import { Agent } from './undici.js';
 
 export type TrustedAnswer =
   | { resolver: string; status: 'answered'; addresses: string[] }
@@ -25,9 +25,16 @@ export function createDohClient(secureContext: SecureContext) {
       questions: [{ name, type }],
       answers: [],
     });
-    const url = `${resolver}${resolver.includes('?') ? '&' : '?'}dns=${wire.toString('base64url')}`;
+    const url = new URL(resolver);
+    url.searchParams.set('dns', wire.toString('base64url'));
     const response = await Promise.race([
-      request(url, { dispatcher: agent, signal, headers: { accept: 'application/dns-message' } }),
+      agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        signal,
+        headers: { accept: 'application/dns-message' },
+      }),
       whenAborted(signal),
     ]);
     if (response.statusCode !== 200) {

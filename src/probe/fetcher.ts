@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
-import { Client } from 'undici';
 import { openConnection, PhaseError } from './connect.js';
 import { type ProbeContext, whenAborted } from './context.js';
 import { observeDns } from './dns.js';
 import { assessDns } from './dns-verdict.js';
 import type { Exchange, MirrorObservation, Phase } from './types.js';
+import { Client } from './undici.js';
 
 const MAX_REDIRECTS = 5;
 const USER_AGENT = 'goproxy-guard (+health probe)';
