@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseVerifierKey, SUM_GOLANG_ORG_KEY } from '../integrity/verifier-key.js';
 import {
   DEFAULT_CANARY,
   DEFAULT_DEADLINE_MS,
@@ -98,6 +99,17 @@ const sumdbSchema = z
       .string()
       .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a checksum database name such as sum.golang.org')
       .default(DEFAULT_SUMDB_NAME),
+    /** The database's verifier key (name+hash+key); go's own key for sum.golang.org unless given. */
+    key: z
+      .string()
+      .superRefine((key, ctx) => {
+        try {
+          parseVerifierKey(key);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      })
+      .optional(),
     /** Where the database itself answers; https://<name> unless given. */
     url: z
       .string()
@@ -107,7 +119,16 @@ const sumdbSchema = z
       )
       .optional(),
   })
-  .transform((sumdb) => ({ ...sumdb, url: (sumdb.url ?? `https://${sumdb.name}`).replace(/\/+$/, '') }));
+  .superRefine((sumdb, ctx) => {
+    if (sumdb.key && !sumdb.key.startsWith(`${sumdb.name}+`)) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: `must be the key of ${sumdb.name} (it names another database)` });
+    }
+  })
+  .transform((sumdb) => ({
+    ...sumdb,
+    url: (sumdb.url ?? `https://${sumdb.name}`).replace(/\/+$/, ''),
+    key: sumdb.key ?? (sumdb.name === DEFAULT_SUMDB_NAME ? SUM_GOLANG_ORG_KEY : undefined),
+  }));
 
 const count = (what: string) =>
   z

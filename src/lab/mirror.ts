@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { trackSockets } from './dns-server.js';
-import { LAB_SUMDB, labModuleFiles, labSumdbLookup, labTreeHead } from './modules.js';
+import { LAB_CANARY, LAB_SUMDB, labModuleFiles, labTamperedZip } from './modules.js';
+import type { LabDatabase } from './sumdb-server.js';
 import type { ServerIdentity } from './pki.js';
 
 /** How a lab mirror misbehaves. Every mode is a failure seen in the wild. */
@@ -20,7 +21,8 @@ export type MirrorMode =
   | { kind: 'stale' } // a version list without the canary version
   | { kind: 'huge' } // a version list that never seems to end
   | { kind: 'redirect'; to: string } // 302 to the same path on another origin
-  | { kind: 'redirect-loop' }; // 302 back and forth
+  | { kind: 'redirect-loop' } // 302 back and forth
+  | { kind: 'tampered' }; // a go.mod and zip that differ from what the checksum database records
 
 export type SumdbMode = 'healthy' | 'missing' | 'broken';
 
@@ -51,6 +53,8 @@ export async function startMirror(options: {
   port?: number;
   /** Listen on this loopback address instead of 127.0.0.1. */
   bindAddress?: string;
+  /** The lab's checksum database: answered at the root (as the database) and under /sumdb/ (as a proxy). */
+  database?: LabDatabase;
 }): Promise<LabMirror> {
   const files = labModuleFiles();
   let current = options.mode;
@@ -72,8 +76,11 @@ export async function startMirror(options: {
     if (mode.kind === 'redirect-loop') {
       return void response.writeHead(302, { location: url.search ? path : `${path}?again` }).end();
     }
-    if (path.startsWith(`/sumdb/${LAB_SUMDB}/`)) return sumdb(options.sumdb ?? 'healthy', path, text);
-    if (path === '/latest') return text(200, labTreeHead()); // every healthy lab host can play the database
+    if (path.startsWith(`/sumdb/${LAB_SUMDB}/`)) {
+      return sumdb(options.sumdb ?? 'healthy', path.slice(`/sumdb/${LAB_SUMDB}`.length), text, options.database);
+    }
+    const fromDatabase = options.database?.answer(path);
+    if (fromDatabase) return text(fromDatabase.status, fromDatabase.body);
     let body = files.get(path);
     if (body !== undefined && path.endsWith('/@v/list')) {
       if (mode.kind === 'garbage') body = '{"oops": true}\n';
@@ -117,12 +124,18 @@ export async function startMirror(options: {
   };
 }
 
-/** The checksum-database proxy: /sumdb/<name>/supported and lookups, healthy or not. */
-function sumdb(mode: SumdbMode, path: string, text: (status: number, body: string) => void): void {
-  if (mode === 'missing') text(404, 'not found\n');
-  else if (path.endsWith('/supported')) text(200, '');
-  else if (mode === 'broken') text(500, 'lab: checksum database proxy broken\n');
-  else if (path.includes('/lookup/')) text(200, labSumdbLookup());
+/** The checksum-database proxy: /sumdb/<name>/supported, then the database's own paths. */
+function sumdb(
+  mode: SumdbMode,
+  path: string,
+  text: (status: number, body: string | Buffer) => void,
+  database: LabDatabase | undefined,
+): void {
+  if (mode === 'missing') return text(404, 'not found\n');
+  if (path === '/supported') return text(200, '');
+  if (mode === 'broken') return text(500, 'lab: checksum database proxy broken\n');
+  const answer = database?.answer(path);
+  if (answer) text(answer.status, answer.body);
   else text(404, 'not found\n');
 }
 

@@ -20,43 +20,30 @@ export function labModuleFiles(): Map<string, string | Buffer> {
   return files;
 }
 
-const LAB_GO_MOD = `module ${LAB_CANARY.module}\n\ngo 1.19\n`;
+export const LAB_GO_MOD = `module ${LAB_CANARY.module}\n\ngo 1.19\n`;
 
-/** The module zip go downloads: go.mod and one source file under module@version/. */
-export function labModuleZip(version: string): Buffer {
+/** The files of the module zip: go.mod and one source file under module@version/. */
+export function labModuleFileList(version: string): { name: string; content: string }[] {
   const prefix = `${LAB_CANARY.module}@${version}/`;
-  return makeZip([
+  return [
     { name: `${prefix}go.mod`, content: LAB_GO_MOD },
     {
       name: `${prefix}canary.go`,
       content: `// Package canary is the lab's module, ${version}.\npackage canary\n\nconst Version = "${version}"\n`,
     },
-  ]);
+  ];
 }
 
-/**
- * A lookup record in the checksum database's format (record id, go.sum lines, signed tree
- * head). The signature here is a placeholder of the right shape: the probe checks the format.
- */
-export function labSumdbLookup(): string {
-  const { module, version } = LAB_CANARY;
-  return [
-    '2',
-    `${module} ${version} h1:${'A'.repeat(43)}=`,
-    `${module} ${version}/go.mod h1:${'B'.repeat(43)}=`,
-    '',
-    'go.sum database tree',
-    '3',
-    `${'C'.repeat(43)}=`,
-    '',
-    `— ${LAB_SUMDB} ${'D'.repeat(92)}`,
-    '',
-  ].join('\n');
+/** The module zip go downloads. */
+export function labModuleZip(version: string): Buffer {
+  return makeZip(labModuleFileList(version));
 }
 
-/** The signed tree head the lab database serves at /latest (same placeholder signature). */
-export function labTreeHead(): string {
-  return ['go.sum database tree', '3', `${'C'.repeat(43)}=`, '', `— ${LAB_SUMDB} ${'D'.repeat(92)}`, ''].join(
-    '\n',
+/** The canary's zip with one file changed: what a poisoned CDN node might serve. */
+export function labTamperedZip(): Buffer {
+  return makeZip(
+    labModuleFileList(LAB_CANARY.version).map((file) =>
+      file.name.endsWith('.go') ? { ...file, content: `${file.content}\nfunc init() { /* backdoor */ }\n` } : file,
+    ),
   );
 }

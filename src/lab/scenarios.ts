@@ -5,6 +5,7 @@ import { type LabProxy, type ProxyMode, startConnectProxy } from './connect-prox
 import { type DnsBehaviour, type LabDnsServer, startDnsServer, startDohServer } from './dns-server.js';
 import { type LabMirror, type MirrorMode, type SumdbMode, startMirror } from './mirror.js';
 import { LAB_CANARY, LAB_SUMDB } from './modules.js';
+import { createLabDatabase, type LabDatabase } from './sumdb-server.js';
 import { createPki, type LeafFault } from './pki.js';
 
 /** What the system resolver says about a mirror's name; the DoH resolver always tells the truth. */
@@ -136,6 +137,8 @@ export interface RunningLab {
   mirrors: LabMirror[];
   dns: LabDnsServer;
   doh: LabDnsServer & { url: string };
+  /** The checksum database every lab mirror proxies and the database host serves. */
+  sumdb: LabDatabase;
   proxies: LabProxy[];
   config: Record<string, unknown>;
   stop(): Promise<void>;
@@ -165,6 +168,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
 
   const hostOf = (name: string) => `${name}.mirror.lab.test`;
   const ports = new Map<string, number>();
+  const sumdb = createLabDatabase();
   const mirrors: LabMirror[] = [];
   // Mirrors whose redirect targets name another mirror's port start after that mirror.
   const ordered = [...plan.mirrors].sort(
@@ -185,6 +189,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
       host: plan.addressUrls ? LAB_ADDRESS : host,
       identity: await pki.issue([host, LAB_ADDRESS], mirror.tls),
       ...(mirror.sumdb ? { sumdb: mirror.sumdb } : {}),
+      database: sumdb,
       ...(mirror.dns === 'cdn' ? { alsoOn: [CDN_ADDRESS] } : {}),
     });
     ports.set(mirror.name, started.port);
@@ -212,6 +217,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     mode: plan.database === 'hanging' ? { kind: 'hang' } : ok,
     host: plan.addressUrls ? LAB_ADDRESS : databaseHost,
     identity: await pki.issue([databaseHost, LAB_ADDRESS]),
+    database: sumdb,
   });
   const truth = new Map<string, DnsBehaviour>(
     [...plan.mirrors.map((m) => hostOf(m.name)), databaseHost].map((host) => [
@@ -245,7 +251,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
   const config = {
     mirrors: mirrors.filter((m) => !m.name.endsWith('-impostor')).map((m) => ({ name: m.name, url: m.url })),
     canary: { ...LAB_CANARY },
-    sumdb: { name: LAB_SUMDB, url: database.url },
+    sumdb: { name: LAB_SUMDB, url: database.url, key: sumdb.verifierKey },
     deadlineMs,
     dns: { systemResolver: dns.address, trusted: [doh.url] },
     tls: { extraCaFiles: plan.trustInspectionRoot ? [caFile, inspectionCaFile] : [caFile] },
@@ -264,6 +270,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
     mirrors: mirrors.filter((m) => !m.name.endsWith('-impostor')),
     dns,
     doh,
+    sumdb,
     proxies,
     config,
     async stop() {

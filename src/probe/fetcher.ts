@@ -129,12 +129,14 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
       return Array.isArray(value) ? value[0] : value;
     };
     const location = header('location');
+    const bytes = Buffer.concat(chunks);
     const exchange: Exchange = {
       step,
       url: url.href,
       status: response.statusCode,
       contentType: header('content-type') ?? '',
-      body: Buffer.concat(chunks).toString('utf8'),
+      body: bytes.toString('utf8'),
+      bytes,
       truncated,
       redirects: [],
       ...(location ? { location } : {}),

@@ -7,7 +7,7 @@ import { type DatabaseHealth, probeDatabase } from './database.js';
 import { createDohClient } from './doh.js';
 import { probeMirror } from './goproxy.js';
 import { type ProxyHealth, probeProxy } from './proxy.js';
-import type { MirrorHealth } from './types.js';
+import type { MirrorHealth, MirrorObservation } from './types.js';
 import { judgeMirror } from './verdict.js';
 
 export interface HealthReport {
@@ -34,6 +34,8 @@ export async function probeMirrors(
   config: Config,
   extraCas: string[],
   onProgress: (progress: ProbeProgress) => void = () => {},
+  /** The last tree head verified (from the state), to detect a forked log. */
+  previousHead?: { size: number; hash: string },
 ): Promise<HealthReport> {
   const started = performance.now();
   // A referenced timer (AbortSignal.timeout's is not) so the deadline fires even when nothing
@@ -57,32 +59,39 @@ export async function probeMirrors(
     sumdb: config.sumdb,
   };
   let done = 0;
+  // Probes, the database and the proxies run at once; verdicts need the database's record
+  // (tampered), so mirrors are judged when everything has answered.
   const probing = Promise.all(
     config.mirrors.map(async (mirror) => {
       const mirrorStarted = performance.now();
       const observation = await probeMirror(mirror.url, context);
-      const health = judgeMirror({
-        name: mirror.name,
-        url: mirror.url,
-        observation,
-        latencyMs: performance.now() - mirrorStarted,
-        canary: config.canary,
-        deadlineMs: config.deadlineMs,
-      });
-      onProgress({ done: ++done, total: config.mirrors.length, mirror: health });
-      return health;
+      const judged = { mirror, observation, latencyMs: performance.now() - mirrorStarted };
+      onProgress({ done: ++done, total: config.mirrors.length, mirror: judge(judged, null) });
+      return judged;
     }),
   );
+  const judge = (
+    { mirror, observation, latencyMs }: { mirror: Config['mirrors'][number]; observation: MirrorObservation; latencyMs: number },
+    record: DatabaseHealth['record'],
+  ) =>
+    judgeMirror({
+      name: mirror.name,
+      url: mirror.url,
+      observation,
+      latencyMs,
+      canary: config.canary,
+      deadlineMs: config.deadlineMs,
+      integrity: record?.mod ? { modHash: record.mod, database: config.sumdb.name, treeSize: record.treeSize } : undefined,
+    });
   // Each proxy tunnels to the first https mirror, concurrently with the mirror probes.
-  const target = new URL(
-    config.mirrors.find((m) => m.url.startsWith('https:'))?.url ?? (config.mirrors[0]?.url as string),
-  );
+  const target = new URL(config.mirrors.find((m) => m.url.startsWith('https:'))?.url ?? (config.mirrors[0]?.url as string));
   const proxying = Promise.all(config.proxies.candidates.map((proxy) => probeProxy(proxy, target, context)));
-  const database = probeDatabase(config.sumdb, context);
-  const [mirrors, proxies, databaseHealth] = await Promise.all([probing, proxying, database]).finally(() => {
+  const database = probeDatabase(config.sumdb, context, previousHead);
+  const [observed, proxies, databaseHealth] = await Promise.all([probing, proxying, database]).finally(() => {
     clearTimeout(timer);
     doh.close().catch(() => {});
   });
+  const mirrors = observed.map((judged) => judge(judged, databaseHealth.record));
   return {
     deadlineMs: config.deadlineMs,
     elapsedMs: Math.round(performance.now() - started),

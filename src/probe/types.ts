@@ -33,11 +33,13 @@ export interface TlsDetails {
 
 /** One HTTP exchange of the GOPROXY or checksum-database protocol. */
 export interface Exchange {
-  step: 'list' | 'info' | 'mod' | 'sumdb-supported' | 'sumdb-lookup';
+  step: 'list' | 'info' | 'mod' | 'sumdb-supported' | 'sumdb-lookup' | 'database';
   url: string;
   status: number;
   contentType: string;
   body: string;
+  /** The body's exact bytes (hashes are taken over these, never over decoded text). */
+  bytes: Buffer;
   truncated: boolean;
   location?: string;
   /** Redirects followed to get here, in order. */

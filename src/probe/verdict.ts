@@ -1,3 +1,4 @@
+import { hashGoMod } from '../integrity/h1.js';
 import { DNS_REASONS } from './dns-verdict.js';
 import type { Exchange, MirrorHealth, MirrorObservation, SumdbStatus, TlsDetails, Verdict } from './types.js';
 
@@ -25,6 +26,8 @@ export interface VerdictInput {
   latencyMs: number;
   canary: { module: string; version: string };
   deadlineMs: number;
+  /** The canary's go.mod hash from a verified checksum database record, when there is one. */
+  integrity?: { modHash: string; database: string; treeSize: number } | undefined;
 }
 
 /** Judges one observation. Pure: the same observation always gets the same verdict. */
@@ -79,6 +82,19 @@ function classify(input: VerdictInput): [Verdict, string[]] {
     const problem = checkExchange(exchange, input.canary);
     if (problem) return problem;
   }
+  const mod = observation.exchanges.find((e) => e.step === 'mod' && e.status === 200);
+  if (mod && input.integrity) {
+    const served = hashGoMod(mod.bytes);
+    if (served !== input.integrity.modHash) {
+      const { module, version } = input.canary;
+      return [
+        'tampered',
+        [
+          `the go.mod of ${module}@${version} from this mirror hashes to ${served}, but the checksum database ${input.integrity.database} records ${input.integrity.modHash} (record proven in its signed tree of ${input.integrity.treeSize})`,
+        ],
+      ];
+    }
+  }
   const list = observation.exchanges.find((e) => e.step === 'list');
   const versions = list ? versionLines(list.body) : [];
   const via = list?.redirects.length
@@ -95,7 +111,7 @@ function classify(input: VerdictInput): [Verdict, string[]] {
   return [
     'healthy',
     [
-      `GET ${list?.url}: 200${via}, ${versions.length} versions including ${input.canary.version}; .info and .mod valid`,
+      `GET ${list?.url}: 200${via}, ${versions.length} versions including ${input.canary.version}; .info and .mod valid${mod && input.integrity ? '; .mod matches the checksum database' : ''}`,
     ],
   ];
 }
@@ -229,6 +245,7 @@ const describe = (exchange: Exchange) =>
     mod: 'a go.mod',
     'sumdb-supported': 'a sumdb answer',
     'sumdb-lookup': 'a sumdb record',
+    database: 'a checksum database answer',
   })[exchange.step];
 
 /** Whether the mirror proxies the checksum database, from the supported and lookup exchanges. */
