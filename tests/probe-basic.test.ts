@@ -10,7 +10,7 @@ describe('health probes against the basic lab scenario', () => {
     expect(healthy).toMatchObject({ verdict: 'healthy', healthy: true, sumdb: 'proxied' });
     expect(healthy.evidence[0]).toMatch(
       new RegExp(
-        `^GET https://healthy\\.mirror\\.lab\\.test:${PORT}/lab\\.test/canary/@v/list: 200, 2 versions including v1\\.1\\.0; \\.info and \\.mod valid$`,
+        `^GET https://healthy\\.mirror\\.lab\\.test:${PORT}/lab\\.test/canary/@v/list: 200, 2 versions including v1\\.1\\.0; \\.info and \\.mod valid; \\.mod matches the checksum database$`,
       ),
     );
     expect(Object.keys(healthy.phases)).toEqual(['dns', 'connect', 'tls', 'ttfb', 'transfer']);
