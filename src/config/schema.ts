@@ -121,7 +121,11 @@ const sumdbSchema = z
   })
   .superRefine((sumdb, ctx) => {
     if (sumdb.key && !sumdb.key.startsWith(`${sumdb.name}+`)) {
-      ctx.addIssue({ code: 'custom', path: ['key'], message: `must be the key of ${sumdb.name} (it names another database)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key'],
+        message: `must be the key of ${sumdb.name} (it names another database)`,
+      });
     }
   })
   .transform((sumdb) => ({

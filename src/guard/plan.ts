@@ -41,13 +41,18 @@ export async function makePlan(
 ): Promise<Plan> {
   const paths = statePaths(stateDir(env));
   const [{ state, note }, settings] = await Promise.all([loadState(paths.state, now), readGoSettings(env)]);
-  const report = await probeMirrors(loaded.config, loaded.extraCas, ({ done, total, mirror }) =>
-    emit({
-      type: 'progress',
-      activity: 'Probing Go module mirrors',
-      status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
-      percent: Math.round((done / total) * 100),
-    }),
+  const sumdbName = loaded.config.sumdb.name;
+  const report = await probeMirrors(
+    loaded.config,
+    loaded.extraCas,
+    ({ done, total, mirror }) =>
+      emit({
+        type: 'progress',
+        activity: 'Probing Go module mirrors',
+        status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
+        percent: Math.round((done / total) * 100),
+      }),
+    state.sumdbHeads?.[sumdbName],
   );
   const { decision, state: nextState } = decide({
     mirrors: report.mirrors,
@@ -70,7 +75,13 @@ export async function makePlan(
       continue;
     changes.push({ setting: key, from: inFile ?? null, to: target });
   }
+  // Remember the verified head so the next run can tell an extension from a fork; after a fork,
+  // keep the head verified before, so every later run keeps saying so.
+  const head = report.database.treeHead;
+  if (head && !report.database.forked) nextState.sumdbHeads = { ...state.sumdbHeads, [sumdbName]: head };
+  else if (state.sumdbHeads) nextState.sumdbHeads = state.sumdbHeads;
   const notes = note ? [note] : [];
+  if (report.database.forked) notes.push(report.database.evidence);
   for (const key of MANAGED_GO_KEYS) {
     const override = settings.overrides[key];
     if (override !== undefined) {

@@ -21,7 +21,9 @@ export function h1FromFileHashes(files: { name: string; sha256Hex: string }[]): 
 
 /** The h1 of a go.mod file alone, as go.sum's "<module> <version>/go.mod h1:..." line holds it. */
 export function hashGoMod(content: string | Buffer): string {
-  return h1FromFileHashes([{ name: 'go.mod', sha256Hex: createHash('sha256').update(content).digest('hex') }]);
+  return h1FromFileHashes([
+    { name: 'go.mod', sha256Hex: createHash('sha256').update(content).digest('hex') },
+  ]);
 }
 
 interface ZipEntry {
@@ -44,13 +46,15 @@ async function readCentralDirectory(path: string): Promise<ZipEntry[]> {
     const count = tail.readUInt16LE(eocd + 10);
     const dirSize = tail.readUInt32LE(eocd + 12);
     const dirOffset = tail.readUInt32LE(eocd + 16);
-    if (dirOffset === 0xffffffff || count === 0xffff) throw new Error(`${path} is a zip64 archive, which module zips never are`);
+    if (dirOffset === 0xffffffff || count === 0xffff)
+      throw new Error(`${path} is a zip64 archive, which module zips never are`);
     const dir = Buffer.alloc(dirSize);
     await handle.read(dir, 0, dirSize, dirOffset);
     const entries: ZipEntry[] = [];
     let at = 0;
     for (let i = 0; i < count; i++) {
-      if (dir.readUInt32LE(at) !== 0x02014b50) throw new Error(`${path}: corrupt central directory at entry ${i}`);
+      if (dir.readUInt32LE(at) !== 0x02014b50)
+        throw new Error(`${path}: corrupt central directory at entry ${i}`);
       const nameLength = dir.readUInt16LE(at + 28);
       const extraLength = dir.readUInt16LE(at + 30);
       const commentLength = dir.readUInt16LE(at + 32);
@@ -66,7 +70,8 @@ async function readCentralDirectory(path: string): Promise<ZipEntry[]> {
     for (const entry of entries) {
       const local = Buffer.alloc(30);
       await handle.read(local, 0, 30, entry.localHeaderOffset);
-      if (local.readUInt32LE(0) !== 0x04034b50) throw new Error(`${path}: corrupt local header for ${entry.name}`);
+      if (local.readUInt32LE(0) !== 0x04034b50)
+        throw new Error(`${path}: corrupt local header for ${entry.name}`);
       entry.localHeaderOffset += 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
     }
     return entries;
@@ -101,7 +106,10 @@ export async function hashZip(path: string): Promise<string> {
     if (entry.compressedSize === 0) raw.destroy();
     else if (entry.method === 0) await pipeline(raw, sink);
     else if (entry.method === 8) await pipeline(raw, createInflateRaw(), sink);
-    else throw new Error(`${path}: ${entry.name} uses compression method ${entry.method}, which go does not write`);
+    else
+      throw new Error(
+        `${path}: ${entry.name} uses compression method ${entry.method}, which go does not write`,
+      );
     files.push({ name: entry.name, sha256Hex: hash.digest('hex') });
   }
   return h1FromFileHashes(files);

@@ -32,17 +32,21 @@ export function verifyNote(message: string | Buffer, keys: VerifierKey[]): Verif
       throw new NoteError('malformed note: not valid UTF-8');
     }
   } else text = message;
-  if (/[\x00-\x09\x0b-\x1f]/.test(text)) throw new NoteError('malformed note: control characters other than newline');
+  if (/[\x00-\x09\x0b-\x1f]/.test(text))
+    throw new NoteError('malformed note: control characters other than newline');
   const split = text.lastIndexOf('\n\n');
-  if (split < 0 || !text.endsWith('\n')) throw new NoteError('malformed note: no blank line before the signatures');
+  if (split < 0 || !text.endsWith('\n'))
+    throw new NoteError('malformed note: no blank line before the signatures');
   const body = text.slice(0, split + 1);
   const lines = text.slice(split + 2, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw new NoteError(`malformed note: more than ${MAX_SIGNATURES} signatures`);
+  if (lines.length > MAX_SIGNATURES)
+    throw new NoteError(`malformed note: more than ${MAX_SIGNATURES} signatures`);
   const verifiedBy: string[] = [];
   const unknown: string[] = [];
   for (const line of lines) {
     const match = SIGNATURE_LINE.exec(line);
-    if (!match) throw new NoteError(`malformed note: bad signature line ${JSON.stringify(line.slice(0, 80))}`);
+    if (!match)
+      throw new NoteError(`malformed note: bad signature line ${JSON.stringify(line.slice(0, 80))}`);
     const [, name = '', encoded = ''] = match;
     const signature = Buffer.from(encoded, 'base64');
     if (signature.length < 5) throw new NoteError(`malformed note: signature by ${name} is too short`);

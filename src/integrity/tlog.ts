@@ -7,16 +7,25 @@ export const TILE_HEIGHT = 8;
 const TILE_WIDTH = 1 << TILE_HEIGHT;
 
 export const leafHash = (record: Buffer | string) =>
-  createHash('sha256').update(Buffer.from([0])).update(record).digest();
+  createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(record)
+    .digest();
 export const nodeHash = (left: Buffer, right: Buffer) =>
-  createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+  createHash('sha256')
+    .update(Buffer.from([1]))
+    .update(left)
+    .update(right)
+    .digest();
 
 /** A tile's path: tile/8/<level>/<index as x001/x234/067>[.p/<width>]. */
 export function tilePath(level: number | 'data', index: number, width: number): string {
   const digits = String(index).padStart(3, '0');
   const groups: string[] = [];
   for (let end = digits.length; end > 0; end -= 3) groups.unshift(digits.slice(Math.max(0, end - 3), end));
-  const encoded = groups.map((group, i) => (i < groups.length - 1 ? `x${group.padStart(3, '0')}` : group.padStart(3, '0'))).join('/');
+  const encoded = groups
+    .map((group, i) => (i < groups.length - 1 ? `x${group.padStart(3, '0')}` : group.padStart(3, '0')))
+    .join('/');
   return `tile/${TILE_HEIGHT}/${level}/${encoded}${width < TILE_WIDTH ? `.p/${width}` : ''}`;
 }
 
@@ -39,7 +48,8 @@ export function treeHashes(size: number, readTile: TileReader) {
     let tile = tiles.get(path);
     if (!tile) {
       tile = readTile(path).then((data) => {
-        if (data.length !== width * 32) throw new Error(`tile ${path} has ${data.length} bytes, not ${width * 32}`);
+        if (data.length !== width * 32)
+          throw new Error(`tile ${path} has ${data.length} bytes, not ${width * 32}`);
         return data;
       });
       tiles.set(path, tile);
@@ -53,7 +63,11 @@ export function treeHashes(size: number, readTile: TileReader) {
     return nodeHash(await subtree(level - 1, 2 * index), await subtree(level - 1, 2 * index + 1));
   }
   /** MTH of leaves [start, start + n), with the leaf at `leaf.index` replaced by our own hash. */
-  async function rangeHash(start: number, n: number, leaf?: { index: number; hash: Buffer }): Promise<Buffer> {
+  async function rangeHash(
+    start: number,
+    n: number,
+    leaf?: { index: number; hash: Buffer },
+  ): Promise<Buffer> {
     const covers = leaf !== undefined && leaf.index >= start && leaf.index < start + n;
     if (n === 1 && covers) return leaf.hash;
     if ((n & (n - 1)) === 0 && !covers) return subtree(Math.log2(n), start / n);

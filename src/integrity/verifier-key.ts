@@ -37,14 +37,21 @@ export function parseVerifierKey(text: string): VerifierKey {
   const hashText = text.slice(first + 1, second);
   const keyText = text.slice(second + 1);
   if (/[\s+]/.test(name)) throw new KeyError(`verifier key name "${name}" must not contain spaces or "+"`);
-  if (!/^[0-9a-f]{8}$/.test(hashText)) throw new KeyError(`verifier key hash "${hashText}" must be 8 lower-case hex digits`);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyText)) throw new KeyError(`verifier key "${name}" has a key that is not base64`);
+  if (!/^[0-9a-f]{8}$/.test(hashText))
+    throw new KeyError(`verifier key hash "${hashText}" must be 8 lower-case hex digits`);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyText))
+    throw new KeyError(`verifier key "${name}" has a key that is not base64`);
   const keyWithAlg = Buffer.from(keyText, 'base64');
   if (keyWithAlg.length !== 33 || keyWithAlg[0] !== ALG_ED25519) {
     throw new KeyError(`verifier key "${name}" is not an Ed25519 key (expected 0x01 and 32 bytes)`);
   }
   const hash = Number.parseInt(hashText, 16);
-  if (keyHash(name, keyWithAlg) !== hash) throw new KeyError(`verifier key "${name}" has a hash that does not match its key`);
-  const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, keyWithAlg.subarray(1)]), format: 'der', type: 'spki' });
+  if (keyHash(name, keyWithAlg) !== hash)
+    throw new KeyError(`verifier key "${name}" has a hash that does not match its key`);
+  const key = createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, keyWithAlg.subarray(1)]),
+    format: 'der',
+    type: 'spki',
+  });
   return { name, hash, key, text };
 }

@@ -3,8 +3,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { trackSockets } from './dns-server.js';
 import { LAB_CANARY, LAB_SUMDB, labModuleFiles, labTamperedZip } from './modules.js';
-import type { LabDatabase } from './sumdb-server.js';
 import type { ServerIdentity } from './pki.js';
+import type { LabDatabase } from './sumdb-server.js';
 
 /** How a lab mirror misbehaves. Every mode is a failure seen in the wild. */
 export type MirrorMode =
@@ -77,7 +77,12 @@ export async function startMirror(options: {
       return void response.writeHead(302, { location: url.search ? path : `${path}?again` }).end();
     }
     if (path.startsWith(`/sumdb/${LAB_SUMDB}/`)) {
-      return sumdb(options.sumdb ?? 'healthy', path.slice(`/sumdb/${LAB_SUMDB}`.length), text, options.database);
+      return sumdb(
+        options.sumdb ?? 'healthy',
+        path.slice(`/sumdb/${LAB_SUMDB}`.length),
+        text,
+        options.database,
+      );
     }
     const fromDatabase = options.database?.answer(path);
     if (fromDatabase) return text(fromDatabase.status, fromDatabase.body);
@@ -89,6 +94,11 @@ export async function startMirror(options: {
     if (body !== undefined && path.endsWith('.info') && mode.kind === 'bad-info') body = 'Version: v1.1.0';
     if (body !== undefined && path.endsWith('.mod') && mode.kind === 'wrong-mod')
       body = 'module evil.example/other\n';
+    if (body !== undefined && mode.kind === 'tampered' && path.includes(`@v/${LAB_CANARY.version}.`)) {
+      // Same module path, different content: only the checksum database can tell.
+      if (path.endsWith('.mod')) body = `${body}require evil.example/backdoor v1.0.0\n`;
+      if (path.endsWith('.zip')) body = labTamperedZip();
+    }
     const type = path.endsWith('.zip') ? 'application/zip' : undefined;
     const send = () => (body === undefined ? text(404, 'not found\n') : text(200, body, type));
     if (mode.kind === 'slow') setTimeout(send, mode.delayMs).unref();

@@ -43,7 +43,9 @@ export function labModuleZip(version: string): Buffer {
 export function labTamperedZip(): Buffer {
   return makeZip(
     labModuleFileList(LAB_CANARY.version).map((file) =>
-      file.name.endsWith('.go') ? { ...file, content: `${file.content}\nfunc init() { /* backdoor */ }\n` } : file,
+      file.name.endsWith('.go')
+        ? { ...file, content: `${file.content}\nfunc init() { /* backdoor */ }\n` }
+        : file,
     ),
   );
 }

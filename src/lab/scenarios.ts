@@ -5,8 +5,8 @@ import { type LabProxy, type ProxyMode, startConnectProxy } from './connect-prox
 import { type DnsBehaviour, type LabDnsServer, startDnsServer, startDohServer } from './dns-server.js';
 import { type LabMirror, type MirrorMode, type SumdbMode, startMirror } from './mirror.js';
 import { LAB_CANARY, LAB_SUMDB } from './modules.js';
-import { createLabDatabase, type LabDatabase } from './sumdb-server.js';
 import { createPki, type LeafFault } from './pki.js';
+import { createLabDatabase, type LabDatabase } from './sumdb-server.js';
 
 /** What the system resolver says about a mirror's name; the DoH resolver always tells the truth. */
 export type DnsFault = 'bogon' | 'impostor' | 'cdn' | 'servfail' | 'silent';
@@ -116,6 +116,13 @@ export const SCENARIOS: Record<string, ScenarioPlan> = {
       { name: 'backup', mode: 'ok' },
       { name: 'old', mode: 'refusing' },
       { name: 'authenticating', mode: 'auth-required' },
+    ],
+  },
+  integrity: {
+    summary: 'an honest mirror and one serving a go.mod and zip the checksum database does not record',
+    mirrors: [
+      { name: 'honest', mode: ok },
+      { name: 'tampered', mode: { kind: 'tampered' } },
     ],
   },
   sumdb: {

@@ -31,7 +31,10 @@ function newKey(name: string) {
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
   const withAlg = Buffer.concat([Buffer.from([1]), raw]);
   const hash = keyHash(name, withAlg);
-  return { text: `${name}+${hash.toString(16).padStart(8, '0')}+${withAlg.toString('base64')}`, sign: signer(name, privateKey, hash) };
+  return {
+    text: `${name}+${hash.toString(16).padStart(8, '0')}+${withAlg.toString('base64')}`,
+    sign: signer(name, privateKey, hash),
+  };
 }
 
 /** The RFC 6962 root of a list of leaf hashes. */
@@ -53,7 +56,10 @@ export function createLabDatabase(): LabDatabase {
   const versions = ['v1.0.0', LAB_CANARY.version];
   const records = versions.map((version) => {
     const zip = h1FromFileHashes(
-      labModuleFileList(version).map((f) => ({ name: f.name, sha256Hex: createHash('sha256').update(f.content).digest('hex') })),
+      labModuleFileList(version).map((f) => ({
+        name: f.name,
+        sha256Hex: createHash('sha256').update(f.content).digest('hex'),
+      })),
     );
     return `${LAB_CANARY.module} ${version} ${zip}\n${LAB_CANARY.module} ${version}/go.mod ${hashGoMod(LAB_GO_MOD)}\n`;
   });
@@ -66,7 +72,8 @@ export function createLabDatabase(): LabDatabase {
   const honest = treeOf(records);
   const fork = treeOf(forked);
   const current = () => (mode === 'fork' ? fork : honest);
-  const signedHead = () => (mode === 'bad-signature' ? impostor.sign(current().head) : key.sign(current().head));
+  const signedHead = () =>
+    mode === 'bad-signature' ? impostor.sign(current().head) : key.sign(current().head);
   const prefix = `/${escapeModulePath(LAB_CANARY.module)}@`;
   return {
     verifierKey: key.text,

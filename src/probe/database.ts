@@ -37,14 +37,26 @@ export async function probeDatabase(
   const observation: MirrorObservation = { phases: {}, dns: [], exchanges: [] };
   const fetcher = createFetcher(context, observation);
   const base = sumdb.url;
-  const result = { name: sumdb.name, url: base, healthy: false, evidence: '', treeHead: null, record: null, forked: false };
+  const result = {
+    name: sumdb.name,
+    url: base,
+    healthy: false,
+    evidence: '',
+    treeHead: null,
+    record: null,
+    forked: false,
+  };
   const done = (extra: Partial<DatabaseHealth>): DatabaseHealth => ({ ...result, ...extra });
   try {
     const latest = await fetcher.get(`${base}/latest`, 'database', 16 * 1024);
     if (latest.status !== 200) return done({ evidence: `GET ${base}/latest: ${latest.status}` });
-    if (!TREE_HEAD.test(latest.body)) return done({ evidence: `GET ${base}/latest: 200 but the body is not a signed tree head` });
+    if (!TREE_HEAD.test(latest.body))
+      return done({ evidence: `GET ${base}/latest: 200 but the body is not a signed tree head` });
     if (!sumdb.key) {
-      return done({ healthy: true, evidence: `GET ${base}/latest: 200, a signed tree head (not verified: no sumdb.key)` });
+      return done({
+        healthy: true,
+        evidence: `GET ${base}/latest: 200, a signed tree head (not verified: no sumdb.key)`,
+      });
     }
     const key = parseVerifierKey(sumdb.key);
     let head: TreeHead;
@@ -74,7 +86,11 @@ export async function probeDatabase(
     const lookupUrl = `${base}/lookup/${escapeModulePath(canary.module)}@${canary.version}`;
     const lookup = await fetcher.get(lookupUrl, 'database', 64 * 1024);
     if (lookup.status !== 200) {
-      return done({ healthy: true, treeHead, evidence: `tree head verified (${head.size} records); lookup ${lookupUrl}: ${lookup.status}` });
+      return done({
+        healthy: true,
+        treeHead,
+        evidence: `tree head verified (${head.size} records); lookup ${lookupUrl}: ${lookup.status}`,
+      });
     }
     const record = parseLookup(lookup.body);
     const recordHead = parseTreeHead(verifyNote(record.note, [key]).text);
@@ -89,15 +105,24 @@ export async function probeDatabase(
     return done({
       healthy: true,
       treeHead,
-      record: { ...recordHashes(record.text, canary.module, canary.version), id: record.id, treeSize: recordHead.size },
+      record: {
+        ...recordHashes(record.text, canary.module, canary.version),
+        id: record.id,
+        treeSize: recordHead.size,
+      },
       evidence: `tree head verified with ${key.name}'s key (${head.size} records); the canary's record ${record.id} is proven in it`,
     });
   } catch (error) {
     const failure = error as { phase?: string; code?: string; timedOut?: boolean; message?: string };
     const dnsVerdict = observation.dns.find((d) => d.assessment.verdict);
     if (dnsVerdict) return done({ evidence: dnsVerdict.assessment.evidence[0] ?? 'dns' });
-    if (failure.timedOut) return done({ evidence: `no answer within the ${context.deadlineMs} ms deadline during ${failure.phase}` });
-    return done({ evidence: `${failure.phase ?? 'integrity'}: ${failure.code ?? ''} ${failure.message ?? ''}`.trim() });
+    if (failure.timedOut)
+      return done({
+        evidence: `no answer within the ${context.deadlineMs} ms deadline during ${failure.phase}`,
+      });
+    return done({
+      evidence: `${failure.phase ?? 'integrity'}: ${failure.code ?? ''} ${failure.message ?? ''}`.trim(),
+    });
   } finally {
     fetcher.close();
   }

@@ -71,7 +71,11 @@ export async function probeMirrors(
     }),
   );
   const judge = (
-    { mirror, observation, latencyMs }: { mirror: Config['mirrors'][number]; observation: MirrorObservation; latencyMs: number },
+    {
+      mirror,
+      observation,
+      latencyMs,
+    }: { mirror: Config['mirrors'][number]; observation: MirrorObservation; latencyMs: number },
     record: DatabaseHealth['record'],
   ) =>
     judgeMirror({
@@ -81,10 +85,14 @@ export async function probeMirrors(
       latencyMs,
       canary: config.canary,
       deadlineMs: config.deadlineMs,
-      integrity: record?.mod ? { modHash: record.mod, database: config.sumdb.name, treeSize: record.treeSize } : undefined,
+      integrity: record?.mod
+        ? { modHash: record.mod, database: config.sumdb.name, treeSize: record.treeSize }
+        : undefined,
     });
   // Each proxy tunnels to the first https mirror, concurrently with the mirror probes.
-  const target = new URL(config.mirrors.find((m) => m.url.startsWith('https:'))?.url ?? (config.mirrors[0]?.url as string));
+  const target = new URL(
+    config.mirrors.find((m) => m.url.startsWith('https:'))?.url ?? (config.mirrors[0]?.url as string),
+  );
   const proxying = Promise.all(config.proxies.candidates.map((proxy) => probeProxy(proxy, target, context)));
   const database = probeDatabase(config.sumdb, context, previousHead);
   const [observed, proxies, databaseHealth] = await Promise.all([probing, proxying, database]).finally(() => {

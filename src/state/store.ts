@@ -19,6 +19,8 @@ export interface GuardState {
   /** The last configuration written while at least one mirror was healthy. */
   lastGood?: { goproxy: string; gosumdb: string; at: string };
   lastRun?: { at: string; command: string; goproxy: string; changed: boolean };
+  /** The last tree head verified per checksum database: a later head must extend it (else: fork). */
+  sumdbHeads?: Record<string, { size: number; hash: string }>;
 }
 
 export const freshState = (): GuardState => ({ version: 1, mirrors: {} });
