@@ -1,10 +1,15 @@
 // npm run bench: measures on the loopback lab, prints a table and writes bench/results.json.
 // Every figure is the median of several runs with min and max; nothing here is asserted.
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { hashZip } from '../src/integrity/h1.js';
 import { goWorld } from '../src/lab/go-world.js';
 import { type MirrorPlan, type ScenarioPlan, startLab } from '../src/lab/scenarios.js';
+import { makeZip } from '../src/lab/zip.js';
 
 const RUNTIME = join('dist-psm', 'GoProxyGuard', 'bin', 'goproxy-guard.mjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -293,6 +298,62 @@ if (only('scheduled')) {
   } finally {
     await world.cleanup();
     await cycleLab.stop();
+  }
+}
+
+// h1 of a 50 MB module zip next to plain SHA-256 of the same file (target: within 1.5x).
+if (only('h1')) {
+  const dir = await mkdtemp(join(tmpdir(), 'gpg-bench-h1-'));
+  try {
+    const zip = join(dir, 'big.zip');
+    // Ten 5 MB files of random bytes, stored: about 50 MB, the size of a large real module.
+    const files = Array.from({ length: 10 }, (_, i) => ({
+      name: `example.com/big@v1.0.0/data${i}.bin`,
+      content: randomBytes(5 * 1024 * 1024),
+    }));
+    writeFileSync(zip, makeZip(files));
+    // Plain SHA-256 of the file, read the fastest simple way (a reused 1 MiB buffer), so the
+    // ratio shows the cost of h1's per-file work and nothing else.
+    const sha = async () => {
+      const hash = createHash('sha256');
+      const handle = await open(zip, 'r');
+      const buffer = Buffer.allocUnsafe(1 << 20);
+      try {
+        for (;;) {
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) break;
+          hash.update(buffer.subarray(0, bytesRead));
+        }
+      } finally {
+        await handle.close();
+      }
+      return hash.digest('hex');
+    };
+    const h1Samples: number[] = [];
+    const shaSamples: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      let started = performance.now();
+      await sha();
+      shaSamples.push(performance.now() - started);
+      started = performance.now();
+      await hashZip(zip);
+      h1Samples.push(performance.now() - started);
+    }
+    const shaFigure = summarise('sha256 of a 50 MB zip', 'ms', shaSamples);
+    const h1Figure = summarise('h1 (hashZip) of the same 50 MB zip', 'ms', h1Samples);
+    const ratio = h1Figure.median / Math.max(shaFigure.median, 1);
+    figures.push({
+      name: 'ratio h1 / sha256',
+      unit: 'x',
+      median: Number(ratio.toFixed(2)),
+      min: 0,
+      max: 0,
+      runs: RUNS,
+      note: 'target: within 1.5x',
+    });
+    console.log(`${'ratio h1 / sha256'.padEnd(58)} ${ratio.toFixed(2).padStart(7)} x   target: within 1.5x`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

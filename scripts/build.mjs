@@ -53,4 +53,6 @@ await build({
     js: `#!/usr/bin/env node\n// GoProxyGuard ${pkg.version} runtime, bundled by scripts/build.mjs: do not edit.\n${requireShim}`,
   },
 });
-console.log(`build: ${moduleDir} (runtime ${pkg.version})`);
+// The library entry: the integrity building blocks, importable as the package's main export.
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.mjs', packages: 'external' });
+console.log(`build: ${moduleDir} (runtime ${pkg.version}), dist/index.mjs`);

@@ -132,7 +132,7 @@ describe('bad input exits 2 with the field named and no result', () => {
     const run = await cli(['healthz']);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      'goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, run, task xml, task register, task unregister, task status, lab',
+      'goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, verify, run, task xml, task register, task unregister, task status, lab',
     );
   });
 });

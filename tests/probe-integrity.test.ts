@@ -10,7 +10,7 @@ describe('integrity against the lab checksum database', () => {
     expect(report.database).toMatchObject({ healthy: true, forked: false, treeHead: { size: 2 } });
     expect(report.database.record).toMatchObject({ id: 1, treeSize: 2, mod: hashGoMod(LAB_GO_MOD) });
     expect(report.database.evidence).toBe(
-      "tree head verified with sum.lab.test's key (2 records); the canary's record 1 is proven in it",
+      "tree head verified with sum.lab.test's key (2 records); the record 1 of lab.test/canary@v1.1.0 is proven in it",
     );
   });
 

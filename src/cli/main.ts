@@ -55,6 +55,13 @@ async function runCommand(
       io.stdout(commandHelp(command));
       return EXIT.ok;
     }
+    if (
+      command.positional &&
+      positionals.length > 0 &&
+      (options as Record<string, unknown>)[command.positional] === undefined
+    ) {
+      (options as Record<string, unknown>)[command.positional] = positionals.shift();
+    }
     if (positionals.length > 0) {
       throw new UsageError(positionals[0] as string, `unexpected argument for '${command.name}'`);
     }

@@ -106,15 +106,18 @@ const isWhatIfSwitch = (command: CommandModel, spec: { flag: string }) =>
 function renderFunction(command: CommandModel, render: ReturnType<typeof templateReader>): string {
   const options = command.options.filter(({ spec }) => !isWhatIfSwitch(command, spec));
   const parameters = options
-    .map(({ spec }) =>
+    .map(({ key, spec }) =>
       render(`parameters/${spec.kind}.ps1`, {
         parameter: spec.parameter,
         ...(spec.kind === 'switch'
           ? {}
           : {
-              pipelineAttribute: spec.pipeline
-                ? 'ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true'
-                : '',
+              pipelineAttribute: [
+                ...(command.positional === key ? ['Mandatory = $true', 'Position = 0'] : []),
+                ...(spec.pipeline
+                  ? ['ValueFromPipeline = $true', 'ValueFromPipelineByPropertyName = $true']
+                  : []),
+              ].join(', '),
             }),
         ...(spec.kind === 'integer' ? { min: spec.min ?? -2147483648, max: spec.max ?? 2147483647 } : {}),
         ...(spec.kind === 'choice' ? { choices: (spec.choices ?? []).map(quoted).join(', ') } : {}),

@@ -24,6 +24,7 @@ export interface CommandModel {
   changesMachine: boolean;
   reportsUnhealthy: boolean;
   cliOnly: boolean;
+  positional?: string;
   whatIf?: { target: string; action: string };
   columns: ViewColumn[];
   synopsis: string;
@@ -104,6 +105,7 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
     changesMachine: data.changesMachine === true,
     reportsUnhealthy: data.reportsUnhealthy === true,
     cliOnly: data.cliOnly === true,
+    ...(typeof data.positional === 'string' ? { positional: data.positional } : {}),
     ...(data.whatIf ? { whatIf: data.whatIf as { target: string; action: string } } : {}),
     columns: data.columns as ViewColumn[],
     synopsis: oneLine(synopsis),

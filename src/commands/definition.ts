@@ -72,6 +72,8 @@ export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
   columns: readonly ViewColumn[];
   /** Whether the command changes the machine; such cmdlets support -WhatIf and -Confirm. */
   changesMachine: boolean;
+  /** The option that takes the first bare argument (verify MODULE@VERSION); Position 0 in PowerShell. */
+  positional?: string;
   /** No cmdlet: a command only the CLI (or the scheduled task) runs. */
   cliOnly?: boolean;
   /** The cmdlet writes a non-terminating ErrorRecord for every emitted object whose Healthy is false. */

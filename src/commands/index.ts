@@ -6,6 +6,7 @@ import { restore } from './restore.js';
 import { run } from './run.js';
 import { status } from './status.js';
 import { taskRegister, taskStatus, taskUnregister, taskXmlCommand } from './task.js';
+import { verify } from './verify.js';
 
 /** Every user-facing command, in the order help lists them. */
 export const COMMANDS: readonly CommandDefinition[] = [
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   apply,
   status,
   restore,
+  verify,
   run,
   taskXmlCommand,
   taskRegister,

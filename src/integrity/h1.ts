@@ -88,29 +88,46 @@ async function readCentralDirectory(path: string): Promise<ZipEntry[]> {
 export async function hashZip(path: string): Promise<string> {
   const entries = await readCentralDirectory(path);
   const files: { name: string; sha256Hex: string }[] = [];
-  for (const entry of entries) {
-    if (entry.name.endsWith('/')) continue; // directory entries carry no content
-    const hash = createHash('sha256');
-    // A plain sink that feeds the hash (piping into the Hash stream itself would digest it early).
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        done();
-      },
-    });
-    const raw = createReadStream(path, {
-      start: entry.localHeaderOffset,
-      end: entry.localHeaderOffset + entry.compressedSize - 1,
-      highWaterMark: 1 << 20,
-    });
-    if (entry.compressedSize === 0) raw.destroy();
-    else if (entry.method === 0) await pipeline(raw, sink);
-    else if (entry.method === 8) await pipeline(raw, createInflateRaw(), sink);
-    else
-      throw new Error(
-        `${path}: ${entry.name} uses compression method ${entry.method}, which go does not write`,
-      );
-    files.push({ name: entry.name, sha256Hex: hash.digest('hex') });
+  const handle = await open(path, 'r');
+  const buffer = Buffer.allocUnsafe(1 << 20); // one reused 1 MiB buffer for stored entries
+  try {
+    for (const entry of entries) {
+      if (entry.name.endsWith('/')) continue; // directory entries carry no content
+      const hash = createHash('sha256');
+      if (entry.method === 0) {
+        // Stored: read straight into the hash, no stream machinery.
+        for (let done = 0; done < entry.compressedSize; ) {
+          const want = Math.min(buffer.length, entry.compressedSize - done);
+          const { bytesRead } = await handle.read(buffer, 0, want, entry.localHeaderOffset + done);
+          if (bytesRead === 0) throw new Error(`${path}: ${entry.name} is cut short`);
+          hash.update(buffer.subarray(0, bytesRead));
+          done += bytesRead;
+        }
+      } else if (entry.method === 8) {
+        if (entry.compressedSize > 0) {
+          // Deflated: streamed through inflate into the hash, never held whole.
+          const sink = new Writable({
+            write(chunk: Buffer, _encoding, done) {
+              hash.update(chunk);
+              done();
+            },
+          });
+          const raw = createReadStream(path, {
+            start: entry.localHeaderOffset,
+            end: entry.localHeaderOffset + entry.compressedSize - 1,
+            highWaterMark: 1 << 20,
+          });
+          await pipeline(raw, createInflateRaw(), sink);
+        }
+      } else {
+        throw new Error(
+          `${path}: ${entry.name} uses compression method ${entry.method}, which go does not write`,
+        );
+      }
+      files.push({ name: entry.name, sha256Hex: hash.digest('hex') });
+    }
+  } finally {
+    await handle.close();
   }
   return h1FromFileHashes(files);
 }

@@ -33,6 +33,8 @@ export async function probeDatabase(
   sumdb: { name: string; url: string; key?: string | undefined },
   context: ProbeContext,
   previous?: { size: number; hash: string },
+  /** The module version whose record is looked up and proven; the canary by default. */
+  target: { module: string; version: string } = context.canary,
 ): Promise<DatabaseHealth> {
   const observation: MirrorObservation = { phases: {}, dns: [], exchanges: [] };
   const fetcher = createFetcher(context, observation);
@@ -82,7 +84,7 @@ export async function probeDatabase(
         });
       }
     }
-    const canary = context.canary;
+    const canary = target;
     const lookupUrl = `${base}/lookup/${escapeModulePath(canary.module)}@${canary.version}`;
     const lookup = await fetcher.get(lookupUrl, 'database', 64 * 1024);
     if (lookup.status !== 200) {
@@ -110,7 +112,7 @@ export async function probeDatabase(
         id: record.id,
         treeSize: recordHead.size,
       },
-      evidence: `tree head verified with ${key.name}'s key (${head.size} records); the canary's record ${record.id} is proven in it`,
+      evidence: `tree head verified with ${key.name}'s key (${head.size} records); the record ${record.id} of ${canary.module}@${canary.version} is proven in it`,
     });
   } catch (error) {
     const failure = error as { phase?: string; code?: string; timedOut?: boolean; message?: string };

@@ -1,0 +1,155 @@
+import { X509Certificate } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import type { LoadedConfig } from '../config/load.js';
+import { hashGoMod, hashZip } from '../integrity/h1.js';
+import type { ProbeContext } from '../probe/context.js';
+import { type DatabaseHealth, probeDatabase } from '../probe/database.js';
+import { createDohClient } from '../probe/doh.js';
+import { createFetcher } from '../probe/fetcher.js';
+import { escapeModulePath } from '../probe/module-path.js';
+import type { MirrorObservation } from '../probe/types.js';
+
+export type Agreement = 'ok' | 'mismatch' | 'unavailable';
+
+export interface MirrorIntegrity {
+  name: string;
+  url: string;
+  mod: Agreement;
+  zip: Agreement;
+  evidence: string[];
+}
+
+export interface VerifyReport {
+  module: string;
+  version: string;
+  database: DatabaseHealth;
+  /** Where the verified record came from: the database itself or a mirror's proxy of it. */
+  recordFrom: string | null;
+  mirrors: MirrorIntegrity[];
+}
+
+/** A zip larger than this is refused rather than downloaded: no module zip is this large. */
+const MAX_ZIP_BYTES = 500 * 1024 * 1024;
+
+/**
+ * Fetches a module version's .mod and .zip from every mirror (or the named ones), hashes them, and
+ * compares the hashes with the record of the checksum database, verified (signature, inclusion)
+ * directly or through a mirror's proxy of the database.
+ */
+export async function verifyModule(
+  loaded: LoadedConfig,
+  target: { module: string; version: string },
+): Promise<VerifyReport> {
+  const { config, extraCas } = loaded;
+  const deadline = new AbortController();
+  // Downloads of whole zips get more time than a health probe.
+  const timer = setTimeout(() => deadline.abort(), Math.max(config.deadlineMs, 60_000));
+  setMaxListeners(0, deadline.signal);
+  const trustedCas = [...rootCertificates, ...extraCas];
+  const secureContext = createSecureContext({ ca: trustedCas });
+  const doh = createDohClient(secureContext);
+  const context: ProbeContext = {
+    signal: deadline.signal,
+    deadlineMs: config.deadlineMs,
+    ...(config.dns.systemResolver ? { systemResolver: config.dns.systemResolver } : {}),
+    trustedResolvers: config.dns.trusted,
+    doh,
+    dnsCache: new Map(),
+    secureContext,
+    extraCaFingerprints: new Set(extraCas.map((pem) => new X509Certificate(pem).fingerprint256)),
+    canary: target,
+    sumdb: config.sumdb,
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'goproxy-guard-verify-'));
+  try {
+    // The record is signed: fetched through a mirror's proxy it is exactly as trustworthy.
+    let database = await probeDatabase(config.sumdb, context, undefined, target);
+    let recordFrom: string | null = database.record ? config.sumdb.url : null;
+    for (const mirror of database.record ? [] : config.mirrors) {
+      const proxied = await probeDatabase(
+        { ...config.sumdb, url: `${mirror.url}/sumdb/${config.sumdb.name}` },
+        context,
+        undefined,
+        target,
+      );
+      if (proxied.record) {
+        database = proxied;
+        recordFrom = proxied.url;
+        break;
+      }
+    }
+    const mirrors = await Promise.all(
+      config.mirrors.map((mirror) => checkMirror(mirror, target, database, context, dir)),
+    );
+    return { ...target, database, recordFrom, mirrors };
+  } finally {
+    clearTimeout(timer);
+    doh.close().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function checkMirror(
+  mirror: { name: string; url: string },
+  target: { module: string; version: string },
+  database: DatabaseHealth,
+  context: ProbeContext,
+  dir: string,
+): Promise<MirrorIntegrity> {
+  const observation: MirrorObservation = { phases: {}, dns: [], exchanges: [] };
+  const fetcher = createFetcher(context, observation);
+  const base = `${mirror.url}/${escapeModulePath(target.module)}/@v/${target.version}`;
+  const evidence: string[] = [];
+  const compare = (
+    what: 'mod' | 'zip',
+    served: string | undefined,
+    recorded: string | undefined,
+  ): Agreement => {
+    if (served === undefined) return 'unavailable';
+    if (!recorded) {
+      evidence.push(`${what}: ${served} (no verified record to compare with)`);
+      return 'unavailable';
+    }
+    if (served === recorded) return 'ok';
+    evidence.push(`${what}: this mirror serves ${served}, the checksum database records ${recorded}`);
+    return 'mismatch';
+  };
+  try {
+    const get = async (suffix: string, limit: number) => {
+      try {
+        const exchange = await fetcher.get(`${base}${suffix}`, 'mod', limit);
+        if (exchange.status !== 200) evidence.push(`GET ${base}${suffix}: ${exchange.status}`);
+        else if (exchange.truncated) evidence.push(`GET ${base}${suffix}: larger than ${limit} bytes`);
+        else return exchange.bytes;
+      } catch (error) {
+        evidence.push(`GET ${base}${suffix}: ${(error as Error).message}`);
+      }
+      return undefined;
+    };
+    const modBytes = await get('.mod', 1024 * 1024);
+    const zipBytes = await get('.zip', MAX_ZIP_BYTES);
+    let zipHash: string | undefined;
+    if (zipBytes) {
+      const file = join(dir, `${mirror.name}.zip`);
+      await writeFile(file, zipBytes);
+      try {
+        zipHash = await hashZip(file);
+      } catch (error) {
+        evidence.push(`zip: ${(error as Error).message}`);
+      }
+    }
+    return {
+      name: mirror.name,
+      url: mirror.url,
+      mod: compare('mod', modBytes ? hashGoMod(modBytes) : undefined, database.record?.mod),
+      zip: compare('zip', zipHash, database.record?.zip),
+      evidence,
+    };
+  } finally {
+    fetcher.close();
+  }
+}
