@@ -215,17 +215,25 @@ describe('the real go command trusts the lab database (GOSUMDB names it with its
       const env = { GONOSUMDB: '', GOSUMDB: `${sumdb.key} ${sumdb.url}` };
       const [honest, tampered] = lab.mirrors.map((m) => m.url) as [string, string];
       const good = await goWorld(lab, RUNTIME);
-      const ok = await good.go(['mod', 'download', '-json', `${LAB_CANARY.module}@${LAB_CANARY.version}`], { ...env, GOPROXY: honest });
+      const ok = await good.go(['mod', 'download', '-json', `${LAB_CANARY.module}@${LAB_CANARY.version}`], {
+        ...env,
+        GOPROXY: honest,
+      });
       await good.cleanup();
       expect(ok.exitCode, ok.stdout).toBe(0);
       expect(JSON.parse(ok.stdout).GoModSum).toBe(hashGoMod(LAB_GO_MOD));
       const bad = await goWorld(lab, RUNTIME);
-      const refused = await bad.go(['mod', 'download', '-json', `${LAB_CANARY.module}@${LAB_CANARY.version}`], { ...env, GOPROXY: tampered });
+      const refused = await bad.go(
+        ['mod', 'download', '-json', `${LAB_CANARY.module}@${LAB_CANARY.version}`],
+        { ...env, GOPROXY: tampered },
+      );
       await bad.cleanup();
       expect(refused.exitCode).toBe(1);
       const error = JSON.parse(refused.stdout).Error as string;
       expect(error).toContain('verifying go.mod: checksum mismatch');
-      expect(error).toContain(`downloaded: ${hashGoMod(`${LAB_GO_MOD}require evil.example/backdoor v1.0.0\n`)}`);
+      expect(error).toContain(
+        `downloaded: ${hashGoMod(`${LAB_GO_MOD}require evil.example/backdoor v1.0.0\n`)}`,
+      );
       expect(error).toContain('SECURITY ERROR');
     } finally {
       await lab.stop();

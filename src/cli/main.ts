@@ -25,6 +25,15 @@ export async function runCli(argv: readonly string[], io: CliStreams): Promise<n
     io.stdout(VERSION);
     return EXIT.ok;
   }
+  if (name === 'lab' && (rest.includes('--demo') || rest[0] === 'demo')) {
+    // `lab --demo` and `lab demo` are the demo command; the long-running lab is below.
+    const demoCommand = COMMANDS.find((c) => c.name === 'lab demo') as CommandDefinition;
+    return runCommand(
+      demoCommand,
+      rest.filter((arg) => arg !== 'demo'),
+      io,
+    );
+  }
   if (name === 'lab') {
     const { runLab } = await import('../lab/cli.js'); // loaded only when asked: keeps start-up light
     return runLab(rest, io);

@@ -59,6 +59,16 @@ export function generateModule(
       minimumNodeMajor: info.minimumNodeMajor,
     }),
   );
+  for (const command of commands) {
+    const other = commands.find(
+      (c) => c.outputType === command.outputType && c.columns.length > 0 && command.columns.length > 0,
+    );
+    if (other && JSON.stringify(other.columns) !== JSON.stringify(command.columns)) {
+      throw new Error(
+        `${command.file} and ${other.file} give ${command.outputType} different table columns; use one view per type`,
+      );
+    }
+  }
   const views = uniqueBy(
     commands.filter((c) => c.columns.length > 0),
     (c) => c.outputType,

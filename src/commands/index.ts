@@ -1,5 +1,6 @@
 import { apply } from './apply.js';
 import type { CommandDefinition } from './definition.js';
+import { demo } from './demo.js';
 import { health } from './health.js';
 import { plan } from './plan.js';
 import { restore } from './restore.js';
@@ -21,4 +22,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   taskRegister,
   taskUnregister,
   taskStatus,
+  demo,
 ];

@@ -118,6 +118,16 @@ export const SCENARIOS: Record<string, ScenarioPlan> = {
       { name: 'authenticating', mode: 'auth-required' },
     ],
   },
+  demo: {
+    summary: 'the demo: healthy, DNS-hijacked, expired TLS, hanging and tampered mirrors',
+    mirrors: [
+      { name: 'healthy', mode: ok },
+      { name: 'hijacked', mode: ok, dns: 'bogon' },
+      { name: 'expired-tls', mode: ok, tls: 'expired' },
+      { name: 'hanging', mode: { kind: 'hang' } },
+      { name: 'tampered', mode: { kind: 'tampered' } },
+    ],
+  },
   integrity: {
     summary: 'an honest mirror and one serving a go.mod and zip the checksum database does not record',
     mirrors: [

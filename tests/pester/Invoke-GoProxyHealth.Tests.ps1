@@ -158,3 +158,13 @@ Describe 'Invoke-GoProxyHealth with bad input' {
         }
     }
 }
+
+Describe 'Start-GoProxyGuardLab -Demo' {
+    It 'returns the five demo mirrors with verdict and meaning, and stops its lab' {
+        $mirrors = @(Start-GoProxyGuardLab -Demo)
+        $mirrors.Count | Should -Be 5
+        $mirrors[0].PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.DemoMirror'
+        ($mirrors | ForEach-Object { $_.Verdict }) -join ',' | Should -Be 'healthy,dns-hijacked,tls-invalid,timeout,tampered'
+        ($mirrors | Where-Object Verdict -EQ 'tampered').Meaning | Should -BeLike '*SECURITY ERROR*'
+    }
+}
