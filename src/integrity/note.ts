@@ -32,8 +32,9 @@ export function verifyNote(message: string | Buffer, keys: VerifierKey[]): Verif
       throw new NoteError('malformed note: not valid UTF-8');
     }
   } else text = message;
-  if (/[\x00-\x09\x0b-\x1f]/.test(text))
+  if ([...text].some((char) => char < ' ' && char !== '\n')) {
     throw new NoteError('malformed note: control characters other than newline');
+  }
   const split = text.lastIndexOf('\n\n');
   if (split < 0 || !text.endsWith('\n'))
     throw new NoteError('malformed note: no blank line before the signatures');

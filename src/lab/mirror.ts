@@ -141,11 +141,11 @@ function sumdb(
   text: (status: number, body: string | Buffer) => void,
   database: LabDatabase | undefined,
 ): void {
-  if (mode === 'missing') return text(404, 'not found\n');
-  if (path === '/supported') return text(200, '');
-  if (mode === 'broken') return text(500, 'lab: checksum database proxy broken\n');
   const answer = database?.answer(path);
-  if (answer) text(answer.status, answer.body);
+  if (mode === 'missing') text(404, 'not found\n');
+  else if (path === '/supported') text(200, '');
+  else if (mode === 'broken') text(500, 'lab: checksum database proxy broken\n');
+  else if (answer) text(answer.status, answer.body);
   else text(404, 'not found\n');
 }
 
