@@ -1,8 +1,9 @@
 // npm run bench: measures on the loopback lab, prints a table and writes bench/results.json.
 // Every figure is the median of several runs with min and max; nothing here is asserted.
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -102,6 +103,57 @@ for (const [total, hanging] of !only('health')
     );
   } finally {
     await lab.stop();
+  }
+}
+
+// The same mirrors measured the way other tools do, implemented here for comparison:
+// chsrc-style: one download at a time, each allowed 8 s (curl -m 8); nrm-style: all at once
+// with a 5 s timeout each (Promise.all). Neither checks more than "did bytes arrive".
+if (only('compare')) {
+  const get = (url: string, ca: string, timeoutMs: number) =>
+    new Promise<boolean>((resolve) => {
+      const request = https.get(url, { ca, timeout: timeoutMs }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode === 200));
+        response.on('error', () => resolve(false));
+      });
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => resolve(false));
+    });
+  for (const [total, hanging] of [
+    [4, 1],
+    [16, 4],
+    [64, 16],
+  ] as const) {
+    const lab = await startLab({ ...plan(total, hanging), addressUrls: true }, DEADLINE);
+    try {
+      const ca = readFileSync(lab.caFile, 'utf8');
+      const urls = lab.mirrors.map((m) => `${m.url}/lab.test/canary/@v/list`);
+      const nrm = [];
+      for (let i = 0; i < Math.min(RUNS, 3); i++) {
+        const started = performance.now();
+        await Promise.all(urls.map((url) => get(url, ca, 5000)));
+        nrm.push(performance.now() - started);
+      }
+      summarise(
+        `nrm-style parallel test, ${total} mirrors (${hanging} hanging), wall`,
+        'ms',
+        nrm,
+        '5 s timeout each',
+      );
+      if (total <= 16) {
+        const started = performance.now();
+        for (const url of urls) await get(url, ca, 8000);
+        summarise(
+          `chsrc-style sequential test, ${total} mirrors (${hanging} hanging), wall`,
+          'ms',
+          [performance.now() - started],
+          '8 s per mirror; 1 run',
+        );
+      }
+    } finally {
+      await lab.stop();
+    }
   }
 }
 
