@@ -150,3 +150,43 @@ describe('100 consecutive runs against a flapping mirror', () => {
     }
   }, 120_000);
 });
+
+describe('the Application event log entry (eventcreate argv)', () => {
+  it('is written through eventcreate with each value its own argument when a scheduled run changes settings', async () => {
+    const w = await world();
+    try {
+      const record = join(w.dir, 'eventcreate.json');
+      const standIn = join(w.dir, 'eventcreate');
+      await writeFile(
+        standIn,
+        `#!${process.execPath}\nrequire('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`,
+      );
+      await (await import('node:fs/promises')).chmod(standIn, 0o755);
+      const env = { GOPROXYGUARD_PLATFORM: 'win32', GOPROXYGUARD_EVENTCREATE: standIn };
+      const run = await w.guard(['run', '--scheduled', '--config', lab.configPath], env);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const argv = JSON.parse(await readFile(record, 'utf8')) as string[];
+      expect(argv.slice(0, 9)).toEqual([
+        '/L',
+        'APPLICATION',
+        '/T',
+        'INFORMATION',
+        '/SO',
+        'GoProxyGuard',
+        '/ID',
+        '100',
+        '/D',
+      ]);
+      expect(argv[9]).toMatch(
+        /^GoProxyGuard changed go settings\. GOPROXY: \(not set\) -> https:\/\/127\.0\.0\.1:\d+/,
+      );
+      expect(argv).toHaveLength(10);
+      const history = (await readFile(join(w.env.GOPROXYGUARD_HOME as string, 'history.jsonl'), 'utf8'))
+        .trim()
+        .split('\n');
+      expect(JSON.parse(history.at(-1) as string).eventLog).toMatchObject({ written: true });
+    } finally {
+      await w.cleanup();
+    }
+  });
+});

@@ -9,8 +9,9 @@ const CYCLE_MARGIN_MS = 60_000;
  * One unattended guard cycle, as the scheduled task runs it.
  *
  * Takes the lock (if another run holds it, exits 0 at once: the next trigger will come), probes,
- * decides, backs up, applies and verifies exactly like apply, records the history, and writes the
- * Prometheus textfile named by schedule.textfile (or --textfile). The whole cycle is bounded by
+ * decides, backs up, applies and verifies exactly like apply, records the history, writes an
+ * Application event log entry on Windows when the settings changed, and writes the Prometheus
+ * textfile named by schedule.textfile (or --textfile). The whole cycle is bounded by
  * the probe deadline plus one minute. Exit codes: 0 done (or skipped), 1 no mirror works (the last
  * known good configuration was kept), 2 bad config, 3 internal error.
  *
@@ -89,6 +90,23 @@ export const run = defineCommand({
               at: new Date(),
             }),
           );
+        }
+        if (result.changed) {
+          const { writeChangeEvent } = await import('../system/event-log.js');
+          const changes = planned.changes
+            .map((c) => `${c.setting}: ${c.from ?? '(not set)'} -> ${c.to}`)
+            .join('; ');
+          const event = await writeChangeEvent(
+            `GoProxyGuard changed go settings. ${changes}. ${planned.decision.reasons.join('; ')}`,
+            io.env,
+          );
+          const { appendHistory } = await import('../state/history.js');
+          await appendHistory(paths.history, {
+            at: new Date().toISOString(),
+            command: 'run',
+            event: 'event-log',
+            eventLog: event,
+          });
         }
         return { planned, result };
       })();

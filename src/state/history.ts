@@ -3,7 +3,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 export interface HistoryEntry {
   at: string;
   command: string;
-  event: 'decision' | 'change' | 'restore' | 'kept';
+  event: 'decision' | 'change' | 'restore' | 'kept' | 'event-log';
   [detail: string]: unknown;
 }
 

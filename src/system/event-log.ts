@@ -1,0 +1,48 @@
+import { execa } from 'execa';
+import { windowsEffects } from './schtasks.js';
+
+export const EVENT_SOURCE = 'GoProxyGuard';
+export const EVENT_ID_CHANGED = 100;
+
+/** eventcreate's argv for one Application log entry; each value its own element, never a shell. */
+export function eventcreateArgs(message: string): string[] {
+  // eventcreate refuses descriptions over 1024 characters.
+  const description = message.length > 1000 ? `${message.slice(0, 997)}...` : message;
+  return [
+    '/L',
+    'APPLICATION',
+    '/T',
+    'INFORMATION',
+    '/SO',
+    EVENT_SOURCE,
+    '/ID',
+    String(EVENT_ID_CHANGED),
+    '/D',
+    description,
+  ];
+}
+
+/**
+ * Writes an Application event log entry on Windows (GOPROXYGUARD_EVENTCREATE overrides the tool,
+ * for tests). Never fails the run: the first entry creates the event source, which needs an
+ * administrator once; until then the reason is returned for the history.
+ */
+export async function writeChangeEvent(
+  message: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ written: boolean; detail: string }> {
+  if (!windowsEffects(env)) return { written: false, detail: 'not Windows' };
+  const tool = env.GOPROXYGUARD_EVENTCREATE || 'eventcreate.exe';
+  const run = await execa(tool, eventcreateArgs(message), {
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 10_000,
+  });
+  if (run.exitCode === 0) return { written: true, detail: `${tool} ${EVENT_SOURCE}/${EVENT_ID_CHANGED}` };
+  return {
+    written: false,
+    detail: `${tool} failed (${run.exitCode ?? run.shortMessage}): ${`${run.stdout}${run.stderr}`.trim()}; an administrator can create the source once with: eventcreate /L APPLICATION /T INFORMATION /SO ${EVENT_SOURCE} /ID 1 /D "GoProxyGuard installed"`,
+  };
+}
