@@ -45,6 +45,7 @@ const left = 240;
 const scale = (ms) => ((Math.log10(Math.max(ms, 10)) - 1) / 4) * (width - left - 330); // 10 ms .. 100 s
 const svg = [
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${70 + bars.length * 40}" font-family="sans-serif" font-size="13">`,
+  '<title>go mod download of one module with a hanging first mirror: naive GOPROXY lists against the list GoProxyGuard wrote</title>',
   `<text x="10" y="22" font-size="15" font-weight="bold">go mod download of one module, first mirror hanging (log scale)</text>`,
   ...bars.flatMap(({ label, f }, i) => {
     const y = 40 + i * 40;
