@@ -2,25 +2,15 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld as makeWorld } from '../src/lab/go-world.js';
-import { type RunningLab, startLab } from '../src/lab/scenarios.js';
-import { RUNTIME, writeJson } from './helpers.js';
+import type { RunningLab } from '../src/lab/scenarios.js';
+import { RUNTIME, startHangingThenHealthy, writeJson } from './helpers.js';
 
 let lab: RunningLab;
 const goWorld = (running: RunningLab) => makeWorld(running, RUNTIME);
 let naive: string;
 let healthy: string;
 beforeAll(async () => {
-  lab = await startLab(
-    {
-      summary: 'a hanging mirror first, a healthy one second',
-      addressUrls: true,
-      mirrors: [
-        { name: 'hanging', mode: { kind: 'hang' } },
-        { name: 'healthy', mode: { kind: 'ok' } },
-      ],
-    },
-    800,
-  );
+  lab = await startHangingThenHealthy(800);
   healthy = lab.mirrors[1]?.url as string;
   naive = `${lab.mirrors[0]?.url},${healthy}`;
 });

@@ -132,7 +132,7 @@ describe('bad input exits 2 with the field named and no result', () => {
     const run = await cli(['healthz']);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      'goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, verify, run, task xml, task register, task unregister, task status, lab',
+      'goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, verify, run, task xml, task register, task unregister, task status, lab demo, lab',
     );
   });
 });
@@ -149,7 +149,7 @@ describe('the bundled runtime', () => {
     expect(run.stdout).toContain(
       'Probes every configured Go module mirror at once and gives each a verdict with evidence.',
     );
-    expect(run.stdout).toMatch(/--config FILE +Path of the JSON config file\./);
+    expect(run.stdout).toMatch(/--config FILE +Path of the JSON config file \(else GOPROXYGUARD_CONFIG/);
     expect(run.stdout).toContain('PowerShell: Invoke-GoProxyHealth');
   });
 

@@ -29,7 +29,7 @@ describe('reading command definitions with ts-morph', () => {
     // constants such as MIN_DEADLINE_MS are followed to their values
     expect(health?.options.find((o) => o.key === 'deadline')?.spec).toMatchObject({ min: 100, max: 120000 });
     expect(health?.options.find((o) => o.key === 'config')?.help).toMatch(
-      /^Path of the JSON config file\. Without it/,
+      /^Path of the JSON config file \(else GOPROXYGUARD_CONFIG/,
     );
     expect(health?.examples[0]).toEqual({
       code: 'Invoke-GoProxyHealth',
@@ -76,7 +76,7 @@ describe('generating the module from templates', () => {
 
   it('hands the same TSDoc to the CLI help', () => {
     expect(help.health?.options.deadline).toBe(
-      "Milliseconds the whole run may take (overrides the config's deadlineMs).",
+      "Milliseconds the probes may take (overrides the config's deadlineMs).",
     );
   });
 });

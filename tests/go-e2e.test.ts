@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld as makeWorld } from '../src/lab/go-world.js';
-import { type RunningLab, startLab } from '../src/lab/scenarios.js';
-import { RUNTIME } from './helpers.js';
+import type { RunningLab } from '../src/lab/scenarios.js';
+import { RUNTIME, startHangingThenHealthy } from './helpers.js';
 
 // End to end with the real go command (Debian golang-go) against the lab: the first mirror
 // accepts connections and never answers, the second is healthy.
@@ -11,17 +11,7 @@ const goWorld = (running: RunningLab) => makeWorld(running, RUNTIME);
 let hanging: string;
 let healthy: string;
 beforeAll(async () => {
-  lab = await startLab(
-    {
-      summary: 'a hanging mirror first, a healthy one second',
-      addressUrls: true,
-      mirrors: [
-        { name: 'hanging', mode: { kind: 'hang' } },
-        { name: 'healthy', mode: { kind: 'ok' } },
-      ],
-    },
-    1500,
-  );
+  lab = await startHangingThenHealthy(1500);
   [hanging, healthy] = lab.mirrors.map((m) => m.url) as [string, string];
 });
 afterAll(() => lab.stop());

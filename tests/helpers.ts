@@ -59,3 +59,18 @@ export function pick(report: HealthReport, name: string): MirrorHealth {
   if (!found) throw new Error(`no mirror ${name} in the report`);
   return found;
 }
+
+/** The lab the go tests use: a mirror that hangs first, a healthy one second, on 127.0.0.1 URLs (go cannot use the lab DNS). */
+export function startHangingThenHealthy(deadlineMs: number): Promise<RunningLab> {
+  return startLab(
+    {
+      summary: 'a hanging mirror first, a healthy one second',
+      addressUrls: true,
+      mirrors: [
+        { name: 'hanging', mode: { kind: 'hang' } },
+        { name: 'healthy', mode: { kind: 'ok' } },
+      ],
+    },
+    deadlineMs,
+  );
+}

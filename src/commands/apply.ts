@@ -1,6 +1,6 @@
 import { EXIT } from '../cli/exit-codes.js';
-import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
 import { defineCommand } from './definition.js';
+import { PLAN_COLUMNS, probeOptions } from './probe-options.js';
 import { LOCK_WAIT_MS, loadForRun, renderPlan } from './shared.js';
 
 /**
@@ -32,24 +32,9 @@ export const apply = defineCommand({
     target: 'go env file (GOPROXY, GOSUMDB)',
     action: 'Write the health-ordered GOPROXY and GOSUMDB',
   },
-  columns: [
-    { label: 'GoProxy', property: 'Goproxy' },
-    { label: 'GoSumDb', property: 'Gosumdb' },
-    { label: 'KeptLastGood', property: 'KeptLastGood' },
-    { label: 'Reasons', property: 'Reasons', list: true },
-  ],
+  columns: PLAN_COLUMNS,
   options: {
-    /** Path of the JSON config file (else GOPROXYGUARD_CONFIG, else the built-in public mirrors). */
-    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
-    /** Milliseconds the probes may take (overrides the config's deadlineMs). */
-    deadline: {
-      kind: 'integer',
-      flag: 'deadline-ms',
-      parameter: 'DeadlineMs',
-      valueName: 'MS',
-      min: MIN_DEADLINE_MS,
-      max: MAX_DEADLINE_MS,
-    },
+    ...probeOptions,
     /** Show what would change and change nothing (PowerShell: -WhatIf). */
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },

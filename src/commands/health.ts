@@ -1,9 +1,9 @@
 import { UsageError } from '../cli/argv.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { renderTable } from '../cli/table.js';
-import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
 import type { HealthReport } from '../probe/run.js';
 import { defineCommand } from './definition.js';
+import { probeOptions } from './probe-options.js';
 import { loadForRun } from './shared.js';
 
 /**
@@ -50,25 +50,12 @@ export const health = defineCommand({
     { label: 'Evidence', property: 'Evidence', list: true },
   ],
   options: {
-    /**
-     * Path of the JSON config file. Without it the file named by the GOPROXYGUARD_CONFIG
-     * environment variable is used, and without that the built-in public mirrors.
-     */
-    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+    ...probeOptions,
     /**
      * Names of the mirrors to probe (default: every mirror in the config). Takes mirror names,
      * or objects with a Name, from the pipeline; completes names from the config.
      */
     mirror: { kind: 'list', flag: 'mirror', parameter: 'Mirror', valueName: 'NAMES', pipeline: true },
-    /** Milliseconds the whole run may take (overrides the config's deadlineMs). */
-    deadline: {
-      kind: 'integer',
-      flag: 'deadline-ms',
-      parameter: 'DeadlineMs',
-      valueName: 'MS',
-      min: MIN_DEADLINE_MS,
-      max: MAX_DEADLINE_MS,
-    },
   },
   async run(options, io) {
     // Loaded here, not at start-up: --version and --help must not pay for zod and undici.

@@ -1,6 +1,6 @@
 import { EXIT } from '../cli/exit-codes.js';
-import { MAX_DEADLINE_MS, MIN_DEADLINE_MS } from '../config/defaults.js';
 import { defineCommand } from './definition.js';
+import { PLAN_COLUMNS, probeOptions } from './probe-options.js';
 import { loadForRun, renderPlan } from './shared.js';
 
 /**
@@ -26,24 +26,9 @@ export const plan = defineCommand({
   outputType: 'GoProxyGuard.Plan',
   outputProperty: '.',
   changesMachine: false,
-  columns: [
-    { label: 'GoProxy', property: 'Goproxy' },
-    { label: 'GoSumDb', property: 'Gosumdb' },
-    { label: 'KeptLastGood', property: 'KeptLastGood' },
-    { label: 'Reasons', property: 'Reasons', list: true },
-  ],
+  columns: PLAN_COLUMNS,
   options: {
-    /** Path of the JSON config file (else GOPROXYGUARD_CONFIG, else the built-in public mirrors). */
-    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
-    /** Milliseconds the probes may take (overrides the config's deadlineMs). */
-    deadline: {
-      kind: 'integer',
-      flag: 'deadline-ms',
-      parameter: 'DeadlineMs',
-      valueName: 'MS',
-      min: MIN_DEADLINE_MS,
-      max: MAX_DEADLINE_MS,
-    },
+    ...probeOptions,
   },
   async run(options, io) {
     const loaded = await loadForRun(options, io.env);

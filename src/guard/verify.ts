@@ -1,16 +1,13 @@
-import { X509Certificate } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSecureContext, rootCertificates } from 'node:tls';
 import type { LoadedConfig } from '../config/load.js';
 import { hashGoMod, hashZip } from '../integrity/h1.js';
 import type { ProbeContext } from '../probe/context.js';
 import { type DatabaseHealth, probeDatabase } from '../probe/database.js';
-import { createDohClient } from '../probe/doh.js';
 import { createFetcher } from '../probe/fetcher.js';
 import { escapeModulePath } from '../probe/module-path.js';
+import { createRunContext } from '../probe/run-context.js';
 import type { MirrorObservation } from '../probe/types.js';
 
 export type Agreement = 'ok' | 'mismatch' | 'unavailable';
@@ -45,25 +42,7 @@ export async function verifyModule(
   target: { module: string; version: string },
 ): Promise<VerifyReport> {
   const { config, extraCas } = loaded;
-  const deadline = new AbortController();
-  // Downloads of whole zips get more time than a health probe.
-  const timer = setTimeout(() => deadline.abort(), Math.max(config.deadlineMs, 60_000));
-  setMaxListeners(0, deadline.signal);
-  const trustedCas = [...rootCertificates, ...extraCas];
-  const secureContext = createSecureContext({ ca: trustedCas });
-  const doh = createDohClient(secureContext);
-  const context: ProbeContext = {
-    signal: deadline.signal,
-    deadlineMs: config.deadlineMs,
-    ...(config.dns.systemResolver ? { systemResolver: config.dns.systemResolver } : {}),
-    trustedResolvers: config.dns.trusted,
-    doh,
-    dnsCache: new Map(),
-    secureContext,
-    extraCaFingerprints: new Set(extraCas.map((pem) => new X509Certificate(pem).fingerprint256)),
-    canary: target,
-    sumdb: config.sumdb,
-  };
+  const { context, close } = createRunContext(config, extraCas, Math.max(config.deadlineMs, 60_000), target);
   const dir = await mkdtemp(join(tmpdir(), 'goproxy-guard-verify-'));
   try {
     // The record is signed: fetched through a mirror's proxy it is exactly as trustworthy.
@@ -87,8 +66,7 @@ export async function verifyModule(
     );
     return { ...target, database, recordFrom, mirrors };
   } finally {
-    clearTimeout(timer);
-    doh.close().catch(() => {});
+    close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,12 +1,8 @@
-import { X509Certificate } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
-import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Config } from '../config/schema.js';
-import type { ProbeContext } from './context.js';
 import { type DatabaseHealth, probeDatabase } from './database.js';
-import { createDohClient } from './doh.js';
 import { probeMirror } from './goproxy.js';
 import { type ProxyHealth, probeProxy } from './proxy.js';
+import { createRunContext } from './run-context.js';
 import type { MirrorHealth, MirrorObservation } from './types.js';
 import { judgeMirror } from './verdict.js';
 
@@ -38,26 +34,7 @@ export async function probeMirrors(
   previousHead?: { size: number; hash: string },
 ): Promise<HealthReport> {
   const started = performance.now();
-  // A referenced timer (AbortSignal.timeout's is not) so the deadline fires even when nothing
-  // else keeps the event loop busy.
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), config.deadlineMs);
-  setMaxListeners(0, deadline.signal); // every socket of every probe listens to this one signal
-  const trustedCas = [...rootCertificates, ...extraCas];
-  const secureContext = createSecureContext({ ca: trustedCas });
-  const doh = createDohClient(secureContext);
-  const context: ProbeContext = {
-    signal: deadline.signal,
-    deadlineMs: config.deadlineMs,
-    ...(config.dns.systemResolver ? { systemResolver: config.dns.systemResolver } : {}),
-    trustedResolvers: config.dns.trusted,
-    doh,
-    dnsCache: new Map(),
-    secureContext,
-    extraCaFingerprints: new Set(extraCas.flatMap(fingerprints)),
-    canary: config.canary,
-    sumdb: config.sumdb,
-  };
+  const { context, close } = createRunContext(config, extraCas, config.deadlineMs);
   let done = 0;
   // Probes, the database and the proxies run at once; verdicts need the database's record
   // (tampered), so mirrors are judged when everything has answered.
@@ -95,10 +72,7 @@ export async function probeMirrors(
   );
   const proxying = Promise.all(config.proxies.candidates.map((proxy) => probeProxy(proxy, target, context)));
   const database = probeDatabase(config.sumdb, context, previousHead);
-  const [observed, proxies, databaseHealth] = await Promise.all([probing, proxying, database]).finally(() => {
-    clearTimeout(timer);
-    doh.close().catch(() => {});
-  });
+  const [observed, proxies, databaseHealth] = await Promise.all([probing, proxying, database]).finally(close);
   const mirrors = observed.map((judged) => judge(judged, databaseHealth.record));
   return {
     deadlineMs: config.deadlineMs,
@@ -108,10 +82,4 @@ export async function probeMirrors(
     proxies,
     database: databaseHealth,
   };
-}
-
-/** Node reports fingerprint256 as colon-separated upper-case hex; so do we. */
-function fingerprints(pem: string): string[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((block) => new X509Certificate(block).fingerprint256);
 }
