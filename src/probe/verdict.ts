@@ -1,6 +1,6 @@
 import { hashGoMod } from '../integrity/h1.js';
 import { DNS_REASONS } from './dns-verdict.js';
-import type { Exchange, MirrorHealth, MirrorObservation, SumdbStatus, TlsDetails, Verdict } from './types.js';
+import type { Exchange, MirrorHealth, MirrorObservation, SumdbStatus, Verdict } from './types.js';
 
 /** Certificate problems as a person would name them, keyed by OpenSSL / Node error code. */
 const TLS_REASONS: Record<string, string> = {
@@ -276,4 +276,3 @@ function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: st
   };
 }
 
-export type { TlsDetails };
