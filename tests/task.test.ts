@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,13 @@ import { parseWindowsCommandLine } from '../src/schedule/command-line.js';
 import { parseTaskQuery } from '../src/system/schtasks.js';
 import { cli, writeJson } from './helpers.js';
 
-const XSD = join(import.meta.dirname, '..', '..', 'shared', 'reference', 'task-scheduler-1.3.xsd');
+// The Task Scheduler schema lives in shared/reference beside the repository (as CI lays it out);
+// GOPROXYGUARD_TASK_XSD points elsewhere.
+const XSD =
+  process.env.GOPROXYGUARD_TASK_XSD ??
+  join(import.meta.dirname, '..', '..', 'shared', 'reference', 'task-scheduler-1.3.xsd');
+if (!existsSync(XSD))
+  throw new Error(`the Task Scheduler schema is not at ${XSD}; set GOPROXYGUARD_TASK_XSD`);
 // Under the home folder, not /tmp: the task refuses a config in a folder other users can write to.
 const dir = await mkdtemp(join(homedir(), '.gpg-task-test-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));

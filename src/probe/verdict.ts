@@ -275,4 +275,3 @@ function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: st
     evidence: [`sumdb: proxies the checksum database (lookup ${lookup.url} answered)`],
   };
 }
-
