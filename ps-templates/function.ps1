@@ -33,8 +33,13 @@ about_GoProxyGuard
 {{collectLines}}
     }
     end {
+        $linesFile = $null
         $arguments = @({{commandArgs}})
 {{argumentLines}}
-        Invoke-GoProxyGuardCommand -Cmdlet $PSCmdlet -Arguments $arguments -OutputType '{{outputType}}' -OutputProperty '{{outputProperty}}' -ReportUnhealthy:${{reportsUnhealthy}} -AsJson:$AsJson
+        try {
+            Invoke-GoProxyGuardCommand -Cmdlet $PSCmdlet -Arguments $arguments -OutputType '{{outputType}}' -OutputProperty '{{outputProperty}}' -ReportUnhealthy:${{reportsUnhealthy}} -AsJson:$AsJson
+        } finally {
+            if ($linesFile) { Remove-Item -LiteralPath $linesFile -ErrorAction SilentlyContinue }
+        }
     }
 }

@@ -134,12 +134,13 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
       }),
     )
     .join('');
-  const lists = options.filter(({ spec }) => spec.kind === 'list');
+  const lists = options.filter(({ spec }) => spec.kind === 'list' || spec.kind === 'lines');
   if (lists.length > 1)
     throw new Error(
       `${command.file}: at most one list option per command (the pipeline collects into one list)`,
     );
-  const argumentTemplate = (kind: string) => (['switch', 'path', 'list'].includes(kind) ? kind : 'value');
+  const argumentTemplate = (kind: string) =>
+    ['switch', 'path', 'list', 'lines'].includes(kind) ? kind : 'value';
   const argumentLines = options
     .map(({ spec }) =>
       render(
@@ -148,7 +149,13 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
       ),
     )
     .join('');
-  const collectLines = lists.map(({ spec }) => render('collect.ps1', { parameter: spec.parameter })).join('');
+  const collectLines = lists
+    .map(({ spec }) =>
+      spec.kind === 'lines'
+        ? render('collect-lines.ps1', {})
+        : render('collect.ps1', { parameter: spec.parameter }),
+    )
+    .join('');
   const shouldProcess = command.whatIf
     ? render('should-process.ps1', {
         target: command.whatIf.target.replace(/'/g, "''"),
@@ -160,8 +167,12 @@ function renderFunction(command: CommandModel, render: ReturnType<typeof templat
     synopsis: helpText(command.synopsis),
     description: helpText(command.description),
     parameterHelp: options
-      .map(({ spec, help }) =>
-        render('parameter-help.ps1', { parameter: spec.parameter, help: helpText(help) }),
+      .map(
+        ({ spec, help }) =>
+          render('parameter-help.ps1', { parameter: spec.parameter, help: helpText(help) }) +
+          (spec.kind === 'lines'
+            ? `\n${render('parameter-help-lines.ps1', { parameter: spec.parameter })}`
+            : ''),
       )
       .join('\n'),
     examples: command.examples

@@ -3,8 +3,12 @@
  * PowerShell generator (src/codegen) reads the same object literal and its TSDoc with ts-morph,
  * so a cmdlet cannot drift from the runtime. Keep every field a literal the generator can read.
  */
-/** `list` is a comma-separated CLI value and a string[] parameter (pipeline-friendly). */
-export type OptionKind = 'path' | 'string' | 'integer' | 'switch' | 'choice' | 'list';
+/**
+ * `list` is a comma-separated CLI value and a string[] parameter (pipeline-friendly). `lines` is
+ * a file (or - for stdin) on the CLI; the cmdlet takes a -<Parameter> path or text lines from the
+ * pipeline, which it hands over in a temporary file (never as an argument).
+ */
+export type OptionKind = 'path' | 'string' | 'integer' | 'switch' | 'choice' | 'list' | 'lines';
 
 export interface OptionSpec {
   kind: OptionKind;

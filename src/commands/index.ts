@@ -1,6 +1,7 @@
 import { apply } from './apply.js';
 import type { CommandDefinition } from './definition.js';
 import { demo } from './demo.js';
+import { doctor } from './doctor.js';
 import { health } from './health.js';
 import { plan } from './plan.js';
 import { restore } from './restore.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   status,
   restore,
   verify,
+  doctor,
   run,
   taskXmlCommand,
   taskRegister,

@@ -168,3 +168,29 @@ Describe 'Start-GoProxyGuardLab -Demo' {
         ($mirrors | Where-Object Verdict -EQ 'tampered').Meaning | Should -BeLike '*SECURITY ERROR*'
     }
 }
+
+Describe 'Invoke-GoProxyDoctor' {
+    It 'attributes the lines of a failed command piped in (a temp file carries them to the runtime)' {
+        $failed = @(
+            'go: downloading lab.test/canary v1.1.0',
+            'go: lab.test/canary@v1.1.0: reading https://m.example/lab.test/canary/@v/v1.1.0.info: 502 Bad Gateway'
+        )
+        $before = @(Get-ChildItem ([System.IO.Path]::GetTempPath()) -Filter 'tmp*.tmp' -ErrorAction SilentlyContinue).Count
+        $findings = @($failed | Invoke-GoProxyDoctor -Offline)
+        $findings[0].PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.Finding'
+        $log = @($findings | Where-Object Layer -EQ 'log')
+        $log.Count | Should -Be 1
+        $log[0].Title | Should -Be 'mirror: the mirror answered with a server error'
+        $log[0].Fix | Should -BeLike 'goproxy-guard apply*'
+        @(Get-ChildItem ([System.IO.Path]::GetTempPath()) -Filter 'tmp*.tmp' -ErrorAction SilentlyContinue).Count | Should -Be $before
+    }
+
+    It 'reads a log file given with -LogPath' {
+        $path = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-log-" + [guid]::NewGuid() + '.log')
+        Set-Content -LiteralPath $path -Value 'go: x@v1.0.0: reading https://m.example/x/@v/v1.0.0.info: 410 Gone'
+        try {
+            $log = @(Invoke-GoProxyDoctor -LogPath $path -Offline | Where-Object Layer -EQ 'log')
+            $log[0].Title | Should -BeLike 'mirror: this mirror does not have the module or version*'
+        } finally { Remove-Item -LiteralPath $path }
+    }
+}

@@ -1,0 +1,6 @@
+        [Parameter({{pipelineAttribute}})]
+        [ValidateNotNullOrEmpty()]
+        [string] ${{parameter}},
+        [Parameter(ValueFromPipeline = $true)]
+        [AllowEmptyString()]
+        [string[]] $InputObject,

@@ -1,0 +1,120 @@
+import { EXIT } from '../cli/exit-codes.js';
+import { renderTable } from '../cli/table.js';
+import type { Finding } from '../doctor/findings.js';
+import { defineCommand } from './definition.js';
+import { loadForRun } from './shared.js';
+
+/**
+ * Walks the layers a Go download depends on and names the real cause of a failure, with the fix.
+ *
+ * Layers: the Go installation (every go on PATH in order and the one that wins, dead and repeated
+ * PATH entries, GOROOT against the binary, writable GOPATH/GOMODCACHE/GOBIN, the go env file);
+ * the settings and where each comes from (an environment variable overriding go's env file,
+ * GOPROXY=direct or off, GOSUMDB=off, GONOSUMDB=*, GOINSECURE, GOFLAGS, the proxy variables); the
+ * network path (the probes of the configured mirrors and the checksum database); and, given a
+ * failed command's output, each error line attributed to its cause, cross-checked with the live
+ * probe of the mirror it names. The doctor never changes anything: each finding says which
+ * command would fix it.
+ *
+ * @example
+ * go mod download 2>&1 | Invoke-GoProxyDoctor
+ * Attributes each error line of a failed download to its cause, with the fix.
+ * @example
+ * Invoke-GoProxyDoctor -LogPath .\build.log -Offline
+ * Checks the installation, the settings and a saved log, without probing the network.
+ * @cli
+ * go mod download 2>&1 | goproxy-guard doctor --log -
+ */
+export const doctor = defineCommand({
+  name: 'doctor',
+  cmdlet: 'Invoke-GoProxyDoctor',
+  outputType: 'GoProxyGuard.Finding',
+  outputProperty: 'findings',
+  changesMachine: false,
+  columns: [
+    { label: 'Severity', property: 'Severity' },
+    { label: 'Layer', property: 'Layer' },
+    { label: 'Title', property: 'Title' },
+    { label: 'Fix', property: 'Fix' },
+  ],
+  options: {
+    /** Path of the JSON config file (else GOPROXYGUARD_CONFIG, else the built-in public mirrors). */
+    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
+    /** A failed go command's output to attribute: a file, or - for standard input. */
+    log: { kind: 'lines', flag: 'log', parameter: 'LogPath', valueName: 'FILE|-' },
+    /** Skip the network probes: check the installation, the settings and the log only. */
+    offline: { kind: 'switch', flag: 'offline', parameter: 'Offline' },
+  },
+  async run(options, io) {
+    const loaded = await loadForRun(options, io.env);
+    const [{ checkGoInstall }, { checkSettings }, { attributeFile, attributeLog }, { readGoSettings }] =
+      await Promise.all([
+        import('../doctor/go-install.js'),
+        import('../doctor/settings.js'),
+        import('../doctor/attribution.js'),
+        import('../system/go-env.js'),
+      ]);
+    const findings: Finding[] = [];
+    const install = await checkGoInstall(io.env);
+    findings.push(...install.findings);
+    if (install.winner)
+      findings.push(
+        ...checkSettings(await readGoSettings({ ...io.env, GOPROXYGUARD_GO: install.winner }), io.env),
+      );
+    const logFindings =
+      options.log === undefined
+        ? []
+        : options.log === '-'
+          ? await attributeLog(process.stdin)
+          : await attributeFile(options.log);
+    if (!options.offline) {
+      const { probeMirrors } = await import('../probe/run.js');
+      const report = await probeMirrors(loaded.config, loaded.extraCas);
+      for (const mirror of report.mirrors.filter((m) => !m.healthy)) {
+        findings.push({
+          severity: 'warning',
+          layer: 'network',
+          title: `mirror ${mirror.name} is ${mirror.verdict}`,
+          evidence: mirror.evidence.slice(0, 2),
+          fix: 'goproxy-guard apply',
+        });
+      }
+      if (!report.database.healthy) {
+        findings.push({
+          severity: 'warning',
+          layer: 'network',
+          title: `checksum database ${report.database.name} does not verify`,
+          evidence: [report.database.evidence],
+          fix: 'goproxy-guard apply (GOSUMDB through a mirror that proxies it)',
+        });
+      }
+      // Cross-check: a log line that names a configured mirror gets that mirror's live verdict.
+      for (const finding of logFindings) {
+        for (const mirror of report.mirrors) {
+          if (finding.evidence.some((line) => line.includes(new URL(mirror.url).host))) {
+            finding.evidence.push(
+              `live probe now: ${mirror.name} is ${mirror.verdict} (${mirror.evidence[0] ?? ''})`,
+            );
+          }
+        }
+      }
+    }
+    findings.push(...logFindings);
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    const text = [
+      renderTable(
+        ['SEVERITY', 'LAYER', 'FINDING', 'FIX'],
+        findings.map((f) => [f.severity, f.layer, f.title, f.fix]),
+      ),
+      '',
+      ...findings
+        .filter((f) => f.evidence.length)
+        .flatMap((f) => [`${f.title}:`, ...f.evidence.map((e) => `    ${e}`)]),
+    ].join('\n');
+    return {
+      exitCode: errors > 0 ? EXIT.unhealthy : EXIT.ok,
+      document: { findings, path: install.entries },
+      text,
+    };
+  },
+});
