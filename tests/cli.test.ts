@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/commands/index.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
 import { cli, RUNTIME, tempDir, writeJson } from './helpers.js';
 
@@ -131,9 +132,9 @@ describe('bad input exits 2 with the field named and no result', () => {
   it('an unknown command', async () => {
     const run = await cli(['healthz']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(
-      'goproxy-guard: unknown command "healthz"; commands: health, plan, apply, status, restore, verify, run, task xml, task register, task unregister, task status, lab demo, lab',
-    );
+    const names = [...COMMANDS.map((c) => c.name), 'lab'].join(', ');
+    expect(run.stderr).toBe(`goproxy-guard: unknown command "healthz"; commands: ${names}`);
+    expect(names).toContain('doctor');
   });
 });
 
