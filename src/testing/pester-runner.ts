@@ -35,7 +35,8 @@ async function main(): Promise<number> {
   ].join('\n');
   try {
     const run = await execa(pwsh, ['-NoProfile', '-NonInteractive', '-Command', script], {
-      env: { PR_PESTER: pester, PR_TESTS: testDir, PR_RESULT: resultFile },
+      // PR_PWSH: tests that start a fresh pwsh use this one (a dotnet tool's process path is dotnet's).
+      env: { PR_PESTER: pester, PR_TESTS: testDir, PR_RESULT: resultFile, PR_PWSH: pwsh },
       stdio: ['ignore', 'inherit', 'inherit'],
       reject: false,
     });

@@ -1,0 +1,90 @@
+# Install paths, as a user takes them, from the packages `npm run package` made in out/: a local
+# PowerShell repository (Install-PSResource) and the zip (copy-install). Each check runs in a fresh
+# pwsh whose HOME is a temp folder, and imports the module by name, never by path.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Lab.ps1')
+    $script:Out = Join-Path $PSScriptRoot '../../out'
+    $script:Pwsh = if ($env:PR_PWSH) { $env:PR_PWSH } else { (Get-Process -Id $PID).Path }
+    $script:Version = (Get-Content -Raw (Join-Path $PSScriptRoot '../../package.json') | ConvertFrom-Json).version
+    $script:Lab = Start-TestLab -Scenario healthy
+
+    function Invoke-FreshPwsh {
+        param([string] $UserHome, [string] $Script, [hashtable] $Environment = @{})
+        $startInfo = New-Object System.Diagnostics.ProcessStartInfo
+        $startInfo.FileName = $script:Pwsh
+        foreach ($a in @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $startInfo.ArgumentList.Add($a) }
+        $startInfo.UseShellExecute = $false
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.RedirectStandardError = $true
+        $startInfo.Environment['HOME'] = $UserHome
+        $startInfo.Environment['XDG_DATA_HOME'] = Join-Path $UserHome '.local/share'
+        $startInfo.Environment['XDG_CONFIG_HOME'] = Join-Path $UserHome '.config'
+        $startInfo.Environment['XDG_CACHE_HOME'] = Join-Path $UserHome '.cache'
+        $startInfo.Environment['PSModulePath'] = ''
+        foreach ($key in $Environment.Keys) { $startInfo.Environment[$key] = $Environment[$key] }
+        $process = [System.Diagnostics.Process]::Start($startInfo)
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEnd()
+        $process.WaitForExit()
+        [pscustomobject]@{ ExitCode = $process.ExitCode; Stdout = $stdout.Result; Stderr = $stderr }
+    }
+
+    # What a user checks after installing: import by name, the commands, one health run on the lab.
+    $script:CheckScript = @'
+$ErrorActionPreference = 'Stop'
+Import-Module GoProxyGuard
+$module = Get-Module GoProxyGuard
+$health = @(Invoke-GoProxyHealth -ConfigPath $env:LAB_CONFIG)
+[pscustomobject]@{
+    Path = $module.Path
+    Version = $module.Version.ToString()
+    Commands = @((Get-Command -Module GoProxyGuard).Name).Count
+    Verdict = $health[0].Verdict
+} | ConvertTo-Json -Compress
+'@
+}
+
+AfterAll { Stop-TestLab $script:Lab }
+
+Describe 'Install-PSResource from a local repository' {
+    It 'installs, imports by name, runs, and uninstalls without leaving the module behind' {
+        $userHome = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-home-" + [guid]::NewGuid())
+        New-Item -ItemType Directory -Path $userHome | Out-Null
+        try {
+            $install = Invoke-FreshPwsh -UserHome $userHome -Environment @{ PKG_REPO = (Resolve-Path (Join-Path $script:Out 'repo')).Path } -Script @'
+$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name GoProxyGuardLocal -Uri $env:PKG_REPO -Trusted
+Install-PSResource -Name GoProxyGuard -Repository GoProxyGuardLocal -Scope CurrentUser -TrustRepository
+'@
+            $install.ExitCode | Should -Be 0 -Because $install.Stderr
+            $check = Invoke-FreshPwsh -UserHome $userHome -Script $script:CheckScript -Environment @{ LAB_CONFIG = $script:Lab.configPath }
+            $check.ExitCode | Should -Be 0 -Because $check.Stderr
+            $result = $check.Stdout | ConvertFrom-Json
+            $result.Path | Should -BeLike "$userHome*"
+            $result.Version | Should -Be $script:Version
+            $result.Commands | Should -BeGreaterOrEqual 10
+            $result.Verdict | Should -Be 'healthy'
+            $uninstall = Invoke-FreshPwsh -UserHome $userHome -Script 'Uninstall-PSResource -Name GoProxyGuard -Scope CurrentUser -ErrorAction Stop'
+            $uninstall.ExitCode | Should -Be 0 -Because $uninstall.Stderr
+            @(Get-ChildItem -Recurse -Path $userHome -Filter 'GoProxyGuard.psd1').Count | Should -Be 0
+        } finally { Remove-Item -Recurse -Force $userHome }
+    }
+}
+
+Describe 'Copy-install from the zip' {
+    It 'expands into a module path and imports by name' {
+        $userHome = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-zip-" + [guid]::NewGuid())
+        $modules = Join-Path $userHome 'Modules'
+        New-Item -ItemType Directory -Path $modules -Force | Out-Null
+        try {
+            Expand-Archive -Path (Join-Path $script:Out "GoProxyGuard-$($script:Version).zip") -DestinationPath $modules
+            $check = Invoke-FreshPwsh -UserHome $userHome -Script $script:CheckScript -Environment @{ LAB_CONFIG = $script:Lab.configPath; PSModulePath = $modules }
+            $check.ExitCode | Should -Be 0 -Because $check.Stderr
+            $result = $check.Stdout | ConvertFrom-Json
+            $result.Path | Should -Be (Join-Path $modules 'GoProxyGuard/GoProxyGuard.psm1')
+            $result.Verdict | Should -Be 'healthy'
+            Remove-Item -Recurse -Force (Join-Path $modules 'GoProxyGuard')
+            @(Get-ChildItem -Path $modules).Count | Should -Be 0
+        } finally { Remove-Item -Recurse -Force $userHome }
+    }
+}
