@@ -14,6 +14,10 @@ BeforeAll {
         $startInfo.FileName = $script:Pwsh
         foreach ($a in @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $startInfo.ArgumentList.Add($a) }
         $startInfo.UseShellExecute = $false
+        # .NET reports no LocalApplicationData unless the folder exists, and PSResourceGet then
+        # writes its repository list to the working directory: make both point into the temp home.
+        New-Item -ItemType Directory -Force -Path (Join-Path $UserHome '.local/share'), (Join-Path $UserHome '.config') | Out-Null
+        $startInfo.WorkingDirectory = $UserHome
         $startInfo.RedirectStandardOutput = $true
         $startInfo.RedirectStandardError = $true
         $startInfo.Environment['HOME'] = $UserHome
@@ -57,6 +61,7 @@ Register-PSResourceRepository -Name GoProxyGuardLocal -Uri $env:PKG_REPO -Truste
 Install-PSResource -Name GoProxyGuard -Repository GoProxyGuardLocal -Scope CurrentUser -TrustRepository
 '@
             $install.ExitCode | Should -Be 0 -Because $install.Stderr
+            Test-Path (Join-Path $userHome '.local/share/PSResourceGet/PSResourceRepository.xml') | Should -BeTrue -Because 'the repository list must stay in the temp home'
             $check = Invoke-FreshPwsh -UserHome $userHome -Script $script:CheckScript -Environment @{ LAB_CONFIG = $script:Lab.configPath }
             $check.ExitCode | Should -Be 0 -Because $check.Stderr
             $result = $check.Stdout | ConvertFrom-Json
@@ -64,7 +69,7 @@ Install-PSResource -Name GoProxyGuard -Repository GoProxyGuardLocal -Scope Curre
             $result.Version | Should -Be $script:Version
             $result.Commands | Should -BeGreaterOrEqual 10
             $result.Verdict | Should -Be 'healthy'
-            $uninstall = Invoke-FreshPwsh -UserHome $userHome -Script 'Uninstall-PSResource -Name GoProxyGuard -Scope CurrentUser -ErrorAction Stop'
+            $uninstall = Invoke-FreshPwsh -UserHome $userHome -Script 'Uninstall-PSResource -Name GoProxyGuard -Scope CurrentUser -ErrorAction Stop; Unregister-PSResourceRepository -Name GoProxyGuardLocal'
             $uninstall.ExitCode | Should -Be 0 -Because $uninstall.Stderr
             @(Get-ChildItem -Recurse -Path $userHome -Filter 'GoProxyGuard.psd1').Count | Should -Be 0
         } finally { Remove-Item -Recurse -Force $userHome }
