@@ -127,23 +127,23 @@ function Invoke-GoProxyGuardRuntime {
     $errorEvent = $null
     $activity = $null
     while ($null -ne ($line = $process.StandardError.ReadLine())) {
-        $event = $null
+        $runtimeEvent = $null
         if ($line.StartsWith('{')) {
-            try { $event = $line | ConvertFrom-Json } catch { $event = $null }
+            try { $runtimeEvent = $line | ConvertFrom-Json } catch { $runtimeEvent = $null }
         }
-        if ($null -eq $event -or -not $event.PSObject.Properties['type']) {
+        if ($null -eq $runtimeEvent -or -not $runtimeEvent.PSObject.Properties['type']) {
             Write-Verbose $line
             continue
         }
-        switch ($event.type) {
+        switch ($runtimeEvent.type) {
             'progress' {
-                $activity = $event.activity
-                Write-Progress -Activity $event.activity -Status $event.status -PercentComplete $event.percent
+                $activity = $runtimeEvent.activity
+                Write-Progress -Activity $runtimeEvent.activity -Status $runtimeEvent.status -PercentComplete $runtimeEvent.percent
             }
             'log' {
-                if ($event.level -eq 'warning') { Write-Warning $event.message } else { Write-Verbose $event.message }
+                if ($runtimeEvent.level -eq 'warning') { Write-Warning $runtimeEvent.message } else { Write-Verbose $runtimeEvent.message }
             }
-            'error' { $errorEvent = $event }
+            'error' { $errorEvent = $runtimeEvent }
             default { Write-Verbose $line }
         }
     }
@@ -169,14 +169,14 @@ function Invoke-GoProxyGuardCommand {
     )
     $result = Invoke-GoProxyGuardRuntime -Cmdlet $Cmdlet -Arguments ($Arguments + @('--json', '--events'))
     if ($result.ExitCode -ge 2) {
-        $event = $result.ErrorEvent
-        if ($null -eq $event) {
+        $runtimeEvent = $result.ErrorEvent
+        if ($null -eq $runtimeEvent) {
             $message = "goproxy-guard exited with code $($result.ExitCode) without saying why; run it with -Verbose."
             $Cmdlet.ThrowTerminatingError((New-GoProxyGuardErrorRecord -Message $message -ErrorId 'RuntimeFailed'))
         }
         $category = [System.Management.Automation.ErrorCategory]::NotSpecified
-        [void][System.Enum]::TryParse([string]$event.category, [ref]$category)
-        $Cmdlet.ThrowTerminatingError((New-GoProxyGuardErrorRecord -Message $event.message -ErrorId $event.errorId -Category $category -TargetObject $event.target))
+        [void][System.Enum]::TryParse([string]$runtimeEvent.category, [ref]$category)
+        $Cmdlet.ThrowTerminatingError((New-GoProxyGuardErrorRecord -Message $runtimeEvent.message -ErrorId $runtimeEvent.errorId -Category $category -TargetObject $runtimeEvent.target))
     }
     if ($AsJson) { return $result.Stdout }
     $document = $result.Stdout | ConvertFrom-Json
