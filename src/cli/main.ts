@@ -4,9 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { parseArgs, UsageError } from './argv.js';
 import { EXIT } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
-
-declare const __VERSION__: string | undefined;
-const VERSION = typeof __VERSION__ === 'undefined' ? '0.0.0-dev' : __VERSION__;
+import { VERSION } from './version.js';
 
 export interface CliStreams {
   stdout: (text: string) => void;

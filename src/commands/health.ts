@@ -1,10 +1,9 @@
-import { UsageError } from '../cli/argv.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { renderTable } from '../cli/table.js';
 import type { HealthReport } from '../probe/run.js';
 import { defineCommand } from './definition.js';
 import { probeOptions } from './probe-options.js';
-import { loadForRun } from './shared.js';
+import { loadForRun, selectMirrors } from './shared.js';
 
 /**
  * Probes every configured Go module mirror at once and gives each a verdict with evidence.
@@ -87,20 +86,6 @@ export const health = defineCommand({
     return { exitCode: anyHealthy ? EXIT.ok : EXIT.unhealthy, document: report, text: renderHealth(report) };
   },
 });
-
-/** The configured mirrors with the given names, in config order; an unknown name is bad input. */
-function selectMirrors<M extends { name: string }>(mirrors: M[], names: string[]): M[] {
-  const known = new Set(mirrors.map((m) => m.name.toLowerCase()));
-  const unknown = names.find((name) => !known.has(name.toLowerCase()));
-  if (unknown !== undefined) {
-    throw new UsageError(
-      '--mirror',
-      `no mirror named "${unknown}" in the config; mirrors: ${mirrors.map((m) => m.name).join(', ')}`,
-    );
-  }
-  const wanted = new Set(names.map((n) => n.toLowerCase()));
-  return mirrors.filter((m) => wanted.has(m.name.toLowerCase()));
-}
 
 function renderHealth(report: HealthReport): string {
   const rows = report.mirrors.map((m) => [

@@ -1,3 +1,4 @@
+import { UsageError } from '../cli/argv.js';
 import { renderTable } from '../cli/table.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Plan } from '../guard/plan.js';
@@ -40,4 +41,18 @@ export function renderPlan(plan: Plan, heading: string): string {
   for (const note of plan.notes) lines.push(`note: ${note}`);
   lines.push(`go env file: ${plan.envFile}`);
   return lines.join('\n');
+}
+
+/** The configured mirrors with the given names, in config order; an unknown name is bad input. */
+export function selectMirrors<M extends { name: string }>(mirrors: M[], names: string[]): M[] {
+  const known = new Set(mirrors.map((m) => m.name.toLowerCase()));
+  const unknown = names.find((name) => !known.has(name.toLowerCase()));
+  if (unknown !== undefined) {
+    throw new UsageError(
+      '--mirror',
+      `no mirror named "${unknown}" in the config; mirrors: ${mirrors.map((m) => m.name).join(', ')}`,
+    );
+  }
+  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  return mirrors.filter((m) => wanted.has(m.name.toLowerCase()));
 }

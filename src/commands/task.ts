@@ -3,9 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/argv.js';
 import { EXIT } from '../cli/exit-codes.js';
+import { VERSION } from '../cli/version.js';
 import { defineCommand, type OptionValues } from './definition.js';
-
-declare const __VERSION__: string | undefined;
 
 const taskOptions = {
   /** The config the scheduled run uses (absolute path written into the task); default: built-in mirrors. */
@@ -45,7 +44,7 @@ async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS
     node,
     runtime,
     ...(configPath ? { config: configPath } : {}),
-    version: typeof __VERSION__ === 'undefined' ? '0.0.0-dev' : __VERSION__,
+    version: VERSION,
     now: new Date(),
   };
 }

@@ -2,7 +2,7 @@ import { UsageError } from '../cli/argv.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { renderTable } from '../cli/table.js';
 import { defineCommand } from './definition.js';
-import { loadForRun } from './shared.js';
+import { loadForRun, selectMirrors } from './shared.js';
 
 const MODULE_AT_VERSION =
   /^([a-z0-9.-]+\.[a-z]{2,}(?:\/[A-Za-z0-9._~+-]+)*)@(v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+incompatible)?)$/;
@@ -55,14 +55,7 @@ export const verify = defineCommand({
       );
     }
     const loaded = await loadForRun(options, io.env);
-    if (options.mirror) {
-      const wanted = new Set(options.mirror.map((n) => n.toLowerCase()));
-      const unknown = options.mirror.find(
-        (n) => !loaded.config.mirrors.some((m) => m.name.toLowerCase() === n.toLowerCase()),
-      );
-      if (unknown) throw new UsageError('--mirror', `no mirror named "${unknown}" in the config`);
-      loaded.config.mirrors = loaded.config.mirrors.filter((m) => wanted.has(m.name.toLowerCase()));
-    }
+    if (options.mirror) loaded.config.mirrors = selectMirrors(loaded.config.mirrors, options.mirror);
     const { verifyModule } = await import('../guard/verify.js');
     const report = await verifyModule(loaded, { module: match[1] as string, version: match[2] as string });
     const answered = report.mirrors.filter((m) => m.mod !== 'unavailable' || m.zip !== 'unavailable');
