@@ -39,13 +39,23 @@ namespace GoProxyGuard
             public IntPtr Options;
         }
 
-        // INTERNET_PER_CONN_OPTION: a DWORD option id and a union (DWORD, LPWSTR or FILETIME).
+        // INTERNET_PER_CONN_OPTION: a DWORD option id, then a union of DWORD, LPWSTR and FILETIME
+        // (two DWORDs). Laid out sequentially so the union lands at offset 4 (x86) or 8 (x64) and
+        // the array stride is 12 or 16 bytes, as wininet.h has it for each.
         [StructLayout(LayoutKind.Explicit)]
+        private struct PerConnValue
+        {
+            [FieldOffset(0)] public int Number;
+            [FieldOffset(0)] public IntPtr Text;
+            [FieldOffset(0)] public int FileTimeLow;
+            [FieldOffset(4)] public int FileTimeHigh;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         private struct PerConnOption
         {
-            [FieldOffset(0)] public int Option;
-            [FieldOffset(8)] public int Number;
-            [FieldOffset(8)] public IntPtr Text;
+            public int Option;
+            public PerConnValue Value;
         }
 
         /// <summary>
@@ -61,38 +71,34 @@ namespace GoProxyGuard
         }
 
         /// <summary>
-        /// Sets the WinINet proxy of the default connection with the per-connection option API
-        /// (more robust than registry writes alone), then notifies WinINet (39) and refreshes (37).
-        /// A null or empty server means a direct connection.
+        /// Sets the WinINet proxy of the default (LAN) connection with the per-connection option
+        /// API, which is more robust than registry writes alone: flags, server and bypass list in
+        /// one call, so a disabled proxy keeps the server it had. Then notifies WinINet (39) and
+        /// refreshes (37). Auto-detect and the PAC URL flags are cleared while a proxy is set;
+        /// GoProxyGuard's restore puts the whole connection blob back from its backup.
         /// </summary>
-        public static void SetWinInetProxy(string server, string bypass)
+        public static void SetWinInetProxy(bool enable, string server, string bypass)
         {
-            bool direct = string.IsNullOrEmpty(server);
-            int count = direct ? 1 : 3;
+            const int count = 3;
             int optionSize = Marshal.SizeOf(typeof(PerConnOption));
             IntPtr options = Marshal.AllocCoTaskMem(optionSize * count);
-            IntPtr serverText = IntPtr.Zero;
-            IntPtr bypassText = IntPtr.Zero;
+            IntPtr serverText = Marshal.StringToCoTaskMemUni(server ?? "");
+            IntPtr bypassText = Marshal.StringToCoTaskMemUni(bypass ?? "");
             IntPtr list = IntPtr.Zero;
             try
             {
                 PerConnOption flags = new PerConnOption();
                 flags.Option = INTERNET_PER_CONN_FLAGS;
-                flags.Number = direct ? PROXY_TYPE_DIRECT : (PROXY_TYPE_DIRECT | PROXY_TYPE_PROXY);
+                flags.Value.Number = enable ? (PROXY_TYPE_DIRECT | PROXY_TYPE_PROXY) : PROXY_TYPE_DIRECT;
                 Marshal.StructureToPtr(flags, options, false);
-                if (!direct)
-                {
-                    serverText = Marshal.StringToCoTaskMemUni(server);
-                    bypassText = Marshal.StringToCoTaskMemUni(bypass ?? "");
-                    PerConnOption serverOption = new PerConnOption();
-                    serverOption.Option = INTERNET_PER_CONN_PROXY_SERVER;
-                    serverOption.Text = serverText;
-                    Marshal.StructureToPtr(serverOption, new IntPtr(options.ToInt64() + optionSize), false);
-                    PerConnOption bypassOption = new PerConnOption();
-                    bypassOption.Option = INTERNET_PER_CONN_PROXY_BYPASS;
-                    bypassOption.Text = bypassText;
-                    Marshal.StructureToPtr(bypassOption, new IntPtr(options.ToInt64() + 2 * optionSize), false);
-                }
+                PerConnOption serverOption = new PerConnOption();
+                serverOption.Option = INTERNET_PER_CONN_PROXY_SERVER;
+                serverOption.Value.Text = serverText;
+                Marshal.StructureToPtr(serverOption, new IntPtr(options.ToInt64() + optionSize), false);
+                PerConnOption bypassOption = new PerConnOption();
+                bypassOption.Option = INTERNET_PER_CONN_PROXY_BYPASS;
+                bypassOption.Value.Text = bypassText;
+                Marshal.StructureToPtr(bypassOption, new IntPtr(options.ToInt64() + 2 * optionSize), false);
                 PerConnOptionList header = new PerConnOptionList();
                 header.Size = Marshal.SizeOf(typeof(PerConnOptionList));
                 header.Connection = IntPtr.Zero;
@@ -109,8 +115,8 @@ namespace GoProxyGuard
             finally
             {
                 if (list != IntPtr.Zero) Marshal.FreeCoTaskMem(list);
-                if (serverText != IntPtr.Zero) Marshal.FreeCoTaskMem(serverText);
-                if (bypassText != IntPtr.Zero) Marshal.FreeCoTaskMem(bypassText);
+                Marshal.FreeCoTaskMem(serverText);
+                Marshal.FreeCoTaskMem(bypassText);
                 Marshal.FreeCoTaskMem(options);
             }
         }

@@ -162,7 +162,23 @@ describe('the Application event log entry (eventcreate argv)', () => {
         `#!${process.execPath}\nrequire('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`,
       );
       await (await import('node:fs/promises')).chmod(standIn, 0o755);
-      const env = { GOPROXYGUARD_PLATFORM: 'win32', GOPROXYGUARD_EVENTCREATE: standIn };
+      // A reg.exe whose export shows the asked key with no values: no user environment overrides.
+      const reg = join(w.dir, 'reg');
+      await writeFile(
+        reg,
+        `#!${process.execPath}
+const [op, key, file] = process.argv.slice(2);
+if (op !== 'export') process.exit(1);
+const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER');
+require('node:fs').writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n', 'utf16le'));
+`,
+      );
+      await (await import('node:fs/promises')).chmod(reg, 0o755);
+      const env = {
+        GOPROXYGUARD_PLATFORM: 'win32',
+        GOPROXYGUARD_EVENTCREATE: standIn,
+        GOPROXYGUARD_REG: reg,
+      };
       const run = await w.guard(['run', '--scheduled', '--config', lab.configPath], env);
       expect(run.exitCode, run.stderr).toBe(0);
       const argv = JSON.parse(await readFile(record, 'utf8')) as string[];

@@ -50,6 +50,7 @@ export function generateModule(
     }),
   );
   files.set('GoProxyGuard.Native.cs', render('GoProxyGuard.Native.cs', {}));
+  files.set('bin/native-helper.ps1', render('native-helper.ps1', {}));
   files.set(
     'GoProxyGuard.psd1',
     render('GoProxyGuard.psd1', {

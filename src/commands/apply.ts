@@ -10,6 +10,10 @@ import { LOCK_WAIT_MS, loadForRun, renderPlan } from './shared.js';
  * byte copy of go's env file; it writes with go env -w, reads the file back to verify, and puts
  * the previous values back if they differ. State and an append-only history are kept in the state
  * directory, under a lock so two runs never interleave. Restore-GoProxySettings undoes it all.
+ * On Windows, with proxies.candidates configured, it also switches the corporate proxy to the
+ * first healthy candidate (with the same hysteresis as mirrors) in the places proxies.targets
+ * names: the user environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), WinINet, and WinHTTP when
+ * elevated; each is backed up, verified by reading back, and announced to running programs.
  * With -WhatIf (--dry-run) it only shows what it would change.
  *
  * @example
@@ -29,8 +33,8 @@ export const apply = defineCommand({
   outputProperty: '.',
   changesMachine: true,
   whatIf: {
-    target: 'go env file (GOPROXY, GOSUMDB)',
-    action: 'Write the health-ordered GOPROXY and GOSUMDB',
+    target: 'go env file (GOPROXY, GOSUMDB), and on Windows the corporate proxy settings',
+    action: 'Write the health-ordered GOPROXY and GOSUMDB and switch to a healthy proxy',
   },
   columns: PLAN_COLUMNS,
   options: {
@@ -69,8 +73,15 @@ export const apply = defineCommand({
         : 'Nothing to change:';
       return {
         exitCode: exitCode(planned.decision.keptLastGood),
-        document: planDocument(planned, { applied: result.changed, dryRun: false, backup: paths.backup }),
-        text: renderPlan(planned, heading),
+        document: planDocument(planned, {
+          applied: result.changed,
+          dryRun: false,
+          backup: paths.backup,
+          notified: result.notified ?? [],
+        }),
+        text: [renderPlan(planned, heading), ...(result.notified ?? []).map((n) => `windows: ${n}`)].join(
+          '\n',
+        ),
       };
     } finally {
       await lock.release();

@@ -7,7 +7,10 @@ import { LOCK_WAIT_MS } from './shared.js';
  * Puts back every setting GoProxyGuard changed to exactly its original value, then forgets the backup.
  *
  * A setting that was not set before is unset again; one that was set gets its old value back.
- * The result is verified by reading go's env file back, and recorded in the history. With
+ * On Windows this covers the user environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, GOPROXY,
+ * GOSUMDB, with their registry types), WinINet (ProxyEnable, ProxyServer, ProxyOverride and the
+ * connection settings) and WinHTTP; programs are told through the environment broadcast and a
+ * WinINet refresh. The result is verified by reading everything back, and recorded in the history. With
  * nothing backed up (GoProxyGuard never changed this machine) it changes nothing and says so.
  *
  * @example
@@ -25,7 +28,10 @@ export const restore = defineCommand({
   outputType: 'GoProxyGuard.RestoredSetting',
   outputProperty: 'restored',
   changesMachine: true,
-  whatIf: { target: 'go env file (GOPROXY, GOSUMDB)', action: 'Put back the values GoProxyGuard replaced' },
+  whatIf: {
+    target: 'go env file, and on Windows the user environment, WinINet and WinHTTP proxy settings',
+    action: 'Put back the values GoProxyGuard replaced',
+  },
   columns: [
     { label: 'Setting', property: 'Setting' },
     { label: 'RestoredTo', property: 'To' },
@@ -45,10 +51,12 @@ export const restore = defineCommand({
     const paths = statePaths(stateDir(io.env));
     if (options.dryRun) {
       const backup = await readBackup(paths.backup);
-      const restored = Object.entries(backup?.settings ?? {}).map(([id, v]) => ({
-        setting: id.split(':')[1] ?? id,
-        to: v.was === 'set' ? v.value : null,
-      }));
+      const { showValue } = await import('../system/setting-value.js');
+      const restored = Object.entries(backup?.settings ?? {}).map(([id, v]) =>
+        id.startsWith('go-env:')
+          ? { setting: id.slice('go-env:'.length), to: v.was === 'set' ? v.value : null }
+          : { setting: id, to: showValue(v.was === 'set' ? { ...v, type: v.type ?? 'REG_SZ' } : v) },
+      );
       return {
         exitCode: backup ? EXIT.ok : EXIT.unhealthy,
         document: { restored, dryRun: true, nothingToRestore: !backup },
@@ -67,7 +75,7 @@ export const restore = defineCommand({
         document: { ...result, dryRun: false },
         text: result.nothingToRestore
           ? 'Nothing to restore: GoProxyGuard has not changed this machine.'
-          : `Restored and verified:\n${table(result.restored)}`,
+          : [`Restored and verified:\n${table(result.restored)}`, ...(result.notified ?? [])].join('\n'),
       };
     } finally {
       await lock.release();

@@ -93,11 +93,14 @@ export const run = defineCommand({
         }
         if (result.changed) {
           const { writeChangeEvent } = await import('../system/event-log.js');
-          const changes = planned.changes
-            .map((c) => `${c.setting}: ${c.from ?? '(not set)'} -> ${c.to}`)
-            .join('; ');
+          const { showValue } = await import('../system/setting-value.js');
+          const changes = [
+            ...planned.changes.map((c) => `${c.setting}: ${c.from ?? '(not set)'} -> ${c.to}`),
+            ...planned.system.changes.map((c) => `${c.setting}: ${showValue(c.from)} -> ${showValue(c.to)}`),
+          ].join('; ');
+          const reasons = [...planned.decision.reasons, ...(planned.system.proxy?.reasons ?? [])];
           const event = await writeChangeEvent(
-            `GoProxyGuard changed go settings. ${changes}. ${planned.decision.reasons.join('; ')}`,
+            `GoProxyGuard changed go settings. ${changes}. ${reasons.join('; ')}`,
             io.env,
           );
           const { appendHistory } = await import('../state/history.js');

@@ -2,6 +2,7 @@ import { UsageError } from '../cli/argv.js';
 import { renderTable } from '../cli/table.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Plan } from '../guard/plan.js';
+import { showValue } from '../system/setting-value.js';
 
 /** Loads the config for a probing command, with the --deadline-ms override applied. */
 export async function loadForRun(
@@ -36,7 +37,26 @@ export function renderPlan(plan: Plan, heading: string): string {
     '',
     `checksum database ${plan.database.name}: ${plan.database.healthy ? 'answers' : 'does not answer'} (${plan.database.evidence})`,
   );
-  for (const reason of plan.decision.reasons) lines.push(`reason: ${reason}`);
+  const proxy = plan.system.proxy;
+  if (proxy) {
+    lines.push(
+      '',
+      renderTable(
+        ['PROXY', 'VERDICT', 'ELIGIBLE', 'WHY'],
+        proxy.proxies.map((p) => [p.name, p.verdict, p.eligible ? 'yes' : 'no', p.why]),
+      ),
+    );
+  }
+  if (plan.system.changes.length > 0) {
+    lines.push(
+      '',
+      renderTable(
+        ['WINDOWS SETTING', 'NOW', 'PLAN'],
+        plan.system.changes.map((c) => [c.setting, showValue(c.from), showValue(c.to)]),
+      ),
+    );
+  }
+  for (const reason of [...plan.decision.reasons, ...(proxy?.reasons ?? [])]) lines.push(`reason: ${reason}`);
   for (const warning of plan.decision.warnings) lines.push(`warning: ${warning}`);
   for (const note of plan.notes) lines.push(`note: ${note}`);
   lines.push(`go env file: ${plan.envFile}`);

@@ -9,7 +9,8 @@ import { defineCommand } from './definition.js';
  * comes from (an environment variable, go's env file, or go's default), flags an environment
  * variable that overrides the file, and lists each mirror's standing (in the list or not, and
  * its run of failures or successes), the last known good configuration, whether a backup exists,
- * and the latest history entries.
+ * and the latest history entries. On Windows it also shows the corporate proxy candidates'
+ * standing and the proxy settings in the user environment, WinINet and WinHTTP.
  *
  * @example
  * Get-GoProxyStatus
@@ -73,6 +74,7 @@ export const status = defineCommand({
             `${key} is set in the environment (${settings.overrides[key]}) and overrides go's env file ${settings.envFile}`,
         ),
     ];
+    const windows = await readWindowsStatus(io.env);
     const document = {
       goproxy: settings.effective.GOPROXY,
       goproxySource: sourceOf(settings, 'GOPROXY'),
@@ -83,6 +85,9 @@ export const status = defineCommand({
       mirrors: Object.entries(state.mirrors).map(([name, track]) => ({ name, ...track })),
       lastGood: state.lastGood ?? null,
       lastRunAt: state.lastRun?.at ?? null,
+      proxies: Object.entries(state.proxies?.tracks ?? {}).map(([name, track]) => ({ name, ...track })),
+      currentProxy: state.proxies?.current === undefined ? null : (state.proxies.current ?? 'direct'),
+      windows,
       backupExists: backup !== undefined,
       history,
       notes,
@@ -105,6 +110,30 @@ export const status = defineCommand({
             ]),
           )
         : `No run recorded yet (state directory: ${paths.dir}).`,
+      ...(document.proxies.length
+        ? [
+            '',
+            renderTable(
+              ['PROXY', 'CURRENT', 'LAST VERDICT', 'FAILURES', 'SUCCESSES'],
+              document.proxies.map((p) => [
+                p.name,
+                p.name === document.currentProxy ? 'yes' : 'no',
+                p.lastVerdict,
+                String(p.failures),
+                String(p.successes),
+              ]),
+            ),
+          ]
+        : []),
+      ...(windows.length
+        ? [
+            '',
+            renderTable(
+              ['WINDOWS SETTING', 'VALUE'],
+              windows.map((w) => [w.setting, w.value]),
+            ),
+          ]
+        : []),
       '',
       `last known good: ${state.lastGood ? `${state.lastGood.goproxy} (${state.lastGood.at})` : 'none yet'}`,
       `backup: ${backup ? `${paths.backup} (taken ${backup.takenAt}); undo with: goproxy-guard restore` : 'none (nothing changed)'}`,
@@ -114,3 +143,32 @@ export const status = defineCommand({
     return { exitCode: EXIT.ok, document, text };
   },
 });
+
+/**
+ * The Windows proxy settings as they are now (user environment, WinINet, WinHTTP), read only on
+ * Windows; a part that cannot be read is shown with the reason instead of failing the status.
+ */
+async function readWindowsStatus(env: NodeJS.ProcessEnv): Promise<{ setting: string; value: string }[]> {
+  const { windowsEffects } = await import('../system/windows-tool.js');
+  if (!windowsEffects(env)) return [];
+  const [{ readWindowsSettings, USER_ENV_NAMES, WININET_NAMES, WINHTTP }, { showValue }] = await Promise.all([
+    import('../system/windows-settings.js'),
+    import('../system/setting-value.js'),
+  ]);
+  const groups = [
+    USER_ENV_NAMES.map((n) => `user-env:${n}`),
+    WININET_NAMES.map((n) => `wininet:${n}`),
+    [WINHTTP],
+  ];
+  const rows = await Promise.all(
+    groups.map(async (ids) => {
+      try {
+        const values = await readWindowsSettings(ids, env);
+        return ids.map((id) => ({ setting: id, value: showValue(values[id] ?? { was: 'unset' }) }));
+      } catch (error) {
+        return ids.map((id) => ({ setting: id, value: `(cannot read: ${(error as Error).message})` }));
+      }
+    }),
+  );
+  return rows.flat();
+}

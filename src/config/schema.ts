@@ -181,6 +181,11 @@ const proxySchema = z
 
 /** Why an outbound proxy URL is unusable, or undefined when it is fine. */
 export function proxyUrlProblem(url: string): string | undefined {
+  // The URL parser would quietly drop or encode these; in a registry value or a netsh argument
+  // they would change what Windows reads, so they are refused outright.
+  // Percent escapes are allowed (credentials in the user-info part need them).
+  if (/[\s"';,<>\\]|%(?![0-9A-Fa-f]{2})/.test(url) || /[^\x21-\x7e]/.test(url))
+    return `must not contain spaces, quotes, ";", ",", "<", ">", "\\", a bare "%" or non-ASCII characters (got "${url}")`;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -189,14 +194,41 @@ export function proxyUrlProblem(url: string): string | undefined {
   }
   if (parsed.protocol !== 'http:')
     return `must be an http:// proxy URL, as go's HTTPS_PROXY takes it (got "${url}")`;
+  if (!parsed.port) return `must name the port, such as http://proxy.corp.example:8080 (got "${url}")`;
   if (parsed.pathname !== '/' || parsed.search || parsed.hash)
     return `must be just scheme, host and port (got "${url}")`;
   return undefined;
 }
 
+/** Why a bypass entry is unusable in NO_PROXY, ProxyOverride and the WinHTTP bypass list. */
+export function bypassEntryProblem(entry: string): string | undefined {
+  if (entry === '<local>') return undefined;
+  if (!/^[A-Za-z0-9*.:[\]/_-]+$/.test(entry))
+    return `must be a host name, "*.domain", ".domain", an IP address, a CIDR range or <local> (got "${entry}"); separators and spaces are added by GoProxyGuard`;
+  return undefined;
+}
+
+/** Where the chosen proxy is written: go's user environment, WinINet (browsers), WinHTTP (services). */
+export const PROXY_TARGETS = ['env', 'wininet', 'winhttp'] as const;
+
 const proxiesSchema = z.strictObject({
   /** In order of preference. */
   candidates: z.array(proxySchema).default([]),
+  /** Hosts reached without the proxy: NO_PROXY, WinINet ProxyOverride, the WinHTTP bypass list. */
+  bypass: z
+    .array(
+      z.string().superRefine((entry, ctx) => {
+        const problem = bypassEntryProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    )
+    .default(['<local>', 'localhost', '127.0.0.1', '::1']),
+  /** Which settings GoProxyGuard manages; WinHTTP is machine-wide and needs an elevated run. */
+  targets: z
+    .array(z.enum(PROXY_TARGETS, { message: `must be one of ${PROXY_TARGETS.join(', ')}` }))
+    .default(['env', 'wininet']),
+  /** When every candidate fails: go direct (clear the proxy) instead of keeping the current one. */
+  direct: z.boolean().default(false),
 });
 
 const tlsSchema = z.strictObject({
@@ -221,7 +253,7 @@ export const configSchema = z
     policy: policySchema.default({ failAfter: 2, recoverAfter: 2, allowDirect: false }),
     schedule: scheduleSchema.prefault({}),
     tls: tlsSchema.default({ extraCaFiles: [] }),
-    proxies: proxiesSchema.default({ candidates: [] }),
+    proxies: proxiesSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
@@ -234,6 +266,17 @@ export const configSchema = z
           message: `duplicates the name of mirrors[${first}]; give every mirror its own name`,
         });
       } else seen.set(mirror.name.toLowerCase(), index);
+    });
+    const proxyNames = new Map<string, number>();
+    config.proxies.candidates.forEach((proxy, index) => {
+      const first = proxyNames.get(proxy.name.toLowerCase());
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['proxies', 'candidates', index, 'name'],
+          message: `duplicates the name of proxies.candidates[${first}]; give every proxy its own name`,
+        });
+      } else proxyNames.set(proxy.name.toLowerCase(), index);
     });
   });
 

@@ -4,7 +4,10 @@ import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { saveState } from '../state/store.js';
 import { type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
+import { writeWindowsSettings } from '../system/windows-settings.js';
+import { notifyWindows } from './notify.js';
 import type { Plan } from './plan.js';
+import type { SystemChange } from './system-plan.js';
 
 /**
  * Test hook: GOPROXYGUARD_CRASH_AT=<step> kills the process at that step, as a power cut or
@@ -21,6 +24,8 @@ export class VerifyError extends Error {
 export interface ApplyResult {
   changed: boolean;
   verified: boolean;
+  /** What Windows was told (broadcast, WinINet), or why it could not be. */
+  notified?: string[];
 }
 
 /**
@@ -35,7 +40,8 @@ export async function applyPlan(
   now: Date,
 ): Promise<ApplyResult> {
   const at = now.toISOString();
-  if (plan.changes.length === 0) {
+  const system = plan.system.changes;
+  if (plan.changes.length === 0 && system.length === 0) {
     await saveState(paths.state, {
       ...plan.nextState,
       lastRun: { at, command: 'apply', goproxy: plan.decision.goproxy, changed: false },
@@ -49,11 +55,12 @@ export async function applyPlan(
     });
     return { changed: false, verified: true };
   }
-  const originals: Record<string, OriginalValue> = {};
+  const originals: Record<string, OriginalValue> = { ...plan.system.alsoBackUp };
   for (const change of plan.changes) {
     originals[`go-env:${change.setting}`] =
       change.from === null ? { was: 'unset' } : { was: 'set', value: change.from };
   }
+  for (const change of system) originals[change.setting] = change.from;
   if (!(await readBackup(paths.backup))) await copyGoEnv(plan.envFile, paths.goEnvCopy);
   await extendBackup(paths.backup, plan.envFile, originals, now);
   crashPoint('after-backup', env);
@@ -62,31 +69,41 @@ export async function applyPlan(
     command: 'apply',
     event: 'decision',
     changes: plan.changes,
-    reasons: plan.decision.reasons,
+    ...(system.length > 0 ? { systemChanges: system } : {}),
+    reasons: [...plan.decision.reasons, ...(plan.system.proxy?.reasons ?? [])],
     verdicts: Object.fromEntries(plan.report.mirrors.map((m) => [m.name, m.verdict])),
+    ...(plan.report.proxies.length > 0
+      ? { proxyVerdicts: Object.fromEntries(plan.report.proxies.map((p) => [p.name, p.verdict])) }
+      : {}),
   });
   crashPoint('after-decision', env);
   const go = plan.settings.go;
-  await writeGoSettings(
-    go,
-    plan.changes.map((c) => ({ key: c.setting, value: c.to })),
-    env,
-  );
-  crashPoint('after-write', env);
-  const after = await readGoSettings(env);
-  const wrong = plan.changes.filter((c) => after.file[c.setting] !== c.to);
-  if (wrong.length > 0) {
-    // Put back what was there, so a half-applied change never stays.
-    await writeGoSettings(
+  const putGoBack = () =>
+    writeGoSettings(
       go,
       plan.changes.map((c) => ({ key: c.setting as GoKey, value: c.from ?? undefined })),
       env,
     );
-    throw new VerifyError(
-      `go's env file ${plan.envFile} does not hold what was written (${wrong.map((c) => `${c.setting}=${after.file[c.setting] ?? '(unset)'}`).join(', ')}); the previous values were put back`,
+  if (plan.changes.length > 0) {
+    await writeGoSettings(
+      go,
+      plan.changes.map((c) => ({ key: c.setting, value: c.to })),
+      env,
     );
+    crashPoint('after-write', env);
+    const after = await readGoSettings(env);
+    const wrong = plan.changes.filter((c) => after.file[c.setting] !== c.to);
+    if (wrong.length > 0) {
+      // Put back what was there, so a half-applied change never stays.
+      await putGoBack();
+      throw new VerifyError(
+        `go's env file ${plan.envFile} does not hold what was written (${wrong.map((c) => `${c.setting}=${after.file[c.setting] ?? '(unset)'}`).join(', ')}); the previous values were put back`,
+      );
+    }
   }
   crashPoint('after-verify', env);
+  const notified = system.length > 0 ? await applySystemChanges(system, env, putGoBack) : [];
+  crashPoint('after-system', env);
   await saveState(paths.state, {
     ...plan.nextState,
     lastRun: { at, command: 'apply', goproxy: plan.decision.goproxy, changed: true },
@@ -97,9 +114,34 @@ export async function applyPlan(
     command: 'apply',
     event: 'change',
     changes: plan.changes,
+    ...(system.length > 0 ? { systemChanges: system, notified } : {}),
     envFile: plan.envFile,
   });
-  return { changed: true, verified: true };
+  return { changed: true, verified: true, notified };
+}
+
+/**
+ * Writes the Windows settings and reads them back; on a mismatch puts every one of them (and
+ * go's values) back and fails. Then tells Windows: the environment broadcast after user
+ * environment changes, WinINet's per-connection apply after WinINet changes.
+ */
+async function applySystemChanges(
+  changes: SystemChange[],
+  env: NodeJS.ProcessEnv,
+  putGoBack: () => Promise<void>,
+): Promise<string[]> {
+  const wrong = await writeWindowsSettings(Object.fromEntries(changes.map((c) => [c.setting, c.to])), env);
+  if (wrong.length > 0) {
+    await writeWindowsSettings(Object.fromEntries(changes.map((c) => [c.setting, c.from])), env);
+    await putGoBack();
+    throw new VerifyError(
+      `${wrong.join(', ')} did not read back as written; every value was put back as it was`,
+    );
+  }
+  return notifyWindows(
+    changes.map((c) => c.setting),
+    env,
+  );
 }
 
 /** A byte copy of the go env file before the first change: the last resort if all else fails. */

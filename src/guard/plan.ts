@@ -6,6 +6,8 @@ import { type HealthReport, probeMirrors } from '../probe/run.js';
 import { stateDir, statePaths } from '../state/paths.js';
 import { type GuardState, loadState } from '../state/store.js';
 import { type GoKey, type GoSettings, MANAGED_GO_KEYS, readGoSettings } from '../system/go-env.js';
+import { showValue } from '../system/setting-value.js';
+import { planSystem, type SystemPlan } from './system-plan.js';
 
 export interface SettingChange {
   setting: GoKey;
@@ -25,6 +27,8 @@ export interface Plan {
   report: HealthReport;
   nextState: GuardState;
   settings: GoSettings;
+  /** Windows settings: the corporate proxy and user environment variables. */
+  system: SystemPlan;
 }
 
 export function sourceOf(settings: GoSettings, key: GoKey): 'environment' | 'go env file' | 'go default' {
@@ -80,11 +84,15 @@ export async function makePlan(
   const head = report.database.treeHead;
   if (head && !report.database.forked) nextState.sumdbHeads = { ...state.sumdbHeads, [sumdbName]: head };
   else if (state.sumdbHeads) nextState.sumdbHeads = state.sumdbHeads;
+  const system = await planSystem(loaded.config, report.proxies, decision, state, env);
+  if (system.proxies) nextState.proxies = system.proxies;
   const notes = note ? [note] : [];
   if (report.database.forked) notes.push(report.database.evidence);
+  notes.push(...system.notes, ...(system.proxy?.warnings ?? []));
   for (const key of MANAGED_GO_KEYS) {
     const override = settings.overrides[key];
-    if (override !== undefined) {
+    // On Windows a user environment value is rewritten with the file (system plan); say nothing.
+    if (override !== undefined && !system.changes.some((c) => c.setting === `user-env:${key}`)) {
       notes.push(
         `${key} is set in the environment (${override}) and overrides go's env file: the file value GoProxyGuard writes has no effect for go started with that variable; remove it${process.platform === 'win32' ? ' from your user environment' : ''} to let GoProxyGuard manage ${key}`,
       );
@@ -104,6 +112,7 @@ export async function makePlan(
     report,
     nextState,
     settings,
+    system,
   };
 }
 
@@ -121,6 +130,18 @@ export function planDocument(plan: Plan, extra: Record<string, unknown> = {}) {
     notes: plan.notes,
     mirrors: plan.decision.mirrors,
     database: plan.database,
+    systemChanges: plan.system.changes.map(({ setting, from, to }) => ({
+      setting,
+      from: showValue(from),
+      to: showValue(to),
+    })),
+    proxy: plan.system.proxy
+      ? {
+          choice: plan.system.proxy.choice === 'keep' ? 'keep' : (plan.system.proxy.choice?.name ?? 'direct'),
+          reasons: plan.system.proxy.reasons,
+          proxies: plan.system.proxy.proxies,
+        }
+      : null,
     ...extra,
   };
 }

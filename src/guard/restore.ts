@@ -1,18 +1,26 @@
 import { unlink } from 'node:fs/promises';
+import { ConfigError } from '../config/errors.js';
 import { forgetBackup, readBackup } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { GO_KEYS, type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
+import { type RegistryValue, showValue } from '../system/setting-value.js';
+import { isWindowsSetting, locate, WININET_BLOB, writeWindowsSettings } from '../system/windows-settings.js';
+import { windowsEffects } from '../system/windows-tool.js';
+import { notifyWindows } from './notify.js';
 
 export interface RestoreResult {
   restored: { setting: string; to: string | null }[];
+  /** What Windows was told after Windows settings were put back. */
+  notified?: string[];
   /** Nothing was backed up: GoProxyGuard has not changed this machine. */
   nothingToRestore: boolean;
 }
 
 /**
- * Puts back every original value exactly (re-setting or unsetting), verifies by reading back,
- * records it, then forgets the backup. The caller holds the run lock.
+ * Puts back every original value exactly (re-setting or unsetting, Windows values with their
+ * registry type), verifies by reading back, tells Windows (broadcast, WinINet refresh), records
+ * it, then forgets the backup. The caller holds the run lock.
  */
 export async function restoreOriginals(
   paths: StatePaths,
@@ -22,36 +30,66 @@ export async function restoreOriginals(
   const backup = await readBackup(paths.backup);
   if (!backup) return { restored: [], nothingToRestore: true };
   const goChanges: { key: GoKey; value: string | undefined }[] = [];
+  const windows: Record<string, RegistryValue> = {};
   for (const [id, original] of Object.entries(backup.settings)) {
+    if (isWindowsSetting(id)) {
+      locate(id); // throws for a setting this version does not know, before any change
+      windows[id] =
+        original.was === 'set'
+          ? { was: 'set', type: original.type ?? 'REG_SZ', value: original.value }
+          : original;
+      continue;
+    }
     const [effector, name] = id.split(':') as [string, GoKey];
     if (effector !== 'go-env' || !GO_KEYS.includes(name))
       throw new Error(`the backup holds ${id}, which this version cannot restore`);
     goChanges.push({ key: name, value: original.was === 'set' ? original.value : undefined });
   }
-  const settings = await readGoSettings(env);
-  if (settings.envFile !== backup.goEnvFile) {
-    throw new Error(
-      `the backup was taken from ${backup.goEnvFile} but go now uses ${settings.envFile}; set GOENV=${backup.goEnvFile} to restore it`,
+  const windowsIds = Object.keys(windows);
+  if (windowsIds.length > 0 && !windowsEffects(env)) {
+    throw new ConfigError(
+      '',
+      `the backup holds Windows settings (${windowsIds.join(', ')}); run restore on that Windows machine`,
     );
   }
-  await writeGoSettings(settings.go, goChanges, env);
-  const after = await readGoSettings(env);
-  const wrong = goChanges.filter((c) => after.file[c.key] !== c.value);
-  if (wrong.length > 0) {
-    throw new Error(
-      `after restoring, ${wrong.map((c) => c.key).join(', ')} still differ; the backup ${paths.backup} is kept`,
-    );
+  if (goChanges.length > 0) {
+    const settings = await readGoSettings(env);
+    if (settings.envFile !== backup.goEnvFile) {
+      throw new Error(
+        `the backup was taken from ${backup.goEnvFile} but go now uses ${settings.envFile}; set GOENV=${backup.goEnvFile} to restore it`,
+      );
+    }
+    await writeGoSettings(settings.go, goChanges, env);
+    const after = await readGoSettings(env);
+    const wrong = goChanges.filter((c) => after.file[c.key] !== c.value);
+    if (wrong.length > 0) {
+      throw new Error(
+        `after restoring, ${wrong.map((c) => c.key).join(', ')} still differ; the backup ${paths.backup} is kept`,
+      );
+    }
   }
+  let notified: string[] = [];
+  if (windowsIds.length > 0) {
+    const wrong = await writeWindowsSettings(windows, env);
+    if (wrong.length > 0) {
+      throw new Error(
+        `after restoring, ${wrong.join(', ')} still differ; the backup ${paths.backup} is kept`,
+      );
+    }
+    notified = await notifyWindows(windowsIds, env, { blobRestored: windows[WININET_BLOB]?.was === 'set' });
+  }
+  const restored = [
+    ...goChanges.map((c) => ({ setting: c.key, to: c.value ?? null })),
+    ...windowsIds.map((id) => ({ setting: id, to: showValue(windows[id] as RegistryValue) })),
+  ];
   await appendHistory(paths.history, {
     at: now.toISOString(),
     command: 'restore',
     event: 'restore',
     restored: goChanges,
+    ...(windowsIds.length > 0 ? { restoredWindows: windows, notified } : {}),
   });
   await forgetBackup(paths.backup);
   await unlink(paths.goEnvCopy).catch(() => {});
-  return {
-    restored: goChanges.map((c) => ({ setting: c.key, to: c.value ?? null })),
-    nothingToRestore: false,
-  };
+  return { restored, notified, nothingToRestore: false };
 }

@@ -2,15 +2,18 @@ import { readFile, unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
 import { writeFileAtomic } from './atomic.js';
 
-/** The exact previous value of one setting, including "it was not set". */
-export type OriginalValue = { was: 'set'; value: string } | { was: 'unset' };
+/**
+ * The exact previous value of one setting, including "it was not set". Registry values carry
+ * their type (REG_SZ, REG_EXPAND_SZ, REG_DWORD, ...); go env file values have none.
+ */
+export type OriginalValue = { was: 'set'; value: string; type?: string } | { was: 'unset' };
 
 export interface Backup {
   version: 1;
   takenAt: string;
   /** Which go env file the values were read from. */
   goEnvFile: string;
-  /** Keyed by "<effector>:<name>", e.g. "go-env:GOPROXY". */
+  /** Keyed by "<effector>:<name>": go-env:GOPROXY, user-env:HTTPS_PROXY, wininet:ProxyServer, winhttp:proxy. */
   settings: Record<string, OriginalValue>;
 }
 

@@ -21,6 +21,8 @@ export interface GuardState {
   lastRun?: { at: string; command: string; goproxy: string; changed: boolean };
   /** The last tree head verified per checksum database: a later head must extend it (else: fork). */
   sumdbHeads?: Record<string, { size: number; hash: string }>;
+  /** Corporate proxy candidates' standing, and the one GoProxyGuard set (null: it set direct). */
+  proxies?: { tracks: Record<string, MirrorTrack>; current?: string | null };
 }
 
 export const freshState = (): GuardState => ({ version: 1, mirrors: {} });

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { windowsEffects } from './schtasks.js';
+import { windowsEffects } from './windows-tool.js';
 
 export const EVENT_SOURCE = 'GoProxyGuard';
 export const EVENT_ID_CHANGED = 100;

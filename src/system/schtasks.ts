@@ -1,5 +1,5 @@
-import { execa } from 'execa';
 import { ConfigError } from '../config/errors.js';
+import { runTool, TOOLS, windowsEffects } from './windows-tool.js';
 
 /** The schtasks.exe command lines GoProxyGuard runs; each value is its own argv element. */
 export const schtasksArgs = {
@@ -7,11 +7,6 @@ export const schtasksArgs = {
   delete: (taskName: string) => ['/Delete', '/TN', taskName, '/F'],
   query: (taskName: string) => ['/Query', '/TN', taskName, '/V', '/FO', 'CSV'],
 };
-
-/** Whether Windows effects run: on Windows, or when GOPROXYGUARD_PLATFORM=win32 (tests with stand-ins). */
-export function windowsEffects(env: NodeJS.ProcessEnv): boolean {
-  return (env.GOPROXYGUARD_PLATFORM ?? process.platform) === 'win32';
-}
 
 export async function runSchtasks(
   args: string[],
@@ -23,17 +18,8 @@ export async function runSchtasks(
       'scheduled tasks need Windows (schtasks.exe); `goproxy-guard task xml` prints the task on any system',
     );
   }
-  const schtasks = env.GOPROXYGUARD_SCHTASKS || 'schtasks.exe';
-  const run = await execa(schtasks, args, {
-    env,
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: 30_000,
-  });
-  if (run.failed && run.exitCode === undefined)
-    throw new Error(`${schtasks} could not be started: ${run.shortMessage}`);
-  return { stdout: `${run.stdout}`, exitCode: run.exitCode ?? -1 };
+  const run = await runTool(TOOLS.schtasks, args, env);
+  return { stdout: run.stdout, exitCode: run.exitCode };
 }
 
 /** Splits one CSV record as schtasks writes it: every field in double quotes, "" inside for ". */

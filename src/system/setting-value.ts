@@ -1,0 +1,48 @@
+// Setting values as plans, backups and reports hold them. Pure: safe to load at start-up.
+
+/**
+ * One setting exactly as found, or its absence. Registry strings (REG_SZ, REG_EXPAND_SZ) are the
+ * text itself, never expanded; REG_DWORD is its decimal number; REG_BINARY and other types keep
+ * their raw bytes as hex (reg add takes REG_BINARY data as hex digits); WinHTTP is the JSON of
+ * {proxyServer, bypassList} with type WINHTTP.
+ */
+export type RegistryValue = { was: 'set'; type: string; value: string } | { was: 'unset' };
+
+/** The machine-wide WinHTTP proxy as netsh shows it; absent ("unset") means direct access. */
+export interface WinHttpProxy {
+  proxyServer: string;
+  /** `;`-separated, "" when there is none. */
+  bypassList: string;
+}
+
+/** Equal in presence, type and data: REG_SZ and REG_EXPAND_SZ with the same text differ. */
+export function sameValue(a: RegistryValue, b: RegistryValue): boolean {
+  if (a.was === 'unset' || b.was === 'unset') return a.was === b.was;
+  return a.type === b.type && a.value === b.value;
+}
+
+/** A value for people: the data, its type when not REG_SZ, or "(not set)". */
+export function showValue(value: RegistryValue): string {
+  if (value.was === 'unset') return '(not set)';
+  if (value.type === 'WINHTTP') {
+    const { proxyServer, bypassList } = winHttpFromValue(value) as WinHttpProxy;
+    return `${proxyServer}${bypassList ? ` (bypass ${bypassList})` : ''} (WinHTTP)`;
+  }
+  return value.type === 'REG_SZ' ? value.value : `${value.value} (${value.type})`;
+}
+
+export function winHttpValue(proxy: WinHttpProxy | null): RegistryValue {
+  if (!proxy) return { was: 'unset' };
+  // One key order, so equal settings compare equal as text.
+  return {
+    was: 'set',
+    type: 'WINHTTP',
+    value: JSON.stringify({ proxyServer: proxy.proxyServer, bypassList: proxy.bypassList }),
+  };
+}
+
+export function winHttpFromValue(value: RegistryValue): WinHttpProxy | null {
+  if (value.was === 'unset') return null;
+  const parsed = JSON.parse(value.value) as WinHttpProxy;
+  return { proxyServer: parsed.proxyServer, bypassList: parsed.bypassList ?? '' };
+}

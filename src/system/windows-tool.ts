@@ -1,0 +1,65 @@
+import { execa } from 'execa';
+import { ConfigError } from '../config/errors.js';
+
+/** Whether Windows effects run: on Windows, or when GOPROXYGUARD_PLATFORM=win32 (tests with Wine and stand-ins). */
+export function windowsEffects(env: NodeJS.ProcessEnv): boolean {
+  return (env.GOPROXYGUARD_PLATFORM ?? process.platform) === 'win32';
+}
+
+/** A Windows program GoProxyGuard runs, and the variable that points it elsewhere (Wine, stand-ins). */
+export interface WindowsTool {
+  exe: string;
+  override: string;
+}
+
+export const TOOLS = {
+  reg: { exe: 'reg.exe', override: 'GOPROXYGUARD_REG' },
+  netsh: { exe: 'netsh.exe', override: 'GOPROXYGUARD_NETSH' },
+  schtasks: { exe: 'schtasks.exe', override: 'GOPROXYGUARD_SCHTASKS' },
+  whoami: { exe: 'whoami.exe', override: 'GOPROXYGUARD_WHOAMI' },
+  powershell: { exe: 'powershell.exe', override: 'GOPROXYGUARD_POWERSHELL' },
+} as const satisfies Record<string, WindowsTool>;
+
+export interface ToolRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * Runs a Windows program with every value as its own argv element (never through a shell, so
+ * quotes, `;`, `%` and `<local>` reach it unchanged). A non-zero exit is returned, not thrown:
+ * callers know what each tool's codes mean.
+ */
+export async function runTool(
+  tool: WindowsTool,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { timeoutMs?: number; cwd?: string } = {},
+): Promise<ToolRun> {
+  const exe = env[tool.override] || tool.exe;
+  const run = await execa(exe, args, {
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: options.timeoutMs ?? 30_000,
+    windowsHide: true,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  if (run.failed && run.exitCode === undefined) {
+    if ((run as { code?: string }).code === 'ENOENT') {
+      throw new ConfigError(
+        '',
+        `${exe} was not found; it is part of Windows (set ${tool.override} to its path)`,
+      );
+    }
+    throw new Error(`${exe} could not be run: ${run.shortMessage}`);
+  }
+  return { stdout: `${run.stdout}`, stderr: `${run.stderr}`, exitCode: run.exitCode ?? -1 };
+}
+
+/** The first line a tool printed about a failure, for messages. */
+export function toolSaid(run: ToolRun): string {
+  return (run.stderr.trim() || run.stdout.trim()).split(/\r?\n/)[0] ?? `exit code ${run.exitCode}`;
+}
