@@ -82,8 +82,39 @@ describe('config', () => {
       'proxies.candidates[0].url',
     ],
     [{ proxies: [{ name: 'p', url: 'http://127.0.0.1:3128' }] }, 'proxies'],
+    [{ proxies: { candidates: [{ name: 'p', url: 'http://proxy.corp' }] } }, 'proxies.candidates[0].url'],
+    [{ proxies: { candidates: [{ name: 'p', url: 'http://a"b:80' }] } }, 'proxies.candidates[0].url'],
+    [{ proxies: { candidates: [{ name: 'p', url: 'http://u:100%@p:80' }] } }, 'proxies.candidates[0].url'],
+    [{ proxies: { candidates: [{ name: 'p', url: 'http://prøxy:80' }] } }, 'proxies.candidates[0].url'],
+    [
+      {
+        proxies: {
+          candidates: [
+            { name: 'p', url: 'http://a:80' },
+            { name: 'P', url: 'http://b:80' },
+          ],
+        },
+      },
+      'proxies.candidates[1].name',
+    ],
+    [{ proxies: { bypass: ['ok.example', 'two words'] } }, 'proxies.bypass[1]'],
+    [{ proxies: { bypass: ['a;b'] } }, 'proxies.bypass[0]'],
+    [{ proxies: { targets: ['env', 'firefox'] } }, 'proxies.targets[1]'],
+    [{ proxies: { direct: 'yes' } }, 'proxies.direct'],
   ])('rejects %j naming the field %s', async (raw, field) => {
     expect(await fieldOf(raw)).toBe(field);
+  });
+
+  it('takes proxy URLs with percent-escaped credentials, and defaults the proxy settings', async () => {
+    const { config } = await validate({
+      proxies: { candidates: [{ name: 'p', url: 'http://zoe:p%40ss@proxy.corp:8080' }] },
+    });
+    expect(config.proxies).toEqual({
+      candidates: [{ name: 'p', url: 'http://zoe:p%40ss@proxy.corp:8080' }],
+      bypass: ['<local>', 'localhost', '127.0.0.1', '::1'],
+      targets: ['env', 'wininet'],
+      direct: false,
+    });
   });
 
   it('explains the fix in the message', async () => {

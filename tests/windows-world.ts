@@ -13,6 +13,11 @@ const WINE = '/usr/lib/wine/wine64';
 const WINESERVER = '/usr/lib/wine/wineserver';
 const PWSH = process.env.GOPROXYGUARD_PWSH ?? resolve('.tools/pwsh/pwsh');
 
+// `whoami /groups /fo csv /nh` lines: the mandatory label SID is what GoProxyGuard reads.
+const EVERYONE = '"Everyone","Well-known group","S-1-1-0","Mandatory group"\r\n';
+const ELEVATED = `${EVERYONE}"Mandatory Label\\High Mandatory Level","Label","S-1-16-12288",""\r\n`;
+const NOT_ELEVATED = `${EVERYONE}"Mandatory Label\\Medium Mandatory Level","Label","S-1-16-8192",""\r\n`;
+
 export interface WindowsWorld {
   dir: string;
   /** GOPROXYGUARD_PLATFORM, tool overrides, WINEPREFIX: merge into a run's environment. */
@@ -21,13 +26,14 @@ export interface WindowsWorld {
   reg: (args: string[]) => Promise<{ stdout: string; exitCode: number }>;
   /** The argv each stand-in was called with, one array per call. */
   calls: (tool: 'netsh' | 'powershell' | 'whoami') => Promise<string[][]>;
+  /** Sets what the netsh stand-in's `show proxy` prints from now on. */
+  setWinHttpShow: (output: string) => Promise<void>;
   /** The request files the native helper received, parsed. */
   helperRequests: () => Promise<unknown[]>;
   stop: () => Promise<void>;
 }
 
 export interface WorldOptions {
-  elevated?: boolean;
   /** What `netsh winhttp show proxy` prints before any set/reset. */
   winhttpShow?: string;
 }
@@ -88,11 +94,8 @@ else if (op === 'winhttp reset proxy') {
     'whoami',
     `#!/usr/bin/env node
 ${recorder('whoami')}
-process.stdout.write(${JSON.stringify(
-      options.elevated
-        ? '"Everyone","Well-known group","S-1-1-0","Mandatory group"\r\n"Mandatory Label\\High Mandatory Level","Label","S-1-16-12288",""\r\n'
-        : '"Everyone","Well-known group","S-1-1-0","Mandatory group"\r\n"Mandatory Label\\Medium Mandatory Level","Label","S-1-16-8192",""\r\n',
-    )});
+// Elevated when the run's environment says so (GPG_TEST_ELEVATED=1), as an administrator's would.
+process.stdout.write(process.env.GPG_TEST_ELEVATED === '1' ? ${JSON.stringify(ELEVATED)} : ${JSON.stringify(NOT_ELEVATED)});
 `,
   );
   // The real helper script under real PowerShell, with -DryRun: it reads the request file and
@@ -136,6 +139,7 @@ process.exit(run.status ?? 1);
     dir,
     env,
     reg: runReg,
+    setWinHttpShow: (output) => writeFile(state, output),
     calls: async (tool) => {
       const text = await readFile(join(log, `${tool}.jsonl`), 'utf8').catch(() => '');
       return text

@@ -194,7 +194,9 @@ export function proxyUrlProblem(url: string): string | undefined {
   }
   if (parsed.protocol !== 'http:')
     return `must be an http:// proxy URL, as go's HTTPS_PROXY takes it (got "${url}")`;
-  if (!parsed.port) return `must name the port, such as http://proxy.corp.example:8080 (got "${url}")`;
+  // Written out even when it is the default 80: the URL parser drops that one, so read the text.
+  if (!/:\d{1,5}\/?$/.test(url))
+    return `must name the port, such as http://proxy.corp.example:8080 (got "${url}")`;
   if (parsed.pathname !== '/' || parsed.search || parsed.hash)
     return `must be just scheme, host and port (got "${url}")`;
   return undefined;

@@ -99,10 +99,46 @@ Describe 'The native helper' {
         ($native.GetMethods().Name | Sort-Object -Unique) | Should -Contain 'SetWinInetProxy'
         ($native.GetMethods().Name | Sort-Object -Unique) | Should -Contain 'RefreshWinInet'
     }
+
+    It 'lays INTERNET_PER_CONN_OPTION out as wininet.h does: 16 bytes on 64-bit, 12 on 32-bit' {
+        $types = Add-Type -Path (Join-Path $script:ModuleDir 'GoProxyGuard.Native.cs') -PassThru
+        $option = $types | Where-Object Name -EQ 'PerConnOption'
+        $expected = if ([IntPtr]::Size -eq 8) { 16 } else { 12 }
+        [System.Runtime.InteropServices.Marshal]::SizeOf([type]$option) | Should -Be $expected
+        [System.Runtime.InteropServices.Marshal]::OffsetOf([type]$option, 'Value').ToInt32() | Should -Be ([IntPtr]::Size)
+    }
+}
+
+Describe 'The native helper script (bin/native-helper.ps1, run by the runtime)' {
+    BeforeAll {
+        $script:Helper = Join-Path $script:ModuleDir 'bin/native-helper.ps1'
+        $script:RequestFile = Join-Path ([System.IO.Path]::GetTempPath()) "gpg-request-$([guid]::NewGuid()).json"
+    }
+    AfterAll { Remove-Item -LiteralPath $script:RequestFile -ErrorAction SilentlyContinue }
+
+    It 'reads a UTF-8 request with quotes, <local> and non-ASCII exactly, and answers in ASCII JSON' {
+        $request = '{"broadcastEnvironment":true,"wininet":{"enable":true,"server":"proxy.corp:8080","bypass":"<local>;*.corp;\"q\";Zoë 中文"}}'
+        [System.IO.File]::WriteAllText($script:RequestFile, $request, [System.Text.UTF8Encoding]::new($true))
+        $out = & $script:Helper -RequestPath $script:RequestFile -DryRun
+        $out | Should -Match '^[\x00-\x7e]+$'
+        $answer = $out | ConvertFrom-Json
+        $answer.dryRun | Should -BeTrue
+        $answer.broadcast | Should -BeTrue
+        $answer.wininet.enable | Should -BeTrue
+        $answer.wininet.server | Should -BeExactly 'proxy.corp:8080'
+        $answer.wininet.bypass | Should -BeExactly '<local>;*.corp;"q";Zoë 中文'
+    }
+
+    It 'asks WinINet only to re-read when the request says refreshOnly' {
+        [System.IO.File]::WriteAllText($script:RequestFile, '{"broadcastEnvironment":false,"wininet":{"refreshOnly":true}}')
+        $answer = & $script:Helper -RequestPath $script:RequestFile -DryRun | ConvertFrom-Json
+        $answer.wininet.refreshed | Should -BeTrue
+        $answer.PSObject.Properties.Name | Should -Not -Contain 'broadcast'
+    }
 }
 
 Describe 'Generated code is valid for Windows PowerShell 5.1' {
-    It '<_> parses and uses no syntax that 5.1 lacks' -ForEach @('GoProxyGuard.psm1', 'GoProxyGuard.psd1') {
+    It '<_> parses and uses no syntax that 5.1 lacks' -ForEach @('GoProxyGuard.psm1', 'GoProxyGuard.psd1', 'bin/native-helper.ps1') {
         $tokens = $null
         $errors = $null
         $ast = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $script:ModuleDir $_), [ref]$tokens, [ref]$errors)

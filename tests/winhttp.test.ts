@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { netshArgs, parseWinHttpShow } from '../src/system/winhttp.js';
+
+// `netsh winhttp show proxy` outputs. There is no Windows here and Wine's netsh is a stub, so
+// these are typed from Microsoft's documentation and from the layout Windows 10/11 prints
+// (CRLF line ends, four-space indent, padded labels); the README says so.
+const DIRECT = '\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy server).\r\n\r\n';
+const WITH_BYPASS =
+  '\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Proxy Server(s) :  proxy.corp.example:8080\r\n    Bypass List     :  <local>;*.corp.example;10.*\r\n\r\n';
+const NO_BYPASS =
+  '\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Proxy Server(s) :  http=proxy.corp.example:80;https=proxy.corp.example:443\r\n    Bypass List     :  (none)\r\n\r\n';
+// German Windows: labels and "none" are translated; the shape is the same.
+const GERMAN =
+  '\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Proxyserver :  proxy.corp.example:8080\r\n    Umgehungsliste     :  (keine)\r\n\r\n';
+const GERMAN_DIRECT =
+  '\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Direkter Zugriff (kein Proxyserver).\r\n\r\n';
+
+describe('netsh winhttp show proxy', () => {
+  it('reads direct access', () => {
+    expect(parseWinHttpShow(DIRECT)).toBeNull();
+  });
+
+  it('reads a proxy with a bypass list', () => {
+    expect(parseWinHttpShow(WITH_BYPASS)).toEqual({
+      proxyServer: 'proxy.corp.example:8080',
+      bypassList: '<local>;*.corp.example;10.*',
+    });
+  });
+
+  it('reads per-scheme proxies and "(none)"', () => {
+    expect(parseWinHttpShow(NO_BYPASS)).toEqual({
+      proxyServer: 'http=proxy.corp.example:80;https=proxy.corp.example:443',
+      bypassList: '',
+    });
+  });
+
+  it('reads a localized proxy by its shape', () => {
+    expect(parseWinHttpShow(GERMAN)).toEqual({ proxyServer: 'proxy.corp.example:8080', bypassList: '' });
+  });
+
+  it.each([
+    ['localized direct access (its wording is not known)', GERMAN_DIRECT],
+    ['an error', 'Error reading WinHTTP proxy settings. (5) Access is denied.\r\n'],
+    ['nothing', ''],
+    ['three fields', `${WITH_BYPASS}    Extra : value\r\n`],
+    ['a proxy server that is not one', WITH_BYPASS.replace('proxy.corp.example:8080', 'two words')],
+  ])('reports %s instead of guessing', (_, output) => {
+    expect(() => parseWinHttpShow(output)).toThrow(/cannot read, so WinHTTP is left alone/);
+  });
+});
+
+describe('netsh argv', () => {
+  it('sets with each tag=value its own element, <local> and ; unquoted (no shell in between)', () => {
+    expect(netshArgs.set({ proxyServer: 'backup.corp:3128', bypassList: '<local>;*.corp.example' })).toEqual([
+      'winhttp',
+      'set',
+      'proxy',
+      'proxy-server=backup.corp:3128',
+      'bypass-list=<local>;*.corp.example',
+    ]);
+  });
+
+  it('leaves bypass-list out when there is none, and resets to direct', () => {
+    expect(netshArgs.set({ proxyServer: 'p:1', bypassList: '' })).toEqual([
+      'winhttp',
+      'set',
+      'proxy',
+      'proxy-server=p:1',
+    ]);
+    expect(netshArgs.reset()).toEqual(['winhttp', 'reset', 'proxy']);
+    expect(netshArgs.show()).toEqual(['winhttp', 'show', 'proxy']);
+  });
+});
