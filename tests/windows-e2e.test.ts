@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld } from '../src/lab/go-world.js';
@@ -202,6 +202,32 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
       expect(restore.exitCode, restore.stderr).toBe(0);
       expect(await exported(USER_ENV_KEY)).toBe(before.env);
       expect(await exported(WININET_KEY)).toBe(before.wininet);
+    } finally {
+      await m.world.cleanup();
+    }
+  });
+
+  it('when reg.exe refuses one value half-way, every value written before it is put back', async () => {
+    await seed();
+    const before = { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };
+    // reg.exe as a locked-down profile has it: writing ProxyOverride is denied (it comes last)
+    const refusing = join(win.dir, 'bin', 'reg-refusing');
+    await writeFile(
+      refusing,
+      `#!/bin/sh\ncase "$*" in add*"/v ProxyOverride"*) echo "ERROR: Access is denied." >&2; exit 1;; esac\nexec ${win.env.GOPROXYGUARD_REG} "$@"\n`,
+    );
+    await chmod(refusing, 0o755);
+    const m = await machine(proxies(['env', 'wininet']));
+    try {
+      const run = await m.guard(['apply', '--config', m.configPath], { GOPROXYGUARD_REG: refusing });
+      expect(run.exitCode).toBe(3);
+      expect(run.stderr).toMatch(
+        /reg add .*ProxyOverride failed \(exit code 1\): ERROR: Access is denied\.; every value was put back as it was/,
+      );
+      expect(await exported(USER_ENV_KEY)).toBe(before.env);
+      expect(await exported(WININET_KEY)).toBe(before.wininet);
+      // go's env file was put back too: GOPROXY is not set in it
+      expect(await readFile(m.world.envFile, 'utf8').catch(() => '')).not.toMatch(/GOPROXY=/);
     } finally {
       await m.world.cleanup();
     }

@@ -130,13 +130,28 @@ async function applySystemChanges(
   env: NodeJS.ProcessEnv,
   putGoBack: () => Promise<void>,
 ): Promise<string[]> {
-  const wrong = await writeWindowsSettings(Object.fromEntries(changes.map((c) => [c.setting, c.to])), env);
-  if (wrong.length > 0) {
-    await writeWindowsSettings(Object.fromEntries(changes.map((c) => [c.setting, c.from])), env);
-    await putGoBack();
-    throw new VerifyError(
-      `${wrong.join(', ')} did not read back as written; every value was put back as it was`,
+  const putBack = async () => {
+    const stuck = await writeWindowsSettings(
+      Object.fromEntries(changes.map((c) => [c.setting, c.from])),
+      env,
+      {
+        keepGoing: true,
+      },
     );
+    await putGoBack();
+    return stuck;
+  };
+  let wrong: string[];
+  try {
+    wrong = await writeWindowsSettings(Object.fromEntries(changes.map((c) => [c.setting, c.to])), env);
+  } catch (error) {
+    // A tool failed half-way (reg.exe refused a value, netsh lacked rights): undo what was done.
+    const stuck = await putBack();
+    throw new VerifyError(`${(error as Error).message}; ${putBackSays(stuck)}`);
+  }
+  if (wrong.length > 0) {
+    const stuck = await putBack();
+    throw new VerifyError(`${wrong.join(', ')} did not read back as written; ${putBackSays(stuck)}`);
   }
   return notifyWindows(
     changes.map((c) => c.setting),
@@ -152,3 +167,8 @@ async function copyGoEnv(envFile: string, copy: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
+
+const putBackSays = (stuck: string[]) =>
+  stuck.length === 0
+    ? 'every value was put back as it was'
+    : `${stuck.join(', ')} could not be put back: run goproxy-guard restore (the backup holds the originals)`;

@@ -60,18 +60,24 @@ export async function readWindowsSettings(
 /**
  * Writes settings, then reads them all back. Returns the ids whose readback differs (empty when
  * everything holds). The connection blob goes first, so the named WinINet values written after
- * it are what WinINet sees.
+ * it are what WinINet sees. A tool failure stops the writes and throws, unless `keepGoing` (a
+ * rollback: put back as much as possible, and let the readback say what could not be).
  */
 export async function writeWindowsSettings(
   values: Record<string, RegistryValue>,
   env: NodeJS.ProcessEnv,
+  options: { keepGoing?: boolean } = {},
 ): Promise<string[]> {
   const ids = Object.keys(values).sort((a, b) => Number(b === WININET_BLOB) - Number(a === WININET_BLOB));
   for (const id of ids) {
     const where = locate(id);
     const value = values[id] as RegistryValue;
-    if (where.kind === 'winhttp') await writeWinHttp(winHttpFromValue(value), env);
-    else await writeRegistryValue(where.key, where.name, value, env);
+    try {
+      if (where.kind === 'winhttp') await writeWinHttp(winHttpFromValue(value), env);
+      else await writeRegistryValue(where.key, where.name, value, env);
+    } catch (error) {
+      if (!options.keepGoing) throw error;
+    }
   }
   const after = await readWindowsSettings(ids, env);
   return ids.filter((id) => !sameValue(after[id] as RegistryValue, values[id] as RegistryValue));

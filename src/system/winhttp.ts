@@ -55,7 +55,11 @@ export async function readWinHttp(env: NodeJS.ProcessEnv): Promise<WinHttpProxy 
 export async function writeWinHttp(proxy: WinHttpProxy | null, env: NodeJS.ProcessEnv): Promise<void> {
   const args = proxy ? netshArgs.set(proxy) : netshArgs.reset();
   const run = await runTool(TOOLS.netsh, args, env);
-  if (run.exitCode !== 0) throw new Error(`netsh ${args.join(' ')} failed: ${toolSaid(run)}`);
+  if (run.exitCode !== 0) {
+    throw new Error(
+      `netsh ${args.join(' ')} failed: ${toolSaid(run)} (WinHTTP is machine-wide: run this elevated, as administrator)`,
+    );
+  }
 }
 
 // Mandatory integrity levels: High (an elevated administrator) and System.
