@@ -1,5 +1,6 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld } from '../src/lab/go-world.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
@@ -233,6 +234,30 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
     }
   });
 
+  it('a scheduled run switches too, and its textfile says which proxy is healthy and chosen', async () => {
+    await seed();
+    const m = await machine(proxies(['env', 'wininet']));
+    try {
+      const textfile = join(m.world.dir, 'goproxyguard.prom');
+      const run = await m.guard(['run', '--scheduled', '--config', m.configPath, '--textfile', textfile]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const families = parsePrometheus(await readFile(textfile, 'utf8'));
+      const family = (name: string) => families.find((f) => f.name === name)?.metrics;
+      expect(family('goproxyguard_proxy_healthy')).toEqual([
+        { labels: { proxy: 'primary', verdict: 'timeout' }, value: '0' },
+        { labels: { proxy: 'backup', verdict: 'healthy' }, value: '1' },
+      ]);
+      expect(family('goproxyguard_proxy_chosen')).toEqual([
+        { labels: { proxy: 'primary' }, value: '0' },
+        { labels: { proxy: 'backup' }, value: '1' },
+      ]);
+      expect(await value(USER_ENV_KEY, 'HTTPS_PROXY')).toMatchObject({ value: backup });
+      expect((await m.guard(['restore'])).exitCode).toBe(0);
+    } finally {
+      await m.world.cleanup();
+    }
+  });
+
   it('a proxy URL that is not one is refused before anything changes, naming the field', async () => {
     await seed();
     const before = { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };
@@ -287,6 +312,24 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
       });
     } finally {
       await win.reg(['delete', USER_ENV_KEY, '/v', 'GOPROXY', '/f']);
+      await m.world.cleanup();
+    }
+  });
+});
+
+describe('the doctor reads the user environment (Wine registry)', { timeout: 120_000 }, () => {
+  it('tells a window with an old HTTPS_PROXY from the user environment that has the new one', async () => {
+    await seed();
+    const m = await machine(lab.config);
+    try {
+      const run = await m.guard(['doctor', '--offline', '--json'], { HTTPS_PROXY: 'http://stale.corp:1' });
+      const findings = JSON.parse(run.stdout).findings as { title: string; evidence: string[] }[];
+      const stale = findings.find((f) => f.title.startsWith('this window has an old HTTPS_PROXY'));
+      expect(stale?.evidence).toEqual([
+        'this process: HTTPS_PROXY=http://stale.corp:1',
+        `HKCU\\Environment: HTTPS_PROXY=${primary}`,
+      ]);
+    } finally {
       await m.world.cleanup();
     }
   });

@@ -61,6 +61,7 @@ export const doctor = defineCommand({
       findings.push(
         ...checkSettings(await readGoSettings({ ...io.env, GOPROXYGUARD_GO: install.winner }), io.env),
       );
+    findings.push(...(await windowsEnvironmentFindings(io.env)));
     const logFindings =
       options.log === undefined
         ? []
@@ -118,3 +119,30 @@ export const doctor = defineCommand({
     };
   },
 });
+
+/** On Windows: where go's and the proxy variables come from (user or machine environment, stale window). */
+async function windowsEnvironmentFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+  const { windowsEffects } = await import('../system/windows-tool.js');
+  if (!windowsEffects(env)) return [];
+  const [{ checkWindowsEnvironment, WATCHED }, { readWindowsSettings }] = await Promise.all([
+    import('../doctor/windows-env.js'),
+    import('../system/windows-settings.js'),
+  ]);
+  try {
+    const user = await readWindowsSettings(
+      WATCHED.map((name) => `user-env:${name}`),
+      env,
+    );
+    return checkWindowsEnvironment(env, user);
+  } catch (error) {
+    return [
+      {
+        severity: 'info',
+        layer: 'settings',
+        title: 'the user environment could not be read',
+        evidence: [(error as Error).message],
+        fix: '',
+      },
+    ];
+  }
+}

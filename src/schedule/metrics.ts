@@ -36,6 +36,27 @@ export function metricsText(plan: Plan, run: { changed: boolean; durationMs: num
     'gauge',
     plan.decision.mirrors.map((m) => [`{mirror="${label(m.name)}"}`, m.inList ? 1 : 0]),
   );
+  if (plan.report.proxies.length > 0) {
+    const chosen = plan.system.proxy?.choice;
+    metric(
+      'goproxyguard_proxy_healthy',
+      'Whether the corporate proxy candidate tunnelled to a mirror in the last run (1) or not (0), with its verdict.',
+      'gauge',
+      plan.report.proxies.map((p) => [
+        `{proxy="${label(p.name)}",verdict="${label(p.verdict)}"}`,
+        p.healthy ? 1 : 0,
+      ]),
+    );
+    // Only where GoProxyGuard manages the proxy (Windows); "keep" names none.
+    if (chosen && chosen !== 'keep') {
+      metric(
+        'goproxyguard_proxy_chosen',
+        'Whether the candidate is the proxy GoProxyGuard set (1) or not (0).',
+        'gauge',
+        plan.report.proxies.map((p) => [`{proxy="${label(p.name)}"}`, p.name === chosen.name ? 1 : 0]),
+      );
+    }
+  }
   metric(
     'goproxyguard_kept_last_good',
     'Whether no mirror worked and the last known good list was kept.',
