@@ -8,9 +8,10 @@ import { execa } from 'execa';
 // and recording stand-ins for the programs Wine only stubs (netsh, whoami) or that cannot work
 // off Windows (the native helper's Win32 calls: the real helper script runs with -DryRun).
 
-/** Where Debian's wine64 package puts its launcher and server (not on PATH). */
-const WINE = '/usr/lib/wine/wine64';
-const WINESERVER = '/usr/lib/wine/wineserver';
+/** Where Debian's wine64 package puts its launcher and server (not on PATH); GOPROXYGUARD_WINE_DIR elsewhere. */
+const WINE_DIR = process.env.GOPROXYGUARD_WINE_DIR ?? '/usr/lib/wine';
+const WINE = join(WINE_DIR, 'wine64');
+const WINESERVER = join(WINE_DIR, 'wineserver');
 const PWSH = process.env.GOPROXYGUARD_PWSH ?? resolve('.tools/pwsh/pwsh');
 
 // `whoami /groups /fo csv /nh` lines: the mandatory label SID is what GoProxyGuard reads.

@@ -9,7 +9,10 @@ import { loadForRun, renderPlan } from './shared.js';
  * The plan lists the usable mirrors best first, joined with "|" so go moves on after any error,
  * keeps a mirror that just started failing until policy.failAfter runs in a row have failed, and
  * keeps the last known good list when nothing works. It also shows what go uses now and where
- * each value comes from, and says when an environment variable overrides go's env file.
+ * each value comes from, and says when an environment variable overrides go's env file. On
+ * Windows, with proxies.candidates configured, it also shows each corporate proxy's verdict, the
+ * proxy it would switch to, and every Windows setting (user environment, WinINet, WinHTTP) it
+ * would change, with the value now and the planned one.
  *
  * @example
  * Get-GoProxyPlan -ConfigPath .\goproxy-guard.json
@@ -17,6 +20,9 @@ import { loadForRun, renderPlan } from './shared.js';
  * @example
  * (Get-GoProxyPlan).Changes
  * Lists only the settings that would change, with their old and new values.
+ * @example
+ * (Get-GoProxyPlan).SystemChanges
+ * Lists the Windows proxy and environment settings that would change.
  * @cli
  * goproxy-guard plan --config goproxy-guard.json
  */
