@@ -70,7 +70,8 @@ export async function restoreOriginals(
   }
   let notified: string[] = [];
   if (windowsIds.length > 0) {
-    const wrong = await writeWindowsSettings(windows, env);
+    // Keep going past a value a tool refuses: put back all that can be, then say what could not.
+    const wrong = await writeWindowsSettings(windows, env, { keepGoing: true });
     if (wrong.length > 0) {
       throw new Error(
         `after restoring, ${wrong.join(', ')} still differ; the backup ${paths.backup} is kept`,
