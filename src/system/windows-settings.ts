@@ -59,7 +59,7 @@ export async function readWindowsSettings(
 
 /**
  * Writes settings, then reads them all back. Returns the ids whose readback differs (empty when
- * everything holds). The connection blob goes first, so the named WinINet values written after
+ * everything holds), with the tool's words when it refused. The connection blob goes first, so the named WinINet values written after
  * it are what WinINet sees. A tool failure stops the writes and throws, unless `keepGoing` (a
  * rollback: put back as much as possible, and let the readback say what could not be).
  */
@@ -69,6 +69,7 @@ export async function writeWindowsSettings(
   options: { keepGoing?: boolean } = {},
 ): Promise<string[]> {
   const ids = Object.keys(values).sort((a, b) => Number(b === WININET_BLOB) - Number(a === WININET_BLOB));
+  const refused = new Map<string, string>();
   for (const id of ids) {
     const where = locate(id);
     const value = values[id] as RegistryValue;
@@ -77,8 +78,11 @@ export async function writeWindowsSettings(
       else await writeRegistryValue(where.key, where.name, value, env);
     } catch (error) {
       if (!options.keepGoing) throw error;
+      refused.set(id, (error as Error).message);
     }
   }
   const after = await readWindowsSettings(ids, env);
-  return ids.filter((id) => !sameValue(after[id] as RegistryValue, values[id] as RegistryValue));
+  return ids
+    .filter((id) => !sameValue(after[id] as RegistryValue, values[id] as RegistryValue))
+    .map((id) => (refused.has(id) ? `${id} (${refused.get(id)})` : id));
 }
