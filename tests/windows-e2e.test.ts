@@ -53,7 +53,8 @@ async function seed() {
   await add(USER_ENV_KEY, 'NO_PROXY', 'REG_SZ', 'localhost;"odd" value %TEMP% Zoë 中文');
   await add(WININET_KEY, 'ProxyEnable', 'REG_DWORD', '1');
   await add(WININET_KEY, 'ProxyServer', 'REG_SZ', hostOf(primary));
-  await add(WININET_KEY, 'ProxyOverride', 'REG_SZ', '<local>;*.intra ü');
+  // absent before: apply creates it, restore must delete it again
+  await win.reg(['delete', WININET_KEY, '/v', 'ProxyOverride', '/f']);
   await add(WININET_CONNECTIONS_KEY, 'DefaultConnectionSettings', 'REG_BINARY', '46000000090000000300000000');
 }
 
@@ -179,6 +180,7 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
       expect(restore.exitCode, restore.stderr).toBe(0);
       expect(await exported(USER_ENV_KEY)).toBe(before.env);
       expect(await exported(WININET_KEY)).toBe(before.wininet);
+      expect(await value(WININET_KEY, 'ProxyOverride')).toEqual({ was: 'unset' });
       // the connection blob came back, so WinINet is only told to re-read it
       expect((await win.helperRequests()).at(-1)).toEqual({
         broadcastEnvironment: true,

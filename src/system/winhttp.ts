@@ -70,6 +70,7 @@ const ELEVATED_LEVELS = ['S-1-16-12288', 'S-1-16-16384'];
  * on every Windows language, unlike the group names around it.
  */
 export async function isElevated(env: NodeJS.ProcessEnv): Promise<boolean> {
-  const run = await runTool(TOOLS.whoami, ['/groups', '/fo', 'csv', '/nh'], env);
-  return run.exitCode === 0 && ELEVATED_LEVELS.some((sid) => run.stdout.includes(`"${sid}"`));
+  // A whoami that cannot run says nothing about rights: treat it as not elevated (WinHTTP skipped).
+  const run = await runTool(TOOLS.whoami, ['/groups', '/fo', 'csv', '/nh'], env).catch(() => undefined);
+  return run?.exitCode === 0 && ELEVATED_LEVELS.some((sid) => run.stdout.includes(`"${sid}"`));
 }
