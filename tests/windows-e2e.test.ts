@@ -260,6 +260,36 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
     }
   });
 
+  it('says when a PAC file is in use, since a fixed proxy turns it off until restore', async () => {
+    await seed();
+    expect(
+      (
+        await win.reg([
+          'add',
+          WININET_KEY,
+          '/v',
+          'AutoConfigURL',
+          '/t',
+          'REG_SZ',
+          '/d',
+          'http://wpad.corp.example/proxy.pac',
+          '/f',
+        ])
+      ).exitCode,
+    ).toBe(0);
+    const m = await machine(proxies(['wininet']));
+    try {
+      const plan = await m.guard(['plan', '--config', m.configPath, '--json']);
+      expect(plan.exitCode, plan.stderr).toBe(0);
+      expect(JSON.parse(plan.stdout).notes).toContain(
+        'WinINet uses a PAC file (AutoConfigURL http://wpad.corp.example/proxy.pac); the per-connection apply sets a fixed proxy and turns the PAC file off for browsers until goproxy-guard restore',
+      );
+    } finally {
+      await win.reg(['delete', WININET_KEY, '/v', 'AutoConfigURL', '/f']);
+      await m.world.cleanup();
+    }
+  });
+
   it('a proxy URL that is not one is refused before anything changes, naming the field', async () => {
     await seed();
     const before = { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };

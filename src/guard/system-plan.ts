@@ -4,7 +4,13 @@ import { decideProxy, type ProxyDecision, proxyServerOf, proxySettingsFor } from
 import type { ProxyHealth } from '../probe/proxy.js';
 import type { GuardState } from '../state/store.js';
 import { type RegistryValue, sameValue } from '../system/setting-value.js';
-import { readWindowsSettings, WINHTTP, WININET_BLOB, WININET_NAMES } from '../system/windows-settings.js';
+import {
+  readWindowsSettings,
+  WINHTTP,
+  WININET_BLOB,
+  WININET_NAMES,
+  WININET_PAC,
+} from '../system/windows-settings.js';
 import { windowsEffects } from '../system/windows-tool.js';
 import { isElevated, UnparseableOutput } from '../system/winhttp.js';
 
@@ -57,7 +63,7 @@ export async function planSystem(
   let winhttp = false;
   if (candidates.length > 0) {
     if (targets.includes('env')) ids.push('user-env:HTTP_PROXY', 'user-env:HTTPS_PROXY', 'user-env:NO_PROXY');
-    if (targets.includes('wininet')) ids.push(...WININET_NAMES.map((n) => `wininet:${n}`));
+    if (targets.includes('wininet')) ids.push(...WININET_NAMES.map((n) => `wininet:${n}`), WININET_PAC);
     if (targets.includes('winhttp')) {
       winhttp = await isElevated(env);
       if (winhttp) ids.push(WINHTTP);
@@ -114,6 +120,12 @@ export async function planSystem(
   }
   if (plan.changes.some((c) => c.setting.startsWith('wininet:'))) {
     plan.alsoBackUp = await readWindowsSettings([WININET_BLOB], env);
+    const pac = now[WININET_PAC];
+    if (pac?.was === 'set' && pac.value) {
+      plan.notes.push(
+        `WinINet uses a PAC file (AutoConfigURL ${pac.value}); the per-connection apply sets a fixed proxy and turns the PAC file off for browsers until goproxy-guard restore`,
+      );
+    }
   }
   return plan;
 }

@@ -11,6 +11,8 @@ export const WININET_CONNECTIONS_KEY = `${WININET_KEY}\\Connections`;
 
 export const USER_ENV_NAMES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'GOPROXY', 'GOSUMDB'] as const;
 export const WININET_NAMES = ['ProxyEnable', 'ProxyServer', 'ProxyOverride'] as const;
+/** Read, never written: a PAC file that a fixed proxy overrides while GoProxyGuard manages WinINet. */
+export const WININET_PAC = 'wininet:AutoConfigURL';
 export const WININET_BLOB = 'wininet:DefaultConnectionSettings';
 export const WINHTTP = 'winhttp:proxy';
 
@@ -24,6 +26,7 @@ export function locate(id: string): Location {
   if (effector === 'wininet' && (WININET_NAMES as readonly string[]).includes(name))
     return { kind: 'registry', key: WININET_KEY, name };
   if (id === WININET_BLOB) return { kind: 'registry', key: WININET_CONNECTIONS_KEY, name };
+  if (id === WININET_PAC) return { kind: 'registry', key: WININET_KEY, name };
   if (id === WINHTTP) return { kind: 'winhttp' };
   throw new Error(`${id} is not a setting this version of GoProxyGuard knows`);
 }
