@@ -70,7 +70,7 @@ export const doctor = defineCommand({
           : await attributeFile(options.log);
     if (!options.offline) {
       const { probeMirrors } = await import('../probe/run.js');
-      const report = await probeMirrors(loaded.config, loaded.extraCas);
+      const report = await probeMirrors(loaded.config, loaded.extraCas, undefined, undefined, loaded.route);
       for (const mirror of report.mirrors.filter((m) => !m.healthy)) {
         findings.push({
           severity: 'warning',

@@ -69,19 +69,25 @@ export const health = defineCommand({
       level: 'verbose',
       message: `config: ${loaded.source}; probing ${config.mirrors.length} mirror(s) within ${config.deadlineMs} ms`,
     });
-    const report = await probeMirrors(config, extraCas, ({ done, total, mirror }) => {
-      io.emit({
-        type: 'progress',
-        activity: 'Probing Go module mirrors',
-        status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
-        percent: Math.round((done / total) * 100),
-      });
-      io.emit({
-        type: 'log',
-        level: 'verbose',
-        message: `${mirror.name}: ${mirror.verdict}: ${mirror.evidence[0] ?? ''}`,
-      });
-    });
+    const report = await probeMirrors(
+      config,
+      extraCas,
+      ({ done, total, mirror }) => {
+        io.emit({
+          type: 'progress',
+          activity: 'Probing Go module mirrors',
+          status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
+          percent: Math.round((done / total) * 100),
+        });
+        io.emit({
+          type: 'log',
+          level: 'verbose',
+          message: `${mirror.name}: ${mirror.verdict}: ${mirror.evidence[0] ?? ''}`,
+        });
+      },
+      undefined,
+      loaded.route,
+    );
     const anyHealthy = report.mirrors.some((mirror) => mirror.healthy);
     return { exitCode: anyHealthy ? EXIT.ok : EXIT.unhealthy, document: report, text: renderHealth(report) };
   },

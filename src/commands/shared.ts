@@ -4,15 +4,22 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Plan } from '../guard/plan.js';
 import { showValue } from '../system/setting-value.js';
 
-/** Loads the config for a probing command, with the --deadline-ms override applied. */
+/**
+ * Loads the config for a probing command, with the --deadline-ms override applied and the proxy
+ * go would use in this environment.
+ */
 export async function loadForRun(
   options: { config?: string; deadline?: number },
   env: NodeJS.ProcessEnv,
 ): Promise<LoadedConfig> {
   const { loadConfig } = await import('../config/load.js');
-  const loaded = await loadConfig(options.config, env);
+  const [loaded, { routeFromEnv }] = await Promise.all([
+    loadConfig(options.config, env),
+    import('../probe/route.js'),
+  ]);
   if (options.deadline !== undefined) loaded.config.deadlineMs = options.deadline;
-  return loaded;
+  const route = routeFromEnv(env);
+  return route ? { ...loaded, route } : loaded;
 }
 
 /** How long a second run waits for the lock before saying another run holds it. */

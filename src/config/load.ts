@@ -9,7 +9,11 @@ export interface LoadedConfig {
   source: string;
   /** PEM text of every tls.extraCaFiles entry, read once so probes never touch the disk. */
   extraCas: string[];
+  /** The proxy go would use here (HTTPS_PROXY, NO_PROXY); mirrors are probed through it. */
+  route?: ProxyRoute;
 }
+
+import type { ProxyRoute } from '../probe/route.js';
 
 export const CONFIG_ENV = 'GOPROXYGUARD_CONFIG';
 

@@ -57,6 +57,7 @@ export async function makePlan(
         percent: Math.round((done / total) * 100),
       }),
     state.sumdbHeads?.[sumdbName],
+    loaded.route,
   );
   const { decision, state: nextState } = decide({
     mirrors: report.mirrors,

@@ -42,7 +42,13 @@ export async function verifyModule(
   target: { module: string; version: string },
 ): Promise<VerifyReport> {
   const { config, extraCas } = loaded;
-  const { context, close } = createRunContext(config, extraCas, Math.max(config.deadlineMs, 60_000), target);
+  const { context, close } = createRunContext(
+    config,
+    extraCas,
+    Math.max(config.deadlineMs, 60_000),
+    target,
+    loaded.route,
+  );
   const dir = await mkdtemp(join(tmpdir(), 'goproxy-guard-verify-'));
   try {
     // The record is signed: fetched through a mirror's proxy it is exactly as trustworthy.

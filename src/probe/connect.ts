@@ -32,6 +32,11 @@ export interface ConnectOptions {
   secureContext: tls.SecureContext;
   extraCaFingerprints: Set<string>;
   signal: AbortSignal;
+  /**
+   * An HTTP proxy to tunnel through (CONNECT host:targetPort), as go does with HTTPS_PROXY; then
+   * `address` and `port` are the proxy's, and TLS inside the tunnel still proves `host`.
+   */
+  tunnel?: { proxy: URL; targetPort: number };
 }
 
 /**
@@ -48,6 +53,7 @@ export async function openConnection(options: ConnectOptions): Promise<OpenedSoc
     socket.once('error', reject);
     return () => socket.destroy();
   });
+  if (options.tunnel) await openTunnel(raw, options);
   const connectMs = performance.now() - started;
   if (!secure) return { socket: raw, connectMs };
 
@@ -83,6 +89,65 @@ export async function openConnection(options: ConnectOptions): Promise<OpenedSoc
     throw error;
   }
   return { socket: secured, connectMs, tlsMs, tls: details };
+}
+
+/**
+ * Asks the proxy on `raw` for a tunnel to the mirror. A refusal is a connect failure with the
+ * proxy's status (PROXY_407 when it wants credentials), so the verdict names the proxy.
+ */
+async function openTunnel(raw: net.Socket, options: ConnectOptions): Promise<void> {
+  const { host, signal } = options;
+  const { proxy, targetPort } = options.tunnel as { proxy: URL; targetPort: number };
+  const authority = `${net.isIPv6(host) ? `[${host}]` : host}:${targetPort}`;
+  const auth = proxy.username
+    ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
+    : '';
+  const head = await step<string>('connect', host, signal, (resolve, reject) => {
+    raw.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`);
+    readResponseHead(raw).then(resolve, reject);
+    return () => raw.destroy();
+  });
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+  if (status !== 200) {
+    raw.destroy();
+    throw new PhaseError(
+      'connect',
+      `PROXY_${status || 'BAD_ANSWER'}`,
+      `the proxy ${proxy.host} answered CONNECT ${authority} with "${head.split('\r\n')[0]}"`,
+      false,
+      host,
+    );
+  }
+}
+
+const MAX_RESPONSE_HEAD = 8 * 1024;
+
+/**
+ * Reads a proxy's answer up to the blank line that ends its head (at most 8 KiB), and leaves
+ * whatever followed on the socket for TLS, which takes the stream from there.
+ */
+export function readResponseHead(socket: net.Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let head = '';
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        socket.off('data', onData);
+        socket.pause();
+        const rest = Buffer.from(head.slice(end + 4), 'latin1');
+        if (rest.length > 0) socket.unshift(rest); // the start of the tunnelled stream
+        resolve(head.slice(0, end));
+      } else if (head.length > MAX_RESPONSE_HEAD) {
+        reject(Object.assign(new Error('response head larger than 8 KiB'), { code: 'EPROTO' }));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('end', () =>
+      reject(Object.assign(new Error('closed before answering'), { code: 'ECONNRESET' })),
+    );
+  });
 }
 
 /** The chain's subjects (leaf first), its earliest expiry, and whether an extra CA anchors it. */

@@ -1,6 +1,7 @@
 import type { SecureContext } from 'node:tls';
 import type { DnsObservation } from './dns.js';
 import type { DohClient } from './doh.js';
+import type { ProxyRoute } from './route.js';
 
 /** What every probe in one run shares: the single deadline and how to resolve and trust. */
 export interface ProbeContext {
@@ -20,6 +21,8 @@ export interface ProbeContext {
   extraCaFingerprints: Set<string>;
   canary: { module: string; version: string };
   sumdb: { name: string };
+  /** The proxy go would use (HTTPS_PROXY, NO_PROXY): mirrors are probed the way go reaches them. */
+  route?: ProxyRoute;
 }
 
 /** Rejects with an AbortError as soon as the signal fires; for work that cannot be cancelled. */

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
-import { openConnection, PhaseError } from './connect.js';
+import { type ConnectOptions, openConnection, PhaseError } from './connect.js';
 import { type ProbeContext, whenAborted } from './context.js';
 import { observeDns } from './dns.js';
 import { assessDns } from './dns-verdict.js';
+import { proxyFor } from './route.js';
 import type { Exchange, MirrorObservation, Phase } from './types.js';
 import { Client } from './undici.js';
 
@@ -29,6 +30,24 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
   async function connectTo(url: URL): Promise<Client> {
     const first = clients.size === 1; // this origin is the mirror's own when it is the first one
     const host = url.hostname.replace(/^\[|\]$/g, '');
+    const secure = url.protocol === 'https:';
+    const port = Number(url.port) || (secure ? 443 : 80);
+    const proxy = proxyFor(context.route, url);
+    if (proxy) {
+      // As go does: the proxy resolves the name, so this machine's DNS is not asked (or judged).
+      const proxyPort = Number(proxy.port) || 80;
+      if (first) observation.via = `${proxy.protocol}//${proxy.host}`;
+      return openClient(url, first, {
+        address: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: proxyPort,
+        host,
+        secure,
+        secureContext: context.secureContext,
+        extraCaFingerprints: context.extraCaFingerprints,
+        signal: context.signal,
+        tunnel: { proxy, targetPort: port },
+      });
+    }
     const dns = await timed('dns', first, () => observeDns(host, context));
     const assessment = assessDns(dns, context.deadlineMs);
     observation.dns.push({ host, assessment });
@@ -42,10 +61,8 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
       );
     }
     const address = dns.system.addresses[0] as string;
-    const secure = url.protocol === 'https:';
-    const port = Number(url.port) || (secure ? 443 : 80);
     if (first) observation.address = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    const options = {
+    return openClient(url, first, {
       address,
       port,
       host,
@@ -53,7 +70,11 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
       secureContext: context.secureContext,
       extraCaFingerprints: context.extraCaFingerprints,
       signal: context.signal,
-    };
+    });
+  }
+
+  /** Opens and checks the first connection, then hands it to an undici Client for the origin. */
+  async function openClient(url: URL, first: boolean, options: ConnectOptions): Promise<Client> {
     const opened = await openConnection(options).catch((error: PhaseError) => {
       if (first && error.tls) observation.tls = error.tls;
       throw error;

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { readResponseHead } from './connect.js';
 import type { ProbeContext } from './context.js';
 import { observeDns } from './dns.js';
 import type { Verdict } from './types.js';
@@ -14,8 +15,6 @@ export interface ProxyHealth {
   target: string;
   evidence: string[];
 }
-
-const MAX_RESPONSE_HEAD = 8 * 1024;
 
 /**
  * Probes one outbound HTTP proxy as go uses it (HTTPS_PROXY): CONNECT to a mirror through it,
@@ -107,29 +106,4 @@ export async function probeProxy(
     signal.removeEventListener('abort', abort);
     socket.destroy();
   }
-}
-
-/** Reads up to the blank line that ends a response head, bounded in size. */
-function readResponseHead(socket: net.Socket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let head = '';
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end >= 0) {
-        socket.off('data', onData);
-        socket.pause(); // TLS takes the stream from here
-        const rest = Buffer.from(head.slice(end + 4), 'latin1');
-        if (rest.length > 0) socket.unshift(rest); // the start of the tunnelled stream
-        resolve(head.slice(0, end));
-      } else if (head.length > MAX_RESPONSE_HEAD) {
-        reject(Object.assign(new Error('response head larger than 8 KiB'), { code: 'EPROTO' }));
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.once('end', () =>
-      reject(Object.assign(new Error('closed before answering'), { code: 'ECONNRESET' })),
-    );
-  });
 }

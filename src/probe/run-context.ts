@@ -4,6 +4,7 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Config } from '../config/schema.js';
 import type { ProbeContext } from './context.js';
 import { createDohClient } from './doh.js';
+import type { ProxyRoute } from './route.js';
 
 /** A run's shared context and how to end it: one deadline, one trust store, one DoH pool. */
 export interface RunContext {
@@ -21,6 +22,7 @@ export function createRunContext(
   extraCas: string[],
   deadlineMs: number,
   canary: { module: string; version: string } = config.canary,
+  route?: ProxyRoute,
 ): RunContext {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), deadlineMs);
@@ -38,6 +40,7 @@ export function createRunContext(
     extraCaFingerprints: new Set(extraCas.flatMap(fingerprints)),
     canary,
     sumdb: config.sumdb,
+    ...(route ? { route } : {}),
   };
   return {
     context,

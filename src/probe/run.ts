@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { type DatabaseHealth, probeDatabase } from './database.js';
 import { probeMirror } from './goproxy.js';
 import { type ProxyHealth, probeProxy } from './proxy.js';
+import type { ProxyRoute } from './route.js';
 import { createRunContext } from './run-context.js';
 import type { MirrorHealth, MirrorObservation } from './types.js';
 import { judgeMirror } from './verdict.js';
@@ -32,9 +33,11 @@ export async function probeMirrors(
   onProgress: (progress: ProbeProgress) => void = () => {},
   /** The last tree head verified (from the state), to detect a forked log. */
   previousHead?: { size: number; hash: string },
+  /** The proxy go would use: mirrors and the database are reached through it, as go would. */
+  route?: ProxyRoute,
 ): Promise<HealthReport> {
   const started = performance.now();
-  const { context, close } = createRunContext(config, extraCas, config.deadlineMs);
+  const { context, close } = createRunContext(config, extraCas, config.deadlineMs, config.canary, route);
   let done = 0;
   // Probes, the database and the proxies run at once; verdicts need the database's record
   // (tampered), so mirrors are judged when everything has answered.

@@ -51,6 +51,8 @@ export interface MirrorObservation {
   phases: PhaseTimings;
   /** The address the first connection was pinned to, e.g. 127.0.0.1:8443. */
   address?: string;
+  /** The proxy the mirror was reached through (HTTPS_PROXY), scheme://host:port, no credentials. */
+  via?: string;
   /** The DNS judgement of every host contacted (the mirror's, then any redirect host's). */
   dns: { host: string; assessment: DnsAssessment }[];
   tls?: TlsDetails;

@@ -50,6 +50,9 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
     evidence.push(`tls: trusted only through tls.extraCaFiles (${tls.anchoredByExtraCa})`);
   }
   const reachedBody = verdict === 'healthy' || verdict === 'degraded';
+  // go reaches this mirror through HTTPS_PROXY too; say so, since the proxy is part of the path.
+  if (observation.via && reachedBody)
+    evidence.push(`reached through the proxy ${observation.via} (HTTPS_PROXY), as go does`);
   evidence = [
     ...evidence,
     ...dnsNotes.filter((note) => !evidence.includes(note)),
@@ -121,8 +124,9 @@ function classifyFailure(
   observation: MirrorObservation,
   deadlineMs: number,
 ): [Verdict, string[]] {
-  const where =
-    failure.host === observation.dns[0]?.host && observation.address
+  const where = observation.via
+    ? ` (${failure.host} through the proxy ${observation.via})`
+    : failure.host === observation.dns[0]?.host && observation.address
       ? ` (${observation.address})`
       : ` (${failure.host})`;
   if (failure.timedOut) {
@@ -142,6 +146,9 @@ function classifyFailure(
         `${disjoint.assessment.evidence.at(-1)}; that address does not prove the name: ${failure.phase} ${how}`,
       ],
     ];
+  }
+  if (failure.code === 'PROXY_407') {
+    return ['auth-required', [`${failure.message}: the proxy wants credentials (put them in HTTPS_PROXY)`]];
   }
   switch (failure.phase) {
     case 'dns':
