@@ -354,11 +354,11 @@ describe('the doctor reads the user environment (Wine registry)', { timeout: 120
     await seed();
     const m = await machine(lab.config);
     try {
-      const run = await m.guard(['doctor', '--offline', '--json'], { HTTPS_PROXY: 'http://stale.corp:1' });
+      const run = await m.guard(['doctor', '--offline', '--json'], { HTTPS_PROXY: 'http://127.0.0.1:9' });
       const findings = JSON.parse(run.stdout).findings as { title: string; evidence: string[] }[];
       const stale = findings.find((f) => f.title.startsWith('this window has an old HTTPS_PROXY'));
       expect(stale?.evidence).toEqual([
-        'this process: HTTPS_PROXY=http://stale.corp:1',
+        'this process: HTTPS_PROXY=http://127.0.0.1:9',
         `HKCU\\Environment: HTTPS_PROXY=${primary}`,
       ]);
     } finally {
