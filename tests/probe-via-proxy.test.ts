@@ -83,7 +83,11 @@ describe('mirrors probed through HTTPS_PROXY, as go reaches them', () => {
 
 describe('which URLs go sends through the proxy (golang.org/x/net/http/httpproxy rules)', () => {
   const route = (noProxy: string): ProxyRoute =>
-    routeFromEnv({ HTTPS_PROXY: 'proxy.corp:8080', HTTP_PROXY: 'http://plain.corp:3128', NO_PROXY: noProxy }) as ProxyRoute;
+    routeFromEnv({
+      HTTPS_PROXY: 'proxy.corp:8080',
+      HTTP_PROXY: 'http://plain.corp:3128',
+      NO_PROXY: noProxy,
+    }) as ProxyRoute;
   const via = (r: ProxyRoute, url: string) => proxyFor(r, new URL(url))?.href ?? 'direct';
 
   it.each([

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bypassLists, decideProxy, type ProxyDecisionInput, proxySettingsFor } from '../src/policy/proxy.js';
 import type { ProxyHealth } from '../src/probe/proxy.js';
 import type { MirrorTrack } from '../src/state/store.js';
+import { hideSecrets } from '../src/system/setting-value.js';
 
 const CANDIDATES = [
   { name: 'primary', url: 'http://primary.corp.example:8080' },
@@ -177,5 +178,16 @@ describe('the settings a choice means', () => {
       'wininet:ProxyServer',
       'wininet:ProxyOverride',
     ]);
+  });
+});
+
+describe('passwords in output', () => {
+  it.each([
+    ['http://zoe:p%40ss@proxy.corp:8080', 'http://zoe:***@proxy.corp:8080'],
+    ['HTTPS_PROXY: http://a:b@p:1 -> http://c:d@q:2', 'HTTPS_PROXY: http://a:***@p:1 -> http://c:***@q:2'],
+    ['http://user@proxy:80', 'http://user@proxy:80'],
+    ['proxy.corp:8080', 'proxy.corp:8080'],
+  ])('%s is shown as %s', (text, shown) => {
+    expect(hideSecrets(text)).toBe(shown);
   });
 });

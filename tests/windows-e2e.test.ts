@@ -290,6 +290,28 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
     }
   });
 
+  it('writes proxy credentials to HTTPS_PROXY only: output and history hide the password', async () => {
+    await seed();
+    const withCredentials = backup.replace('http://', 'http://zoe:s3cr%40t@');
+    const config = proxies(['env', 'wininet']);
+    (config.proxies.candidates[1] as { url: string }).url = withCredentials;
+    const m = await machine(config);
+    try {
+      const apply = await m.guard(['apply', '--config', m.configPath, '--json']);
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      expect(await value(USER_ENV_KEY, 'HTTPS_PROXY')).toMatchObject({ value: withCredentials });
+      expect(await value(WININET_KEY, 'ProxyServer')).toMatchObject({ value: hostOf(backup) });
+      const history = await readFile(join(m.world.env.GOPROXYGUARD_HOME as string, 'history.jsonl'), 'utf8');
+      for (const text of [apply.stdout, history]) {
+        expect(text).not.toContain('s3cr');
+        expect(text).toContain('zoe:***@');
+      }
+      expect((await m.guard(['restore'])).exitCode).toBe(0);
+    } finally {
+      await m.world.cleanup();
+    }
+  });
+
   it('a proxy URL that is not one is refused before anything changes, naming the field', async () => {
     await seed();
     const before = { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };

@@ -4,6 +4,7 @@ import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { saveState } from '../state/store.js';
 import { type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
+import { withoutSecrets } from '../system/setting-value.js';
 import { writeWindowsSettings } from '../system/windows-settings.js';
 import { notifyWindows } from './notify.js';
 import type { Plan } from './plan.js';
@@ -69,7 +70,7 @@ export async function applyPlan(
     command: 'apply',
     event: 'decision',
     changes: plan.changes,
-    ...(system.length > 0 ? { systemChanges: system } : {}),
+    ...(system.length > 0 ? { systemChanges: system.map(forHistory) } : {}),
     reasons: [...plan.decision.reasons, ...(plan.system.proxy?.reasons ?? [])],
     verdicts: Object.fromEntries(plan.report.mirrors.map((m) => [m.name, m.verdict])),
     ...(plan.report.proxies.length > 0
@@ -114,7 +115,7 @@ export async function applyPlan(
     command: 'apply',
     event: 'change',
     changes: plan.changes,
-    ...(system.length > 0 ? { systemChanges: system, notified } : {}),
+    ...(system.length > 0 ? { systemChanges: system.map(forHistory), notified } : {}),
     envFile: plan.envFile,
   });
   return { changed: true, verified: true, notified };
@@ -172,3 +173,10 @@ const putBackSays = (stuck: string[]) =>
   stuck.length === 0
     ? 'every value was put back as it was'
     : `${stuck.join(', ')} could not be put back: run goproxy-guard restore (the backup holds the originals)`;
+
+/** A change as the history keeps it: proxy passwords hidden (the backup alone holds them). */
+const forHistory = (change: SystemChange) => ({
+  setting: change.setting,
+  from: withoutSecrets(change.from),
+  to: withoutSecrets(change.to),
+});

@@ -6,7 +6,7 @@ import { type HealthReport, probeMirrors } from '../probe/run.js';
 import { stateDir, statePaths } from '../state/paths.js';
 import { type GuardState, loadState } from '../state/store.js';
 import { type GoKey, type GoSettings, MANAGED_GO_KEYS, readGoSettings } from '../system/go-env.js';
-import { showValue } from '../system/setting-value.js';
+import { hideSecrets, showValue } from '../system/setting-value.js';
 import { planSystem, type SystemPlan } from './system-plan.js';
 
 export interface SettingChange {
@@ -140,7 +140,7 @@ export function planDocument(plan: Plan, extra: Record<string, unknown> = {}) {
       ? {
           choice: plan.system.proxy.choice === 'keep' ? 'keep' : (plan.system.proxy.choice?.name ?? 'direct'),
           reasons: plan.system.proxy.reasons,
-          proxies: plan.system.proxy.proxies,
+          proxies: plan.system.proxy.proxies.map((p) => ({ ...p, url: hideSecrets(p.url) })),
         }
       : null,
     ...extra,

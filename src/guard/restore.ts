@@ -4,7 +4,7 @@ import { forgetBackup, readBackup } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { GO_KEYS, type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
-import { type RegistryValue, showValue } from '../system/setting-value.js';
+import { type RegistryValue, showValue, withoutSecrets } from '../system/setting-value.js';
 import { isWindowsSetting, locate, WININET_BLOB, writeWindowsSettings } from '../system/windows-settings.js';
 import { windowsEffects } from '../system/windows-tool.js';
 import { notifyWindows } from './notify.js';
@@ -88,7 +88,14 @@ export async function restoreOriginals(
     command: 'restore',
     event: 'restore',
     restored: goChanges,
-    ...(windowsIds.length > 0 ? { restoredWindows: windows, notified } : {}),
+    ...(windowsIds.length > 0
+      ? {
+          restoredWindows: Object.fromEntries(
+            windowsIds.map((id) => [id, withoutSecrets(windows[id] as RegistryValue)]),
+          ),
+          notified,
+        }
+      : {}),
   });
   await forgetBackup(paths.backup);
   await unlink(paths.goEnvCopy).catch(() => {});

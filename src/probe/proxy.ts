@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { hideSecrets } from '../system/setting-value.js';
 import { readResponseHead } from './connect.js';
 import type { ProbeContext } from './context.js';
 import { observeDns } from './dns.js';
@@ -33,7 +34,7 @@ export async function probeProxy(
   const authority = `${target.hostname}:${targetPort}`;
   const result = (verdict: Verdict, evidence: string[]): ProxyHealth => ({
     name: proxy.name,
-    url: proxy.url,
+    url: hideSecrets(proxy.url),
     verdict,
     healthy: verdict === 'healthy',
     latencyMs: verdict === 'healthy' ? Math.round(performance.now() - started) : null,

@@ -21,8 +21,25 @@ export function sameValue(a: RegistryValue, b: RegistryValue): boolean {
   return a.type === b.type && a.value === b.value;
 }
 
-/** A value for people: the data, its type when not REG_SZ, or "(not set)". */
+/**
+ * Hides the password of any URL in a text (http://zoe:secret@proxy -> http://zoe:***@proxy):
+ * proxy credentials belong in HTTPS_PROXY and the backup, not in output, history or event logs.
+ */
+export function hideSecrets(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@/\s]+@/gi, '$1:***@');
+}
+
+/** The same value with any URL password hidden, for the history. */
+export function withoutSecrets(value: RegistryValue): RegistryValue {
+  return value.was === 'set' ? { ...value, value: hideSecrets(value.value) } : value;
+}
+
+/** A value for people: the data, its type when not REG_SZ, or "(not set)"; passwords hidden. */
 export function showValue(value: RegistryValue): string {
+  return hideSecrets(describe(value));
+}
+
+function describe(value: RegistryValue): string {
   if (value.was === 'unset') return '(not set)';
   if (value.type === 'WINHTTP') {
     const { proxyServer, bypassList } = winHttpFromValue(value) as WinHttpProxy;
