@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { probedLab } from './helpers.js';
+import { startLab } from '../src/lab/scenarios.js';
+import { probeConfig, probedLab } from './helpers.js';
 
 const { report } = await probedLab('proxies');
 const proxy = (name: string) => report.proxies.find((p) => p.name === name);
@@ -40,5 +41,55 @@ describe('outbound proxies against the proxies lab scenario', () => {
   it('keeps the proxies in preference order, beside the mirrors', () => {
     expect(report.proxies.map((p) => p.name)).toEqual(['primary', 'backup', 'old', 'authenticating']);
     expect(report.mirrors.map((m) => m.verdict)).toEqual(['healthy']);
+  });
+});
+
+describe('a proxy judged by any mirror it can reach', () => {
+  it('is healthy when the first mirror fails TLS but another proves itself through it', async () => {
+    const lab = await startLab(
+      {
+        summary: 'an expired mirror first, a healthy one second, one working proxy',
+        mirrors: [
+          { name: 'expired', mode: { kind: 'ok' }, tls: 'expired' },
+          { name: 'healthy', mode: { kind: 'ok' } },
+        ],
+        proxies: [{ name: 'working', mode: 'ok' }],
+      },
+      1500,
+    );
+    try {
+      const { proxies } = await probeConfig(lab.config);
+      expect(proxies[0]).toMatchObject({
+        verdict: 'healthy',
+        target: expect.stringMatching(/^healthy\.mirror\.lab\.test:\d+$/),
+      });
+      // found as soon as one tunnel worked, not at the deadline
+      expect(proxies[0]?.latencyMs).toBeLessThan(1500);
+    } finally {
+      await lab.stop();
+    }
+  });
+
+  it('when every tunnel fails differently, lists each mirror it tried', async () => {
+    const lab = await startLab(
+      {
+        summary: 'two broken mirrors behind one working proxy',
+        mirrors: [
+          { name: 'expired', mode: { kind: 'ok' }, tls: 'expired' },
+          { name: 'wrong-name', mode: { kind: 'ok' }, tls: 'wrong-name' },
+        ],
+        proxies: [{ name: 'working', mode: 'ok' }],
+      },
+      800,
+    );
+    try {
+      const { proxies } = await probeConfig(lab.config);
+      expect(proxies[0]?.verdict).toBe('tls-invalid');
+      expect(proxies[0]?.evidence).toHaveLength(2);
+      expect(proxies[0]?.evidence[0]).toMatch(/^expired\.mirror\.lab\.test:\d+: the tunnel to/);
+      expect(proxies[0]?.evidence[1]).toMatch(/^wrong-name\.mirror\.lab\.test:\d+: the tunnel to/);
+    } finally {
+      await lab.stop();
+    }
   });
 });

@@ -108,3 +108,42 @@ export async function probeProxy(
     socket.destroy();
   }
 }
+
+/** How many mirrors each proxy may tunnel to at once: enough to find one that answers. */
+export const MAX_PROXY_TARGETS = 4;
+
+/**
+ * Probes one proxy by tunnelling to several mirrors at once: the proxy is healthy as soon as one
+ * tunnel proves its mirror over TLS, so a mirror that is down never makes a good proxy look
+ * bad. The other attempts are then stopped. When every tunnel fails, the proxy's verdict is the
+ * one they share (a dead or hanging proxy fails them all alike), 407 first; otherwise the
+ * first target's, with one evidence line per target.
+ */
+export async function probeProxyThroughAny(
+  proxy: { name: string; url: string },
+  targets: URL[],
+  context: ProbeContext,
+): Promise<ProxyHealth> {
+  const stop = new AbortController();
+  const onDeadline = () => stop.abort();
+  context.signal.addEventListener('abort', onDeadline, { once: true });
+  const scoped: ProbeContext = { ...context, signal: stop.signal };
+  const attempts = targets.map((target) => probeProxy(proxy, target, scoped));
+  try {
+    return await Promise.any(
+      attempts.map((attempt) => attempt.then((health) => (health.healthy ? health : Promise.reject(health)))),
+    );
+  } catch {
+    const failures = await Promise.all(attempts);
+    const first = failures[0];
+    if (!first) throw new Error('internal: a proxy probe needs at least one mirror to tunnel to');
+    const authRequired = failures.find((f) => f.verdict === 'auth-required');
+    if (authRequired) return authRequired;
+    if (failures.every((f) => f.verdict === first.verdict && f.evidence[0] === first.evidence[0]))
+      return first;
+    return { ...first, evidence: failures.map((f) => `${f.target}: ${f.evidence[0] ?? f.verdict}`) };
+  } finally {
+    context.signal.removeEventListener('abort', onDeadline);
+    stop.abort(); // ends the attempts still running once one has succeeded
+  }
+}

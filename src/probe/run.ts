@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { type DatabaseHealth, probeDatabase } from './database.js';
 import { probeMirror } from './goproxy.js';
-import { type ProxyHealth, probeProxy } from './proxy.js';
+import { MAX_PROXY_TARGETS, type ProxyHealth, probeProxyThroughAny } from './proxy.js';
 import type { ProxyRoute } from './route.js';
 import { createRunContext } from './run-context.js';
 import type { MirrorHealth, MirrorObservation } from './types.js';
@@ -69,11 +69,15 @@ export async function probeMirrors(
         ? { modHash: record.mod, database: config.sumdb.name, treeSize: record.treeSize }
         : undefined,
     });
-  // Each proxy tunnels to the first https mirror, concurrently with the mirror probes.
-  const target = new URL(
-    config.mirrors.find((m) => m.url.startsWith('https:'))?.url ?? (config.mirrors[0]?.url as string),
+  // Each proxy tunnels to a few https mirrors at once, concurrently with the mirror probes; one
+  // proven tunnel makes it healthy (a mirror that is down says nothing about the proxy).
+  const https = config.mirrors.filter((m) => m.url.startsWith('https:'));
+  const targets = (https.length > 0 ? https : config.mirrors.slice(0, 1))
+    .slice(0, MAX_PROXY_TARGETS)
+    .map((m) => new URL(m.url));
+  const proxying = Promise.all(
+    config.proxies.candidates.map((proxy) => probeProxyThroughAny(proxy, targets, context)),
   );
-  const proxying = Promise.all(config.proxies.candidates.map((proxy) => probeProxy(proxy, target, context)));
   const database = probeDatabase(config.sumdb, context, previousHead);
   const [observed, proxies, databaseHealth] = await Promise.all([probing, proxying, database]).finally(close);
   const mirrors = observed.map((judged) => judge(judged, databaseHealth.record));
