@@ -99,11 +99,8 @@ async function openTunnel(raw: net.Socket, options: ConnectOptions): Promise<voi
   const { host, signal } = options;
   const { proxy, targetPort } = options.tunnel as { proxy: URL; targetPort: number };
   const authority = `${net.isIPv6(host) ? `[${host}]` : host}:${targetPort}`;
-  const auth = proxy.username
-    ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
-    : '';
   const head = await step<string>('connect', host, signal, (resolve, reject) => {
-    raw.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`);
+    raw.write(connectRequest(authority, proxy));
     readResponseHead(raw).then(resolve, reject);
     return () => raw.destroy();
   });
@@ -118,6 +115,14 @@ async function openTunnel(raw: net.Socket, options: ConnectOptions): Promise<voi
       host,
     );
   }
+}
+
+/** The CONNECT request for a tunnel, with Basic credentials when the proxy URL carries them. */
+export function connectRequest(authority: string, proxy: URL): string {
+  const auth = proxy.username
+    ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
+    : '';
+  return `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`;
 }
 
 const MAX_RESPONSE_HEAD = 8 * 1024;

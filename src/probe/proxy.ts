@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { hideSecrets } from '../system/setting-value.js';
-import { readResponseHead } from './connect.js';
+import { connectRequest, readResponseHead } from './connect.js';
 import type { ProbeContext } from './context.js';
 import { observeDns } from './dns.js';
 import type { Verdict } from './types.js';
@@ -61,10 +61,7 @@ export async function probeProxy(
       socket.once('error', reject);
     });
     stage = 'CONNECT';
-    const auth = proxyUrl.username
-      ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxyUrl.username)}:${decodeURIComponent(proxyUrl.password)}`).toString('base64')}\r\n`
-      : '';
-    socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`);
+    socket.write(connectRequest(authority, proxyUrl));
     const head = await readResponseHead(socket);
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
     const said = `CONNECT ${authority} via ${proxyUrl.host}: ${head.split('\r\n')[0]}`;
