@@ -14,6 +14,8 @@ export default defineConfig({
   ],
   test: {
     include: ['tests/**/*.test.ts'],
+    // Every test process may talk to loopback only (tests/setup/loopback-guard.mjs).
+    setupFiles: ['tests/setup/loopback-only.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -162,7 +162,10 @@ export interface RunningLab {
 }
 
 const LAB_ADDRESS = '127.0.0.1';
-/** Answers the hijacked resolver gives. 10.10.34.35 is a private address, never contacted. */
+/**
+ * Answers the hijacked resolver gives. 10.10.34.35 is a private address that no probe contacts
+ * (the verdict comes first); in tests the loopback guard refuses any attempt (tests/setup).
+ */
 const BOGON_ANSWER = '10.10.34.35';
 const IMPOSTOR_ADDRESS = '127.0.0.66';
 const CDN_ADDRESS = '127.0.0.2';
