@@ -41,7 +41,7 @@ export const restore = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const [{ restoreOriginals }, { readBackup }, { acquireLock }, { stateDir, statePaths }] =
+    const [{ restoreOriginals }, { readBackup, registryValueOf }, { acquireLock }, { stateDir, statePaths }] =
       await Promise.all([
         import('../guard/restore.js'),
         import('../state/backup.js'),
@@ -55,7 +55,7 @@ export const restore = defineCommand({
       const restored = Object.entries(backup?.settings ?? {}).map(([id, v]) =>
         id.startsWith('go-env:')
           ? { setting: id.slice('go-env:'.length), to: v.was === 'set' ? v.value : null }
-          : { setting: id, to: showValue(v.was === 'set' ? { ...v, type: v.type ?? 'REG_SZ' } : v) },
+          : { setting: id, to: showValue(registryValueOf(v)) },
       );
       return {
         exitCode: backup ? EXIT.ok : EXIT.unhealthy,

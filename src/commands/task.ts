@@ -17,6 +17,13 @@ const taskOptions = {
   user: { kind: 'string', flag: 'user', parameter: 'UserId', valueName: 'USER' },
 } as const;
 
+/** The one table view of GoProxyGuard.TaskChange (register and unregister). */
+const TASK_CHANGE_COLUMNS = [
+  { label: 'TaskName', property: 'TaskName' },
+  { label: 'Done', property: 'Done' },
+  { label: 'Command', property: 'Command' },
+];
+
 /** Resolves the task's inputs and refuses paths other users could change. Pure apart from the config read. */
 async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS.ProcessEnv) {
   const [{ loadConfig }, { taskPathProblem }] = await Promise.all([
@@ -106,11 +113,7 @@ export const taskRegister = defineCommand({
     target: 'Task Scheduler task \\GoProxyGuard\\Guard',
     action: 'Register the GoProxyGuard background guard',
   },
-  columns: [
-    { label: 'TaskName', property: 'TaskName' },
-    { label: 'Done', property: 'Done' },
-    { label: 'Command', property: 'Command' },
-  ],
+  columns: TASK_CHANGE_COLUMNS,
   options: {
     ...taskOptions,
     /** Show the schtasks.exe command line and change nothing (PowerShell: -WhatIf). */
@@ -162,11 +165,7 @@ export const taskUnregister = defineCommand({
     target: 'Task Scheduler task \\GoProxyGuard\\Guard',
     action: 'Remove the GoProxyGuard background guard',
   },
-  columns: [
-    { label: 'TaskName', property: 'TaskName' },
-    { label: 'Done', property: 'Done' },
-    { label: 'Command', property: 'Command' },
-  ],
+  columns: TASK_CHANGE_COLUMNS,
   options: {
     /** Show the schtasks.exe command line and change nothing (PowerShell: -WhatIf). */
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },

@@ -4,7 +4,7 @@ import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { saveState } from '../state/store.js';
 import { type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
-import { withoutSecrets } from '../system/setting-value.js';
+import type { RegistryValue } from '../system/setting-value.js';
 import { writeWindowsSettings } from '../system/windows-settings.js';
 import { notifyWindows } from './notify.js';
 import type { Plan } from './plan.js';
@@ -70,7 +70,7 @@ export async function applyPlan(
     command: 'apply',
     event: 'decision',
     changes: plan.changes,
-    ...(system.length > 0 ? { systemChanges: system.map(forHistory) } : {}),
+    ...(system.length > 0 ? { systemChanges: system } : {}),
     reasons: [...plan.decision.reasons, ...(plan.system.proxy?.reasons ?? [])],
     verdicts: Object.fromEntries(plan.report.mirrors.map((m) => [m.name, m.verdict])),
     ...(plan.report.proxies.length > 0
@@ -103,7 +103,8 @@ export async function applyPlan(
     }
   }
   crashPoint('after-verify', env);
-  const notified = system.length > 0 ? await applySystemChanges(system, env, putGoBack) : [];
+  const notified =
+    system.length > 0 ? await applySystemChanges(system, plan.system.current, env, putGoBack) : [];
   crashPoint('after-system', env);
   await saveState(paths.state, {
     ...plan.nextState,
@@ -115,7 +116,7 @@ export async function applyPlan(
     command: 'apply',
     event: 'change',
     changes: plan.changes,
-    ...(system.length > 0 ? { systemChanges: system.map(forHistory), notified } : {}),
+    ...(system.length > 0 ? { systemChanges: system, notified } : {}),
     envFile: plan.envFile,
   });
   return { changed: true, verified: true, notified };
@@ -128,6 +129,7 @@ export async function applyPlan(
  */
 async function applySystemChanges(
   changes: SystemChange[],
+  current: Record<string, RegistryValue>,
   env: NodeJS.ProcessEnv,
   putGoBack: () => Promise<void>,
 ): Promise<string[]> {
@@ -154,9 +156,11 @@ async function applySystemChanges(
     const stuck = await putBack();
     throw new VerifyError(`${wrong.join(', ')} did not read back as written; ${putBackSays(stuck)}`);
   }
+  const now = { ...current, ...Object.fromEntries(changes.map((c) => [c.setting, c.to])) };
   return notifyWindows(
     changes.map((c) => c.setting),
     env,
+    now,
   );
 }
 
@@ -173,10 +177,3 @@ const putBackSays = (stuck: string[]) =>
   stuck.length === 0
     ? 'every value was put back as it was'
     : `${stuck.join(', ')} could not be put back: run goproxy-guard restore (the backup holds the originals)`;
-
-/** A change as the history keeps it: proxy passwords hidden (the backup alone holds them). */
-const forHistory = (change: SystemChange) => ({
-  setting: change.setting,
-  from: withoutSecrets(change.from),
-  to: withoutSecrets(change.to),
-});

@@ -1,4 +1,5 @@
 import { type NativeRequest, runNativeHelper } from '../system/native-helper.js';
+import type { RegistryValue } from '../system/setting-value.js';
 import { readWindowsSettings, WININET_NAMES } from '../system/windows-settings.js';
 
 /**
@@ -11,16 +12,17 @@ import { readWindowsSettings, WININET_NAMES } from '../system/windows-settings.j
 export async function notifyWindows(
   settings: string[],
   env: NodeJS.ProcessEnv,
+  /** The values now in place, as far as the caller knows them; only the others are read. */
+  known: Record<string, RegistryValue>,
   options: { blobRestored?: boolean } = {},
 ): Promise<string[]> {
   const request: NativeRequest = { broadcastEnvironment: settings.some((s) => s.startsWith('user-env:')) };
   if (settings.some((s) => s.startsWith('wininet:'))) {
     if (options.blobRestored) request.wininet = { refreshOnly: true };
     else {
-      const now = await readWindowsSettings(
-        WININET_NAMES.map((n) => `wininet:${n}`),
-        env,
-      );
+      const ids = WININET_NAMES.map((n) => `wininet:${n}`);
+      const missing = ids.filter((id) => !(id in known));
+      const now = { ...known, ...(missing.length > 0 ? await readWindowsSettings(missing, env) : {}) };
       const text = (name: string) => {
         const value = now[`wininet:${name}`];
         return value?.was === 'set' ? value.value : '';

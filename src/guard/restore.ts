@@ -1,10 +1,10 @@
 import { unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
-import { forgetBackup, readBackup } from '../state/backup.js';
+import { forgetBackup, readBackup, registryValueOf } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { GO_KEYS, type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
-import { type RegistryValue, showValue, withoutSecrets } from '../system/setting-value.js';
+import { type RegistryValue, showValue } from '../system/setting-value.js';
 import { isWindowsSetting, locate, WININET_BLOB, writeWindowsSettings } from '../system/windows-settings.js';
 import { windowsEffects } from '../system/windows-tool.js';
 import { notifyWindows } from './notify.js';
@@ -34,10 +34,7 @@ export async function restoreOriginals(
   for (const [id, original] of Object.entries(backup.settings)) {
     if (isWindowsSetting(id)) {
       locate(id); // throws for a setting this version does not know, before any change
-      windows[id] =
-        original.was === 'set'
-          ? { was: 'set', type: original.type ?? 'REG_SZ', value: original.value }
-          : original;
+      windows[id] = registryValueOf(original);
       continue;
     }
     const [effector, name] = id.split(':') as [string, GoKey];
@@ -77,7 +74,9 @@ export async function restoreOriginals(
         `after restoring, ${wrong.join(', ')} still differ; the backup ${paths.backup} is kept`,
       );
     }
-    notified = await notifyWindows(windowsIds, env, { blobRestored: windows[WININET_BLOB]?.was === 'set' });
+    notified = await notifyWindows(windowsIds, env, windows, {
+      blobRestored: windows[WININET_BLOB]?.was === 'set',
+    });
   }
   const restored = [
     ...goChanges.map((c) => ({ setting: c.key, to: c.value ?? null })),
@@ -90,9 +89,7 @@ export async function restoreOriginals(
     restored: goChanges,
     ...(windowsIds.length > 0
       ? {
-          restoredWindows: Object.fromEntries(
-            windowsIds.map((id) => [id, withoutSecrets(windows[id] as RegistryValue)]),
-          ),
+          restoredWindows: windows,
           notified,
         }
       : {}),

@@ -22,12 +22,12 @@ export interface SystemChange {
 }
 
 export interface SystemPlan {
-  /** Windows settings are managed on this system (Windows, or GOPROXYGUARD_PLATFORM=win32). */
-  managed: boolean;
   proxy: ProxyDecision | null;
   changes: SystemChange[];
   /** Values backed up with the changes though not changed by name (WinINet's connection blob). */
   alsoBackUp: Record<string, RegistryValue>;
+  /** Every setting as read for this plan (what the notification after apply starts from). */
+  current: Record<string, RegistryValue>;
   notes: string[];
   /** The proxy standing to remember after a successful apply. */
   proxies: GuardState['proxies'];
@@ -47,14 +47,14 @@ export async function planSystem(
 ): Promise<SystemPlan> {
   const { candidates, targets, bypass, direct } = config.proxies;
   const plan: SystemPlan = {
-    managed: windowsEffects(env),
     proxy: null,
     changes: [],
     alsoBackUp: {},
+    current: {},
     notes: [],
     proxies: state.proxies,
   };
-  if (!plan.managed) {
+  if (!windowsEffects(env)) {
     if (candidates.length > 0)
       plan.notes.push('proxy settings are managed on Windows only: the candidates were probed, nothing else');
     return plan;
@@ -63,7 +63,9 @@ export async function planSystem(
   let winhttp = false;
   if (candidates.length > 0) {
     if (targets.includes('env')) ids.push('user-env:HTTP_PROXY', 'user-env:HTTPS_PROXY', 'user-env:NO_PROXY');
-    if (targets.includes('wininet')) ids.push(...WININET_NAMES.map((n) => `wininet:${n}`), WININET_PAC);
+    // The connection blob is read with the rest: it is backed up if WinINet changes.
+    if (targets.includes('wininet'))
+      ids.push(...WININET_NAMES.map((n) => `wininet:${n}`), WININET_PAC, WININET_BLOB);
     if (targets.includes('winhttp')) {
       winhttp = await isElevated(env);
       if (winhttp) ids.push(WINHTTP);
@@ -73,18 +75,23 @@ export async function planSystem(
         );
     }
   }
-  let now: Record<string, RegistryValue>;
-  try {
-    now = await readWindowsSettings(ids, env);
-  } catch (error) {
-    if (!(error instanceof UnparseableOutput)) throw error;
-    plan.notes.push(error.message);
-    winhttp = false;
-    now = await readWindowsSettings(
+  // WinHTTP is read on its own: output netsh prints that cannot be read leaves only it alone.
+  const [now, winhttpNow] = await Promise.all([
+    readWindowsSettings(
       ids.filter((id) => id !== WINHTTP),
       env,
-    );
-  }
+    ),
+    winhttp
+      ? readWindowsSettings([WINHTTP], env).catch((error: Error) => {
+          if (!(error instanceof UnparseableOutput)) throw error;
+          plan.notes.push(error.message);
+          winhttp = false;
+          return {};
+        })
+      : {},
+  ]);
+  Object.assign(now, winhttpNow);
+  plan.current = now;
   const wanted: Record<string, RegistryValue> = {};
   for (const key of ['GOPROXY', 'GOSUMDB'] as const) {
     const inEnv = now[`user-env:${key}`] as RegistryValue;
@@ -119,7 +126,7 @@ export async function planSystem(
     if (!sameValue(from, to)) plan.changes.push({ setting, from, to });
   }
   if (plan.changes.some((c) => c.setting.startsWith('wininet:'))) {
-    plan.alsoBackUp = await readWindowsSettings([WININET_BLOB], env);
+    plan.alsoBackUp = { [WININET_BLOB]: now[WININET_BLOB] as RegistryValue };
     const pac = now[WININET_PAC];
     if (pac?.was === 'set' && pac.value) {
       plan.notes.push(

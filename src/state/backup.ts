@@ -1,5 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
+import type { RegistryValue } from '../system/setting-value.js';
 import { writeFileAtomic } from './atomic.js';
 
 /**
@@ -15,6 +16,13 @@ export interface Backup {
   goEnvFile: string;
   /** Keyed by "<effector>:<name>": go-env:GOPROXY, user-env:HTTPS_PROXY, wininet:ProxyServer, winhttp:proxy. */
   settings: Record<string, OriginalValue>;
+}
+
+/** A backed-up value as a setting value: registry values carry their type; older ones are REG_SZ. */
+export function registryValueOf(original: OriginalValue): RegistryValue {
+  return original.was === 'set'
+    ? { was: 'set', type: original.type ?? 'REG_SZ', value: original.value }
+    : original;
 }
 
 export async function readBackup(path: string): Promise<Backup | undefined> {

@@ -1,4 +1,5 @@
 import { appendFile, readFile } from 'node:fs/promises';
+import { hideSecrets } from '../system/setting-value.js';
 
 export interface HistoryEntry {
   at: string;
@@ -7,9 +8,12 @@ export interface HistoryEntry {
   [detail: string]: unknown;
 }
 
-/** Appends one JSON line; history is never rewritten, only added to. */
+/**
+ * Appends one JSON line; history is never rewritten, only added to. Proxy passwords in any URL
+ * are hidden here, for every entry: only HTTPS_PROXY and the backup hold them.
+ */
 export async function appendHistory(path: string, entry: HistoryEntry): Promise<void> {
-  await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  await appendFile(path, `${hideSecrets(JSON.stringify(entry))}\n`, { mode: 0o600 });
 }
 
 /** The last `count` entries, skipping a torn last line left by a killed run. */

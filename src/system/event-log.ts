@@ -1,5 +1,4 @@
-import { execa } from 'execa';
-import { windowsEffects } from './windows-tool.js';
+import { runTool, TOOLS, windowsEffects } from './windows-tool.js';
 
 export const EVENT_SOURCE = 'GoProxyGuard';
 export const EVENT_ID_CHANGED = 100;
@@ -24,7 +23,7 @@ export function eventcreateArgs(message: string): string[] {
 
 /**
  * Writes an Application event log entry on Windows (GOPROXYGUARD_EVENTCREATE overrides the tool,
- * for tests). Never fails the run: the first entry creates the event source, which needs an
+ * for tests), through the shared Windows tool runner. Never fails the run: the first entry creates the event source, which needs an
  * administrator once; until then the reason is returned for the history.
  */
 export async function writeChangeEvent(
@@ -32,17 +31,13 @@ export async function writeChangeEvent(
   env: NodeJS.ProcessEnv,
 ): Promise<{ written: boolean; detail: string }> {
   if (!windowsEffects(env)) return { written: false, detail: 'not Windows' };
-  const tool = env.GOPROXYGUARD_EVENTCREATE || 'eventcreate.exe';
-  const run = await execa(tool, eventcreateArgs(message), {
-    env,
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: 10_000,
-  });
+  const tool = env[TOOLS.eventcreate.override] || TOOLS.eventcreate.exe;
+  const run = await runTool(TOOLS.eventcreate, eventcreateArgs(message), env, { timeoutMs: 10_000 }).catch(
+    (error: Error) => ({ exitCode: -1, stdout: '', stderr: error.message }),
+  );
   if (run.exitCode === 0) return { written: true, detail: `${tool} ${EVENT_SOURCE}/${EVENT_ID_CHANGED}` };
   return {
     written: false,
-    detail: `${tool} failed (${run.exitCode ?? run.shortMessage}): ${`${run.stdout}${run.stderr}`.trim()}; an administrator can create the source once with: eventcreate /L APPLICATION /T INFORMATION /SO ${EVENT_SOURCE} /ID 1 /D "GoProxyGuard installed"`,
+    detail: `${tool} failed (${run.exitCode}): ${`${run.stdout}${run.stderr}`.trim()}; an administrator can create the source once with: eventcreate /L APPLICATION /T INFORMATION /SO ${EVENT_SOURCE} /ID 1 /D "GoProxyGuard installed"`,
   };
 }

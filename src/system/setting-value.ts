@@ -29,11 +29,6 @@ export function hideSecrets(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@/\s]+@/gi, '$1:***@');
 }
 
-/** The same value with any URL password hidden, for the history. */
-export function withoutSecrets(value: RegistryValue): RegistryValue {
-  return value.was === 'set' ? { ...value, value: hideSecrets(value.value) } : value;
-}
-
 /** A value for people: the data, its type when not REG_SZ, or "(not set)"; passwords hidden. */
 export function showValue(value: RegistryValue): string {
   return hideSecrets(describe(value));

@@ -16,6 +16,7 @@ export const TOOLS = {
   reg: { exe: 'reg.exe', override: 'GOPROXYGUARD_REG' },
   netsh: { exe: 'netsh.exe', override: 'GOPROXYGUARD_NETSH' },
   schtasks: { exe: 'schtasks.exe', override: 'GOPROXYGUARD_SCHTASKS' },
+  eventcreate: { exe: 'eventcreate.exe', override: 'GOPROXYGUARD_EVENTCREATE' },
   whoami: { exe: 'whoami.exe', override: 'GOPROXYGUARD_WHOAMI' },
   powershell: { exe: 'powershell.exe', override: 'GOPROXYGUARD_POWERSHELL' },
 } as const satisfies Record<string, WindowsTool>;
