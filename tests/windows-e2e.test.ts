@@ -225,7 +225,7 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
       const run = await m.guard(['apply', '--config', m.configPath], { GOPROXYGUARD_REG: refusing });
       expect(run.exitCode).toBe(3);
       expect(run.stderr).toMatch(
-        /reg add .*ProxyOverride failed \(exit code 1\): ERROR: Access is denied\.; every value was put back as it was/,
+        /reg add .*ProxyOverride failed \(exit code 1: ERROR: Access is denied\.\); every value was put back as it was/,
       );
       expect(await exported(USER_ENV_KEY)).toBe(before.env);
       expect(await exported(WININET_KEY)).toBe(before.wininet);

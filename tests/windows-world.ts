@@ -72,7 +72,25 @@ export async function windowsWorld(options: WorldOptions = {}): Promise<WindowsW
     options.winhttpShow ??
       '\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy server).\r\n\r\n',
   );
-  const reg = await script('reg', `#!/bin/sh\nexec ${WINE} reg "$@"\n`);
+  // Every failure of Wine's reg.exe prints a line (on stdout, as Windows' does). A non-zero exit
+  // with nothing printed at all is Wine failing underneath, not reg.exe answering: it happened
+  // once in CI (a ProxyServer write, exit code 1) and never in local runs, and WINEDEBUG=-all
+  // hides why. Such a call is made once more and written down in reg-hiccups.log, which stop()
+  // prints, so a change in how often it happens is seen.
+  const hiccups = join(dir, 'reg-hiccups.log');
+  const reg = await script(
+    'reg',
+    `#!/bin/sh
+out=$(mktemp) err=$(mktemp)
+${WINE} reg "$@" >"$out" 2>"$err"; rc=$?
+if [ $rc -ne 0 ] && [ ! -s "$out" ] && [ ! -s "$err" ]; then
+  echo "exit code $rc, nothing printed: reg $*" >> ${JSON.stringify(hiccups)}
+  ${WINE} reg "$@" >"$out" 2>"$err"; rc=$?
+fi
+cat "$out"; cat "$err" >&2; rm -f "$out" "$err"
+exit $rc
+`,
+  );
   const netsh = await script(
     'netsh',
     `#!/usr/bin/env node
@@ -156,6 +174,8 @@ process.exit(run.status ?? 1);
       );
     },
     stop: async () => {
+      const hiccupped = await readFile(hiccups, 'utf8').catch(() => '');
+      if (hiccupped) process.stderr.write(`Wine failed to start reg.exe and it was run again:\n${hiccupped}`);
       await execa(WINESERVER, ['-k'], withWine);
       server.kill();
       await server;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toolSaid } from '../src/system/windows-tool.js';
 import { netshArgs, parseWinHttpShow } from '../src/system/winhttp.js';
 
 // `netsh winhttp show proxy` outputs. There is no Windows here and Wine's netsh is a stub, so
@@ -69,5 +70,22 @@ describe('netsh argv', () => {
     ]);
     expect(netshArgs.reset()).toEqual(['winhttp', 'reset', 'proxy']);
     expect(netshArgs.show()).toEqual(['winhttp', 'show', 'proxy']);
+  });
+});
+
+describe('what a failing Windows tool said', () => {
+  it('names the exit code and the first line printed, stderr before stdout', () => {
+    expect(
+      toolSaid({ exitCode: 1, stdout: 'ignored\r\n', stderr: '\r\nERROR: Access is denied.\r\nmore\r\n' }),
+    ).toBe('exit code 1: ERROR: Access is denied.');
+    expect(
+      toolSaid({ exitCode: 1, stdout: 'reg: Unable to find the specified registry key\r\n', stderr: '' }),
+    ).toBe('exit code 1: reg: Unable to find the specified registry key');
+  });
+
+  it('says so when the tool printed nothing, instead of an empty reason', () => {
+    expect(toolSaid({ exitCode: 1, stdout: '', stderr: ' \r\n' })).toBe(
+      'exit code 1, and it printed nothing',
+    );
   });
 });

@@ -51,7 +51,7 @@ export async function runNativeHelper(
     const run = await runTool(TOOLS.powershell, nativeHelperArgs(nativeHelperPath(env), requestFile), env, {
       timeoutMs: 60_000,
     });
-    if (run.exitCode !== 0) return { ok: false, detail: `the native helper failed: ${toolSaid(run)}` };
+    if (run.exitCode !== 0) return { ok: false, detail: `the native helper failed (${toolSaid(run)})` };
     const said = run.stdout.trim().split(/\r?\n/).pop() ?? '';
     if (request.broadcastEnvironment && !said.includes('"broadcast":true')) {
       return { ok: false, detail: `the environment broadcast timed out (${said})` };

@@ -43,7 +43,7 @@ export async function readRegistryValues(
     if (run.exitCode === 0) {
       values = parseRegExport(decodeRegFile(await readFile(file)), key);
     } else if (!(await keyMissing(key, env))) {
-      throw new Error(`reg export ${key} failed (exit code ${run.exitCode}): ${toolSaid(run)}`);
+      throw new Error(`reg export ${key} failed (${toolSaid(run)})`);
     }
     const found: Record<string, RegistryValue> = {};
     for (const name of names) {
@@ -80,7 +80,7 @@ export async function writeRegistryValue(
   }
   const run = await runTool(TOOLS.reg, regAddArgs(key, name, value.type as WritableType, value.value), env);
   if (run.exitCode !== 0) {
-    throw new Error(`reg add ${key} /v ${name} failed (exit code ${run.exitCode}): ${toolSaid(run)}`);
+    throw new Error(`reg add ${key} /v ${name} failed (${toolSaid(run)})`);
   }
 }
 

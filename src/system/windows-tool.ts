@@ -60,7 +60,10 @@ export async function runTool(
   return { stdout: `${run.stdout}`, stderr: `${run.stderr}`, exitCode: run.exitCode ?? -1 };
 }
 
-/** The first line a tool printed about a failure, for messages. */
+/** How a tool failed, for messages: its exit code and the first line it printed, if any. */
 export function toolSaid(run: ToolRun): string {
-  return (run.stderr.trim() || run.stdout.trim()).split(/\r?\n/)[0] ?? `exit code ${run.exitCode}`;
+  const firstLine = (run.stderr.trim() || run.stdout.trim()).split(/\r?\n/)[0];
+  return firstLine
+    ? `exit code ${run.exitCode}: ${firstLine}`
+    : `exit code ${run.exitCode}, and it printed nothing`;
 }

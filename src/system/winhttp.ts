@@ -48,7 +48,7 @@ export function parseWinHttpShow(output: string): WinHttpProxy | null {
 
 export async function readWinHttp(env: NodeJS.ProcessEnv): Promise<WinHttpProxy | null> {
   const run = await runTool(TOOLS.netsh, netshArgs.show(), env);
-  if (run.exitCode !== 0) throw new UnparseableOutput(`netsh winhttp show proxy failed: ${toolSaid(run)}`);
+  if (run.exitCode !== 0) throw new UnparseableOutput(`netsh winhttp show proxy failed (${toolSaid(run)})`);
   return parseWinHttpShow(run.stdout);
 }
 
@@ -57,7 +57,7 @@ export async function writeWinHttp(proxy: WinHttpProxy | null, env: NodeJS.Proce
   const run = await runTool(TOOLS.netsh, args, env);
   if (run.exitCode !== 0) {
     throw new Error(
-      `netsh ${args.join(' ')} failed: ${toolSaid(run)} (WinHTTP is machine-wide: run this elevated, as administrator)`,
+      `netsh ${args.join(' ')} failed (${toolSaid(run)}; WinHTTP is machine-wide: run this elevated, as administrator)`,
     );
   }
 }
