@@ -19,6 +19,8 @@ let win: WindowsWorld;
 let primary: string;
 let backup: string;
 const hostOf = (url: string) => new URL(url).host;
+const GERMAN_DIRECT =
+  '\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Direkter Zugriff (kein Proxyserver).\r\n\r\n';
 
 beforeAll(async () => {
   [lab, win] = await Promise.all([
@@ -445,6 +447,52 @@ describe('WinHTTP through netsh (argv recorded by a stand-in)', { timeout: 120_0
     }
   });
 
+  it('elevated, direct access worded in German: the stored WinHttpSettings settles it, and restore resets', async () => {
+    await win.setWinHttpShow(GERMAN_DIRECT);
+    // what `netsh winhttp reset proxy` leaves in the machine's registry
+    const stored = [
+      'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections',
+      '/v',
+      'WinHttpSettings',
+    ];
+    expect(
+      (
+        await win.reg([
+          'add',
+          ...stored,
+          '/t',
+          'REG_BINARY',
+          '/d',
+          '1800000000000000010000000000000000000000',
+          '/f',
+        ])
+      ).exitCode,
+    ).toBe(0);
+    const m = await machine(proxies(['winhttp']));
+    const netshBefore = (await win.calls('netsh')).length;
+    try {
+      const apply = await m.guard(['apply', '--config', m.configPath, '--json'], { GPG_TEST_ELEVATED: '1' });
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      expect(JSON.parse(apply.stdout).notes.join('\n')).not.toMatch(/cannot read/);
+      // the stand-in now shows the backup in English; restore must go back to direct access
+      expect((await m.guard(['restore'], { GPG_TEST_ELEVATED: '1' })).exitCode).toBe(0);
+      const writes = (await win.calls('netsh')).slice(netshBefore).filter((argv) => argv[1] !== 'show');
+      expect(writes).toEqual([
+        [
+          'winhttp',
+          'set',
+          'proxy',
+          `proxy-server=${hostOf(backup)}`,
+          'bypass-list=<local>;localhost;*.corp.example',
+        ],
+        ['winhttp', 'reset', 'proxy'],
+      ]);
+    } finally {
+      await win.reg(['delete', ...stored, '/f']);
+      await m.world.cleanup();
+    }
+  });
+
   it('not elevated: WinHTTP is skipped with a clear message and netsh is never asked to change it', async () => {
     const m = await machine(proxies(['winhttp']));
     const netshBefore = (await win.calls('netsh')).length;
@@ -461,9 +509,8 @@ describe('WinHTTP through netsh (argv recorded by a stand-in)', { timeout: 120_0
   });
 
   it('an unreadable show proxy output leaves WinHTTP alone and says why', async () => {
-    await win.setWinHttpShow(
-      '\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Direkter Zugriff (kein Proxyserver).\r\n\r\n',
-    );
+    // without a stored WinHttpSettings (Wine has none) nothing settles the German wording
+    await win.setWinHttpShow(GERMAN_DIRECT);
     const m = await machine(proxies(['winhttp']));
     const netshBefore = (await win.calls('netsh')).length;
     try {

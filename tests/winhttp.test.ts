@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toolSaid } from '../src/system/windows-tool.js';
-import { netshArgs, parseWinHttpShow } from '../src/system/winhttp.js';
+import { netshArgs, parseWinHttpSettings, parseWinHttpShow } from '../src/system/winhttp.js';
 
 // `netsh winhttp show proxy` outputs. There is no Windows here and Wine's netsh is a stub, so
 // these are typed from Microsoft's documentation and from the layout Windows 10/11 prints
@@ -15,6 +15,19 @@ const GERMAN =
   '\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Proxyserver :  proxy.corp.example:8080\r\n    Umgehungsliste     :  (keine)\r\n\r\n';
 const GERMAN_DIRECT =
   '\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Direkter Zugriff (kein Proxyserver).\r\n\r\n';
+
+// WinHttpSettings as netsh stores it: DWORD size, DWORD counter, DWORD flags, then the proxy
+// and the bypass list, each a DWORD length and its bytes. RESET_BLOB is what `reset proxy` leaves.
+const RESET_BLOB = '1800000000000000010000000000000000000000';
+function blob(flags: number, proxy: string, bypass: string): string {
+  const dword = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  const text = (s: string) => Buffer.concat([dword(s.length), Buffer.from(s, 'latin1')]);
+  return Buffer.concat([dword(0x28), dword(7), dword(flags), text(proxy), text(bypass)]).toString('hex');
+}
 
 describe('netsh winhttp show proxy', () => {
   it('reads direct access', () => {
@@ -47,6 +60,55 @@ describe('netsh winhttp show proxy', () => {
     ['a proxy server that is not one', WITH_BYPASS.replace('proxy.corp.example:8080', 'two words')],
   ])('reports %s instead of guessing', (_, output) => {
     expect(() => parseWinHttpShow(output)).toThrow(/cannot read, so WinHTTP is left alone/);
+  });
+});
+
+describe('localized direct access, settled by the stored WinHttpSettings', () => {
+  const direct = parseWinHttpSettings(RESET_BLOB);
+  const proxy = parseWinHttpSettings(blob(3, 'proxy.corp.example:8080', '<local>;*.corp.example'));
+
+  it('is direct when the machine stores direct access', () => {
+    expect(direct).toBeNull();
+    expect(parseWinHttpShow(GERMAN_DIRECT, direct)).toBeNull();
+  });
+
+  it.each([
+    ['a stored proxy (the two disagree)', GERMAN_DIRECT, proxy],
+    ['an unreadable store', GERMAN_DIRECT, undefined],
+    [
+      'one line that is not the layout (an error message)',
+      'Fehler beim Lesen (5) Zugriff verweigert.\r\n',
+      direct,
+    ],
+    ['nothing', '', direct],
+  ])('is still unreadable with %s', (_, output, stored) => {
+    expect(() => parseWinHttpShow(output, stored)).toThrow(/cannot read, so WinHTTP is left alone/);
+  });
+});
+
+describe('the stored WinHttpSettings blob', () => {
+  it('reads the blob netsh winhttp reset proxy leaves as direct', () => {
+    expect(parseWinHttpSettings(RESET_BLOB)).toBeNull();
+  });
+
+  it('reads a named proxy and its bypass list', () => {
+    expect(parseWinHttpSettings(blob(3, 'proxy.corp.example:8080', '<local>;*.corp.example'))).toEqual({
+      proxyServer: 'proxy.corp.example:8080',
+      bypassList: '<local>;*.corp.example',
+    });
+  });
+
+  it('lets the flags decide: a proxy left behind while they say direct is unused', () => {
+    expect(parseWinHttpSettings(blob(1, 'stale.corp.example:8080', ''))).toBeNull();
+  });
+
+  it.each([
+    ['too short for its header', RESET_BLOB.slice(0, 20)],
+    ['a proxy length past its end', blob(3, 'proxy.corp.example:8080', '').replace(/^(.{24})17/, '$1ff')],
+    ['no bypass list', blob(3, 'p:1', '').slice(0, -8)],
+    ['a proxy server that is not one', blob(3, 'two words', '')],
+  ])('is unknown when it has %s', (_, hex) => {
+    expect(parseWinHttpSettings(hex)).toBeUndefined();
   });
 });
 
