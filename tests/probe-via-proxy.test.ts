@@ -81,6 +81,65 @@ describe('mirrors probed through HTTPS_PROXY, as go reaches them', () => {
   });
 });
 
+describe('a plain-http mirror through HTTP_PROXY, as go sends it: in absolute form, not CONNECT', () => {
+  let intranet: RunningLab;
+  const proxy = (name: string) =>
+    intranet.proxies.find((p) => p.name === name) as RunningLab['proxies'][number];
+  const probe = async (env: NodeJS.ProcessEnv) => {
+    // Without candidates, so the proxies see only the mirror probe (not their own CONNECT check).
+    const { config, extraCas } = await validate({ ...intranet.config, proxies: undefined });
+    return probeMirrors(config, extraCas, undefined, undefined, routeFromEnv(env));
+  };
+
+  beforeAll(async () => {
+    intranet = await startLab(
+      {
+        summary: 'an intranet mirror on plain http, and two corporate proxies',
+        mirrors: [{ name: 'intranet', mode: { kind: 'ok' }, plain: true }],
+        proxies: [
+          { name: 'working', mode: 'ok' },
+          { name: 'authenticating', mode: 'auth-required' },
+        ],
+      },
+      1500,
+    );
+  }, 60_000);
+  afterAll(() => intranet?.stop());
+
+  it('is healthy, and every request the proxy got was a GET of the full URL', async () => {
+    const working = proxy('working');
+    const report = await probe({ HTTP_PROXY: working.url, HTTPS_PROXY: proxy('authenticating').url });
+    const mirror = report.mirrors[0];
+    expect(mirror?.verdict, mirror?.evidence.join('\n')).toBe('healthy');
+    expect(mirror?.evidence).toContain(`reached through the proxy ${working.url} (HTTP_PROXY), as go does`);
+    const base = intranet.mirrors[0]?.url as string;
+    expect(base).toMatch(/^http:\/\/intranet\.mirror\.lab\.test:\d+$/);
+    expect(working.requests.length).toBeGreaterThan(0);
+    for (const line of working.requests) expect(line.startsWith(`GET ${base}/`), line).toBe(true);
+  });
+
+  it('judges the proxy candidates the same way when no mirror is https: GET in absolute form, not CONNECT', async () => {
+    const { config, extraCas } = await validate(intranet.config);
+    const before = proxy('working').requests.length;
+    const report = await probeMirrors(config, extraCas, undefined, undefined, undefined);
+    const [working, authenticating] = report.proxies;
+    expect(working?.verdict, working?.evidence.join('\n')).toBe('healthy');
+    expect(working?.evidence[0]).toMatch(
+      /^GET http:\/\/intranet\.mirror\.lab\.test:\d+\/ via 127\.0\.0\.1:\d+: HTTP\/1\.1 \d{3} .*; the mirror answered through it$/,
+    );
+    expect(proxy('working').requests.slice(before)).toEqual([`GET ${intranet.mirrors[0]?.url}/`]);
+    expect(authenticating?.verdict).toBe('auth-required');
+  });
+
+  it('is auth-required when the proxy answers the GET with 407', async () => {
+    const report = await probe({ HTTP_PROXY: proxy('authenticating').url });
+    expect(report.mirrors[0]?.verdict).toBe('auth-required');
+    expect(report.mirrors[0]?.evidence[0]).toMatch(
+      /^the proxy 127\.0\.0\.1:\d+ answered GET http:\/\/intranet\.mirror\.lab\.test:\d+\/\S+ with 407: the proxy wants credentials/,
+    );
+  });
+});
+
 describe('which URLs go sends through the proxy (golang.org/x/net/http/httpproxy rules)', () => {
   const route = (noProxy: string): ProxyRoute =>
     routeFromEnv({

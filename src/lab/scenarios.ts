@@ -17,6 +17,8 @@ export interface MirrorPlan {
   tls?: LeafFault;
   dns?: DnsFault;
   sumdb?: SumdbMode;
+  /** Served over plain http (an intranet mirror), listed with allowInsecure. */
+  plain?: boolean;
 }
 
 export interface ScenarioPlan {
@@ -30,7 +32,7 @@ export interface ScenarioPlan {
   database?: 'healthy' | 'hanging';
   /** Mirror URLs use 127.0.0.1 instead of lab names, for programs that cannot use the lab DNS (go). */
   addressUrls?: boolean;
-  /** Outbound HTTP CONNECT proxies, in order of preference. */
+  /** Outbound HTTP proxies (CONNECT, and absolute-form GET for http), in order of preference. */
   proxies?: { name: string; mode: ProxyMode }[];
 }
 
@@ -207,7 +209,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
       name: mirror.name,
       mode,
       host: plan.addressUrls ? LAB_ADDRESS : host,
-      identity: await pki.issue([host, LAB_ADDRESS], mirror.tls),
+      ...(mirror.plain ? {} : { identity: await pki.issue([host, LAB_ADDRESS], mirror.tls) }),
       ...(mirror.sumdb ? { sumdb: mirror.sumdb } : {}),
       database: sumdb,
       ...(mirror.dns === 'cdn' ? { alsoOn: [CDN_ADDRESS] } : {}),
@@ -269,7 +271,13 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
   );
 
   const config = {
-    mirrors: mirrors.filter((m) => !m.name.endsWith('-impostor')).map((m) => ({ name: m.name, url: m.url })),
+    mirrors: mirrors
+      .filter((m) => !m.name.endsWith('-impostor'))
+      .map((m) => ({
+        name: m.name,
+        url: m.url,
+        ...(m.url.startsWith('http:') ? { allowInsecure: true } : {}),
+      })),
     canary: { ...LAB_CANARY },
     sumdb: { name: LAB_SUMDB, url: database.url, key: sumdb.verifierKey },
     deadlineMs,

@@ -33,7 +33,7 @@ export interface ConnectOptions {
   extraCaFingerprints: Set<string>;
   signal: AbortSignal;
   /**
-   * An HTTP proxy to tunnel through (CONNECT host:targetPort), as go does with HTTPS_PROXY; then
+   * An HTTP proxy to tunnel through (CONNECT host:targetPort), as go does for https; then
    * `address` and `port` are the proxy's, and TLS inside the tunnel still proves `host`.
    */
   tunnel?: { proxy: URL; targetPort: number };
@@ -119,10 +119,15 @@ async function openTunnel(raw: net.Socket, options: ConnectOptions): Promise<voi
 
 /** The CONNECT request for a tunnel, with Basic credentials when the proxy URL carries them. */
 export function connectRequest(authority: string, proxy: URL): string {
-  const auth = proxy.username
-    ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
-    : '';
-  return `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`;
+  const auth = proxyAuthorization(proxy);
+  return `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`;
+}
+
+/** The Proxy-Authorization value for the credentials a proxy URL carries, as go sends it. */
+export function proxyAuthorization(proxy: URL): string | undefined {
+  if (!proxy.username) return undefined;
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }
 
 const MAX_RESPONSE_HEAD = 8 * 1024;

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { type ConnectOptions, openConnection, PhaseError } from './connect.js';
+import { type ConnectOptions, openConnection, PhaseError, proxyAuthorization } from './connect.js';
 import { type ProbeContext, whenAborted } from './context.js';
 import { observeDns } from './dns.js';
 import { assessDns } from './dns-verdict.js';
@@ -18,6 +18,8 @@ const USER_AGENT = 'goproxy-guard (+health probe)';
  */
 export function createFetcher(context: ProbeContext, observation: MirrorObservation) {
   const clients = new Map<string, Promise<Client>>();
+  /** Plain-http origins reached through a proxy: their requests go to it in absolute form. */
+  const forwarded = new Map<string, URL>();
   const timed = async <T>(phase: Phase, record: boolean, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -35,17 +37,21 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
     const proxy = proxyFor(context.route, url);
     if (proxy) {
       // As go does: the proxy resolves the name, so this machine's DNS is not asked (or judged).
-      const proxyPort = Number(proxy.port) || 80;
-      if (first) observation.via = `${proxy.protocol}//${proxy.host}`;
+      // https goes through a CONNECT tunnel; plain http is sent to the proxy in absolute form.
+      if (first) {
+        observation.via = `${proxy.protocol}//${proxy.host}`;
+        observation.viaVariable = secure ? 'HTTPS_PROXY' : 'HTTP_PROXY';
+      }
+      if (!secure) forwarded.set(url.origin, proxy);
       return openClient(url, first, {
         address: proxy.hostname.replace(/^\[|\]$/g, ''),
-        port: proxyPort,
+        port: Number(proxy.port) || 80,
         host,
         secure,
         secureContext: context.secureContext,
         extraCaFingerprints: context.extraCaFingerprints,
         signal: context.signal,
-        tunnel: { proxy, targetPort: port },
+        ...(secure ? { tunnel: { proxy, targetPort: port } } : {}),
       });
     }
     const dns = await timed('dns', first, () => observeDns(host, context));
@@ -112,20 +118,33 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
 
   async function exchangeOnce(url: URL, step: Exchange['step'], maxBytes: number, record: boolean) {
     const client = await clientFor(url);
+    const proxy = forwarded.get(url.origin);
+    const auth = proxy && proxyAuthorization(proxy);
     const { signal } = context;
     const started = performance.now();
     const response = await Promise.race([
       client.request({
-        path: `${url.pathname}${url.search}`,
+        path: proxy ? url.href : `${url.pathname}${url.search}`,
         method: 'GET',
         signal,
-        headers: { 'user-agent': USER_AGENT },
+        headers: { 'user-agent': USER_AGENT, ...(auth ? { 'proxy-authorization': auth } : {}) },
       }),
       whenAborted(signal),
     ]).catch((error: Error) => {
       throw asPhaseError('ttfb', error, signal, url.hostname);
     });
     if (record) observation.phases.ttfb = Math.round(performance.now() - started);
+    if (proxy && response.statusCode === 407) {
+      // The proxy's answer, not the mirror's: judged as a refused tunnel is.
+      response.body.resume();
+      throw new PhaseError(
+        'connect',
+        'PROXY_407',
+        `the proxy ${proxy.host} answered GET ${url.href} with 407`,
+        false,
+        url.hostname,
+      );
+    }
     const bodyStarted = performance.now();
     const chunks: Buffer[] = [];
     let size = 0;

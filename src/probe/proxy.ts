@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { hideSecrets } from '../system/setting-value.js';
-import { connectRequest, readResponseHead } from './connect.js';
+import { connectRequest, proxyAuthorization, readResponseHead } from './connect.js';
 import type { ProbeContext } from './context.js';
 import { observeDns } from './dns.js';
 import type { Verdict } from './types.js';
@@ -20,7 +20,8 @@ export interface ProxyHealth {
 /**
  * Probes one outbound HTTP proxy as go uses it (HTTPS_PROXY): CONNECT to a mirror through it,
  * then a TLS handshake with the mirror's name inside the tunnel, so a proxy that answers 200 but
- * does not really reach the mirror (or re-signs its traffic) is not called healthy.
+ * does not really reach the mirror (or re-signs its traffic) is not called healthy. A plain-http
+ * mirror (only when no https one is configured) is asked for in absolute form, as go does.
  */
 export async function probeProxy(
   proxy: { name: string; url: string },
@@ -30,7 +31,7 @@ export async function probeProxy(
   const started = performance.now();
   const proxyUrl = new URL(proxy.url);
   const targetHost = target.hostname.replace(/^\[|\]$/g, '');
-  const targetPort = Number(target.port) || 443;
+  const targetPort = Number(target.port) || (target.protocol === 'http:' ? 80 : 443);
   const authority = `${target.hostname}:${targetPort}`;
   const result = (verdict: Verdict, evidence: string[]): ProxyHealth => ({
     name: proxy.name,
@@ -60,15 +61,23 @@ export async function probeProxy(
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    stage = 'CONNECT';
-    socket.write(connectRequest(authority, proxyUrl));
+    const plain = target.protocol === 'http:';
+    stage = plain ? 'GET' : 'CONNECT';
+    socket.write(plain ? absoluteFormRequest(target, proxyUrl) : connectRequest(authority, proxyUrl));
     const head = await readResponseHead(socket);
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
-    const said = `CONNECT ${authority} via ${proxyUrl.host}: ${head.split('\r\n')[0]}`;
+    const said = `${plain ? `GET ${target.origin}/` : `CONNECT ${authority}`} via ${proxyUrl.host}: ${head.split('\r\n')[0]}`;
     if (status === 407) {
       const realm = /^proxy-authenticate: *(.*)$/im.exec(head)?.[1] ?? 'no Proxy-Authenticate header';
       return result('auth-required', [
         `${said} (${realm}); put credentials in the proxy URL or use a proxy that knows this user`,
+      ]);
+    }
+    if (plain) {
+      // go sends plain http to the proxy as it is: any answer but a gateway failure came from the mirror.
+      const reached = status > 0 && status !== 502 && status !== 504;
+      return result(reached ? 'healthy' : 'http-error', [
+        reached ? `${said}; the mirror answered through it` : said,
       ]);
     }
     if (status !== 200) return result('http-error', [said]);
@@ -104,6 +113,12 @@ export async function probeProxy(
     signal.removeEventListener('abort', abort);
     socket.destroy();
   }
+}
+
+/** A GET of a plain-http mirror's root in absolute form, as go sends it through HTTP_PROXY. */
+function absoluteFormRequest(target: URL, proxy: URL): string {
+  const auth = proxyAuthorization(proxy);
+  return `GET ${target.origin}/ HTTP/1.1\r\nHost: ${target.host}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}Connection: close\r\n\r\n`;
 }
 
 /** How many mirrors each proxy may tunnel to at once: enough to find one that answers. */

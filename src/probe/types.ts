@@ -51,8 +51,10 @@ export interface MirrorObservation {
   phases: PhaseTimings;
   /** The address the first connection was pinned to, e.g. 127.0.0.1:8443. */
   address?: string;
-  /** The proxy the mirror was reached through (HTTPS_PROXY), scheme://host:port, no credentials. */
+  /** The proxy the mirror was reached through, scheme://host:port, no credentials. */
   via?: string;
+  /** The variable that named it: HTTPS_PROXY for an https mirror, HTTP_PROXY for plain http. */
+  viaVariable?: 'HTTPS_PROXY' | 'HTTP_PROXY';
   /** The DNS judgement of every host contacted (the mirror's, then any redirect host's). */
   dns: { host: string; assessment: DnsAssessment }[];
   tls?: TlsDetails;

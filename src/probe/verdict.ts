@@ -50,9 +50,9 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
     evidence.push(`tls: trusted only through tls.extraCaFiles (${tls.anchoredByExtraCa})`);
   }
   const reachedBody = verdict === 'healthy' || verdict === 'degraded';
-  // go reaches this mirror through HTTPS_PROXY too; say so, since the proxy is part of the path.
+  // go reaches this mirror through the proxy too; say so, since the proxy is part of the path.
   if (observation.via && reachedBody)
-    evidence.push(`reached through the proxy ${observation.via} (HTTPS_PROXY), as go does`);
+    evidence.push(`reached through the proxy ${observation.via} (${observation.viaVariable}), as go does`);
   evidence = [
     ...evidence,
     ...dnsNotes.filter((note) => !evidence.includes(note)),
@@ -148,7 +148,12 @@ function classifyFailure(
     ];
   }
   if (failure.code === 'PROXY_407') {
-    return ['auth-required', [`${failure.message}: the proxy wants credentials (put them in HTTPS_PROXY)`]];
+    return [
+      'auth-required',
+      [
+        `${failure.message}: the proxy wants credentials (put them in its URL: http://user:password@host:port)`,
+      ],
+    ];
   }
   switch (failure.phase) {
     case 'dns':
