@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '../src/config/load.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
+import { connectRequest, proxyAuthorization } from '../src/probe/connect.js';
 import { type ProxyRoute, proxyFor, routeFromEnv } from '../src/probe/route.js';
 import { type HealthReport, probeMirrors } from '../src/probe/run.js';
 import { cli } from './helpers.js';
@@ -170,5 +171,24 @@ describe('which URLs go sends through the proxy (golang.org/x/net/http/httpproxy
 
   it('is off without a proxy variable', () => {
     expect(routeFromEnv({ NO_PROXY: 'x' })).toBeUndefined();
+  });
+});
+
+describe('credentials in the proxy URL, sent as go sends them', () => {
+  it('are percent-decoded and sent as Basic over UTF-8, in CONNECT and in absolute-form requests alike', () => {
+    const proxy = new URL('http://zo%C3%AB:p%40ss%3Aword@proxy.corp.example:8080');
+    const expected = `Basic ${Buffer.from('zoë:p@ss:word', 'utf8').toString('base64')}`;
+    expect(proxyAuthorization(proxy)).toBe(expected);
+    expect(connectRequest('goproxy.cn:443', proxy)).toBe(
+      `CONNECT goproxy.cn:443 HTTP/1.1\r\nHost: goproxy.cn:443\r\nProxy-Authorization: ${expected}\r\n\r\n`,
+    );
+  });
+
+  it('are left out when the URL has none', () => {
+    const proxy = new URL('http://proxy.corp.example:8080');
+    expect(proxyAuthorization(proxy)).toBeUndefined();
+    expect(connectRequest('goproxy.cn:443', proxy)).toBe(
+      'CONNECT goproxy.cn:443 HTTP/1.1\r\nHost: goproxy.cn:443\r\n\r\n',
+    );
   });
 });
