@@ -1,12 +1,15 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld } from '../src/lab/go-world.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
+import type { HealthReport } from '../src/probe/run.js';
 import { decodeRegFile } from '../src/system/registry.js';
 import { USER_ENV_KEY, WININET_CONNECTIONS_KEY, WININET_KEY } from '../src/system/windows-settings.js';
-import { RUNTIME, writeJson } from './helpers.js';
+import { cli, RUNTIME, writeJson } from './helpers.js';
+import { storeBlob } from './store-blob.js';
 import { type WindowsWorld, windowsWorld } from './windows-world.js';
 
 // End to end under GOPROXYGUARD_PLATFORM=win32: the bundled runtime, the lab's corporate
@@ -520,6 +523,57 @@ describe('WinHTTP through netsh (argv recorded by a stand-in)', { timeout: 120_0
       expect((await win.calls('netsh')).slice(netshBefore).filter((argv) => argv[1] !== 'show')).toEqual([]);
     } finally {
       await m.world.cleanup();
+    }
+  });
+});
+
+describe('TLS trust from the Windows certificate store (Wine registry)', { timeout: 120_000 }, () => {
+  // A desktop behind TLS inspection: the inspection root reaches Windows by Group Policy, not the
+  // config. go trusts it through the Windows store; the probes must too, or every mirror looks broken.
+  const STORE = 'HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\Root\\Certificates';
+
+  it('an inspected mirror is healthy once the inspection root is in the Group Policy store, and says so', async () => {
+    const inspected = await startLab(
+      {
+        summary: 'a mirror behind TLS inspection; the config does not trust the inspection root',
+        mirrors: [{ name: 'inspected', mode: { kind: 'ok' }, tls: 'inspection' }],
+      },
+      1500,
+    );
+    const root = new X509Certificate(await readFile(inspected.inspectionCaFile, 'utf8'));
+    const thumbprint = createHash('sha1').update(root.raw).digest('hex').toUpperCase();
+    const health = async (platform: string) => {
+      const run = await cli(['health', '--config', inspected.configPath, '--json'], {
+        ...process.env,
+        ...win.env,
+        GOPROXYGUARD_PLATFORM: platform,
+      });
+      return (JSON.parse(run.stdout) as HealthReport).mirrors[0];
+    };
+    try {
+      expect((await health('win32'))?.verdict).toBe('tls-invalid');
+      const add = [
+        'add',
+        `${STORE}\\${thumbprint}`,
+        '/v',
+        'Blob',
+        '/t',
+        'REG_BINARY',
+        '/d',
+        storeBlob(root.raw),
+        '/f',
+      ];
+      expect((await win.reg(add)).exitCode).toBe(0);
+      const trusted = await health('win32');
+      expect(trusted?.verdict, trusted?.evidence.join('\n')).toBe('healthy');
+      expect(trusted?.evidence).toContain(
+        'tls: trusted only through the Windows certificate store (Group Policy Root) (CN=Corp TLS Inspection Root, O=GoProxyGuard Lab)',
+      );
+      // off Windows the store is not read: the same root is not trusted
+      expect((await health('linux'))?.verdict).toBe('tls-invalid');
+    } finally {
+      await win.reg(['delete', `${STORE}\\${thumbprint}`, '/f']);
+      await inspected.stop();
     }
   });
 });

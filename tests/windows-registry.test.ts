@@ -1,14 +1,21 @@
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPki } from '../src/lab/pki.js';
 import {
   decodeRegFile,
+  exportKey,
   parseRegExport,
   readRegistryValues,
   regAddArgs,
+  subkeysIn,
   writeRegistryValue,
 } from '../src/system/registry.js';
 import type { RegistryValue } from '../src/system/setting-value.js';
+import { certificateFromBlob, rootsInExport, WINDOWS_ROOT_STORES } from '../src/system/windows-roots.js';
 import { readWindowsSettings, USER_ENV_KEY, writeWindowsSettings } from '../src/system/windows-settings.js';
 import { type WindowsWorld, windowsWorld } from './windows-world.js';
 
@@ -164,5 +171,48 @@ describe('reading reg export files', { timeout: 60_000 }, () => {
       'a "b" ;c %d%',
       '/f',
     ]);
+  });
+});
+
+describe("the Windows root store, as Wine's crypt32 writes it", () => {
+  it('every certificate filed there reads back from its Blob, and its SHA-1 is the subkey it is filed under', async () => {
+    // Wine's crypt32 copies the host's root certificates into the registry store the first time a
+    // program verifies a TLS chain: WinHttp under cscript, against a TLS server on loopback.
+    const identity = await (await createPki()).issue(['127.0.0.1']);
+    const server = https.createServer({ key: identity.keyPem, cert: identity.chainPem }, (_req, res) =>
+      res.end('ok'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const script = join(world.dir, 'verify-tls.js');
+    await writeFile(
+      script,
+      `var r = new ActiveXObject("WinHttp.WinHttpRequest.5.1");
+try { r.Open("GET", "https://127.0.0.1:${(server.address() as AddressInfo).port}/", false); r.Send(); } catch (e) {}
+`,
+    );
+    try {
+      expect((await world.wine(['cscript', '//nologo', `Z:${script.replaceAll('/', '\\')}`])).exitCode).toBe(
+        0,
+      );
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    const key = WINDOWS_ROOT_STORES[0].key;
+    const text = (await exportKey(key, env())) as string;
+    expect(text, 'Wine filled no root store').toBeDefined();
+    const subkeys = subkeysIn(text, key);
+    expect(subkeys.length).toBeGreaterThan(10);
+    for (const subkey of subkeys) {
+      const blob = parseRegExport(text, subkey).get('blob');
+      expect(blob?.type).toBe('REG_BINARY');
+      const der = certificateFromBlob(blob?.value ?? '') as Buffer;
+      expect(createHash('sha1').update(der).digest('hex')).toBe(subkey.split('\\').at(-1)?.toLowerCase());
+    }
+    expect(rootsInExport(text, key, 'LocalMachine Root')).toHaveLength(subkeys.length);
+  }, 120_000);
+
+  it('a missing store reads as missing, not as an error', async () => {
+    expect(await exportKey(WINDOWS_ROOT_STORES[2].key, env())).toBeUndefined();
   });
 });

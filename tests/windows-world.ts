@@ -25,6 +25,8 @@ export interface WindowsWorld {
   env: Record<string, string>;
   /** Runs Wine's reg.exe directly (to seed and inspect values the way a user would). */
   reg: (args: string[]) => Promise<{ stdout: string; exitCode: number }>;
+  /** Runs any program of the prefix under Wine (cscript, to make Wine's crypt32 act). */
+  wine: (args: string[]) => Promise<{ stdout: string; exitCode: number }>;
   /** The argv each stand-in was called with, one array per call. */
   calls: (tool: 'netsh' | 'powershell' | 'whoami') => Promise<string[][]>;
   /** Sets what the netsh stand-in's `show proxy` prints from now on. */
@@ -158,6 +160,10 @@ process.exit(run.status ?? 1);
     dir,
     env,
     reg: runReg,
+    wine: async (args) => {
+      const run = await execa(WINE, args, { ...withWine, stdin: 'ignore', timeout: 60_000 });
+      return { stdout: run.stdout, exitCode: run.exitCode ?? -1 };
+    },
     setWinHttpShow: (output) => writeFile(state, output),
     calls: async (tool) => {
       const text = await readFile(join(log, `${tool}.jsonl`), 'utf8').catch(() => '');

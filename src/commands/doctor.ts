@@ -46,7 +46,7 @@ export const doctor = defineCommand({
     offline: { kind: 'switch', flag: 'offline', parameter: 'Offline' },
   },
   async run(options, io) {
-    const loaded = await loadForRun(options, io.env);
+    const loaded = await loadForRun(options, io);
     const [{ checkGoInstall }, { checkSettings }, { attributeFile, attributeLog }, { readGoSettings }] =
       await Promise.all([
         import('../doctor/go-install.js'),

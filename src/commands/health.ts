@@ -59,7 +59,7 @@ export const health = defineCommand({
   async run(options, io) {
     // Loaded here, not at start-up: --version and --help must not pay for zod and undici.
     const [loaded, { probeMirrors }] = await Promise.all([
-      loadForRun(options, io.env),
+      loadForRun(options, io),
       import('../probe/run.js'),
     ]);
     const { config, extraCas } = loaded;

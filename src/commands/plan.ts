@@ -37,7 +37,7 @@ export const plan = defineCommand({
     ...probeOptions,
   },
   async run(options, io) {
-    const loaded = await loadForRun(options, io.env);
+    const loaded = await loadForRun(options, io);
     const { makePlan, planDocument } = await import('../guard/plan.js');
     const planned = await makePlan(loaded, io.env, io.emit, new Date());
     return {

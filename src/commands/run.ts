@@ -40,7 +40,7 @@ export const run = defineCommand({
   },
   async run(options, io) {
     const started = performance.now();
-    const loaded = await loadForRun(options, io.env);
+    const loaded = await loadForRun(options, io);
     const [
       { makePlan, planDocument },
       { applyPlan },

@@ -3,23 +3,47 @@ import { renderTable } from '../cli/table.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Plan } from '../guard/plan.js';
 import { showValue } from '../system/setting-value.js';
+import type { CommandIO } from './definition.js';
 
 /**
- * Loads the config for a probing command, with the --deadline-ms override applied and the proxy
- * go would use in this environment.
+ * Loads the config for a probing command, with the --deadline-ms override applied, the proxy
+ * go would use in this environment and, on Windows, the roots of its certificate store (go
+ * trusts them; Node alone would not).
  */
 export async function loadForRun(
   options: { config?: string; deadline?: number },
-  env: NodeJS.ProcessEnv,
+  io: CommandIO,
 ): Promise<LoadedConfig> {
+  const { env } = io;
   const { loadConfig } = await import('../config/load.js');
-  const [loaded, { routeFromEnv }] = await Promise.all([
+  const [loaded, { routeFromEnv }, windowsRoots] = await Promise.all([
     loadConfig(options.config, env),
     import('../probe/route.js'),
+    windowsTrust(io),
   ]);
   if (options.deadline !== undefined) loaded.config.deadlineMs = options.deadline;
+  loaded.extraCas.push(...windowsRoots);
   const route = routeFromEnv(env);
   return route ? { ...loaded, route } : loaded;
+}
+
+/** The Windows store's roots Node lacks, labelled for the evidence; none off Windows. */
+async function windowsTrust(io: CommandIO): Promise<string[]> {
+  const { windowsEffects } = await import('../system/windows-tool.js');
+  if (!windowsEffects(io.env)) return [];
+  const [{ readWindowsRoots }, { trustedThrough }] = await Promise.all([
+    import('../system/windows-roots.js'),
+    import('../probe/run-context.js'),
+  ]);
+  const { roots, unreadable } = await readWindowsRoots(io.env);
+  for (const store of unreadable) {
+    io.emit({
+      type: 'log',
+      level: 'warning',
+      message: `a Windows root store was not read, so its roots are not trusted by the probes: ${store}`,
+    });
+  }
+  return roots.map((root) => trustedThrough(`the Windows certificate store (${root.store})`, root.pem));
 }
 
 /** How long a second run waits for the lock before saying another run holds it. */

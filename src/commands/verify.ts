@@ -54,7 +54,7 @@ export const verify = defineCommand({
         `must be a module path and a version such as golang.org/x/text@v0.14.0 (got "${options.module ?? ''}")`,
       );
     }
-    const loaded = await loadForRun(options, io.env);
+    const loaded = await loadForRun(options, io);
     if (options.mirror) loaded.config.mirrors = selectMirrors(loaded.config.mirrors, options.mirror);
     const { verifyModule } = await import('../guard/verify.js');
     const report = await verifyModule(loaded, { module: match[1] as string, version: match[2] as string });

@@ -30,7 +30,7 @@ export interface ConnectOptions {
   host: string;
   secure: boolean;
   secureContext: tls.SecureContext;
-  extraCaFingerprints: Set<string>;
+  extraCaFingerprints: Map<string, string>;
   signal: AbortSignal;
   /**
    * An HTTP proxy to tunnel through (CONNECT host:targetPort), as go does for https; then
@@ -161,23 +161,28 @@ export function readResponseHead(socket: net.Socket): Promise<string> {
 }
 
 /** The chain's subjects (leaf first), its earliest expiry, and whether an extra CA anchors it. */
-function describeChain(socket: tls.TLSSocket, extraCaFingerprints: Set<string>): TlsDetails {
+function describeChain(socket: tls.TLSSocket, extraCaFingerprints: Map<string, string>): TlsDetails {
   const chain: string[] = [];
   let earliest: Date | undefined;
   let anchoredByExtraCa: string | undefined;
+  let anchorTrustedThrough: string | undefined;
   let cert = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
   for (let depth = 0; cert?.subject && depth < 10; depth++) {
     chain.push(formatName(cert.subject));
     const expiry = new Date(cert.valid_to);
     if (!earliest || expiry < earliest) earliest = expiry;
-    if (extraCaFingerprints.has(cert.fingerprint256)) anchoredByExtraCa = formatName(cert.subject);
+    const through = extraCaFingerprints.get(cert.fingerprint256);
+    if (through) {
+      anchoredByExtraCa = formatName(cert.subject);
+      anchorTrustedThrough = through;
+    }
     if (!cert.issuerCertificate || cert.issuerCertificate === cert) break;
     cert = cert.issuerCertificate;
   }
   return {
     chain,
     earliestExpiry: earliest ? earliest.toISOString() : null,
-    ...(anchoredByExtraCa ? { anchoredByExtraCa } : {}),
+    ...(anchoredByExtraCa ? { anchoredByExtraCa, anchorTrustedThrough } : {}),
   };
 }
 

@@ -15,10 +15,13 @@ export interface ProbeContext {
   doh: DohClient;
   /** One lookup per host per run, shared by every mirror on that host. */
   dnsCache: Map<string, Promise<DnsObservation>>;
-  /** Trusts Node's root store plus tls.extraCaFiles; built once per run, shared by every probe. */
+  /**
+   * Trusts Node's root store plus tls.extraCaFiles (and on Windows the roots of its certificate
+   * store); built once per run, shared by every probe.
+   */
   secureContext: SecureContext;
-  /** SHA-256 fingerprints of the tls.extraCaFiles certificates, to name an inspection root. */
-  extraCaFingerprints: Set<string>;
+  /** SHA-256 fingerprints of those extra roots and where each is trusted from, to name an inspection root. */
+  extraCaFingerprints: Map<string, string>;
   canary: { module: string; version: string };
   sumdb: { name: string };
   /** The proxy go would use (HTTPS_PROXY, NO_PROXY): mirrors are probed the way go reaches them. */

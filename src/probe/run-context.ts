@@ -37,7 +37,7 @@ export function createRunContext(
     doh,
     dnsCache: new Map(),
     secureContext,
-    extraCaFingerprints: new Set(extraCas.flatMap(fingerprints)),
+    extraCaFingerprints: new Map(extraCas.flatMap(anchors)),
     canary,
     sumdb: config.sumdb,
     ...(route ? { route } : {}),
@@ -51,8 +51,20 @@ export function createRunContext(
   };
 }
 
-/** Node reports fingerprint256 as colon-separated upper-case hex; so do we. */
-function fingerprints(pem: string): string[] {
+// An extra root says where it is trusted from in a line above its PEM (PEM allows text there).
+const TRUSTED_THROUGH = /^Trusted-Through: (.+)\n/;
+
+/** A root the probes trust beyond Node's own, labelled with where it comes from. */
+export function trustedThrough(source: string, pem: string): string {
+  return `Trusted-Through: ${source}\n${pem}`;
+}
+
+/**
+ * Each certificate's fingerprint (colon-separated upper-case hex, as Node reports
+ * fingerprint256) and where it is trusted from: tls.extraCaFiles unless labelled.
+ */
+function anchors(pem: string): [string, string][] {
+  const source = TRUSTED_THROUGH.exec(pem)?.[1] ?? 'tls.extraCaFiles';
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((block) => new X509Certificate(block).fingerprint256);
+  return blocks.map((block) => [new X509Certificate(block).fingerprint256, source]);
 }

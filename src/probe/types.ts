@@ -27,8 +27,12 @@ export interface TlsDetails {
   chain: string[];
   /** The earliest notAfter in the chain (ISO 8601): the day this mirror's TLS breaks. */
   earliestExpiry: string | null;
-  /** Set when the chain is anchored by a tls.extraCaFiles root (a corporate inspection CA?). */
+  /**
+   * Set when the chain is anchored by a root Node does not trust itself (a corporate inspection
+   * CA?): its subject, and where it is trusted from (tls.extraCaFiles, the Windows store).
+   */
   anchoredByExtraCa?: string;
+  anchorTrustedThrough?: string;
 }
 
 /** One HTTP exchange of the GOPROXY or checksum-database protocol. */

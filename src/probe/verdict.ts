@@ -47,7 +47,9 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
   const tls = observation.tls ?? observation.failure?.tls ?? null;
   if (tls?.anchoredByExtraCa && (verdict === 'healthy' || verdict === 'degraded')) {
     // Worth knowing: go on this desktop must trust that root too (a corporate inspection CA?).
-    evidence.push(`tls: trusted only through tls.extraCaFiles (${tls.anchoredByExtraCa})`);
+    evidence.push(
+      `tls: trusted only through ${tls.anchorTrustedThrough ?? 'tls.extraCaFiles'} (${tls.anchoredByExtraCa})`,
+    );
   }
   const reachedBody = verdict === 'healthy' || verdict === 'degraded';
   // go reaches this mirror through the proxy too; say so, since the proxy is part of the path.

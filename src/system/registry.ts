@@ -35,25 +35,40 @@ export async function readRegistryValues(
   names: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<Record<string, RegistryValue>> {
+  const text = await exportKey(key, env);
+  const values =
+    text === undefined ? new Map<string, { type: string; value: string }>() : parseRegExport(text, key);
+  const found: Record<string, RegistryValue> = {};
+  for (const name of names) {
+    const value = values.get(name.toLowerCase());
+    found[name] = value ? { was: 'set', ...value } : { was: 'unset' };
+  }
+  return found;
+}
+
+/** A key and all its subkeys as `reg export` writes them (decoded), or undefined when it is missing. */
+export async function exportKey(key: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'goproxy-guard-reg-'));
   try {
     const file = join(dir, 'export.reg');
     const run = await runTool(TOOLS.reg, ['export', key, file, '/y'], env);
-    let values = new Map<string, { type: string; value: string }>();
-    if (run.exitCode === 0) {
-      values = parseRegExport(decodeRegFile(await readFile(file)), key);
-    } else if (!(await keyMissing(key, env))) {
-      throw new Error(`reg export ${key} failed (${toolSaid(run)})`);
-    }
-    const found: Record<string, RegistryValue> = {};
-    for (const name of names) {
-      const value = values.get(name.toLowerCase());
-      found[name] = value ? { was: 'set', ...value } : { was: 'unset' };
-    }
-    return found;
+    if (run.exitCode === 0) return decodeRegFile(await readFile(file));
+    if (await keyMissing(key, env)) return undefined;
+    throw new Error(`reg export ${key} failed (${toolSaid(run)})`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The keys directly below `key` in an export, named as reg.exe takes them (HKLM\...\child). */
+export function subkeysIn(text: string, key: string): string[] {
+  const prefix = `[${fullKeyName(key)}\\`.toLowerCase();
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line.toLowerCase().startsWith(prefix) && line.endsWith(']'))
+    .map((line) => line.slice(prefix.length, -1))
+    .filter((child) => child !== '' && !child.includes('\\'))
+    .map((child) => `${key}\\${child}`);
 }
 
 /** `reg query KEY` fails for a missing key too, but then export's failure had no other cause. */
