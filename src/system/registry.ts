@@ -36,8 +36,7 @@ export async function readRegistryValues(
   env: NodeJS.ProcessEnv,
 ): Promise<Record<string, RegistryValue>> {
   const text = await exportKey(key, env);
-  const values =
-    text === undefined ? new Map<string, { type: string; value: string }>() : parseRegExport(text, key);
+  const values = text === undefined ? new Map<string, ExportedValue>() : parseRegExport(text, key);
   const found: Record<string, RegistryValue> = {};
   for (const name of names) {
     const value = values.get(name.toLowerCase());
@@ -58,17 +57,6 @@ export async function exportKey(key: string, env: NodeJS.ProcessEnv): Promise<st
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The keys directly below `key` in an export, named as reg.exe takes them (HKLM\...\child). */
-export function subkeysIn(text: string, key: string): string[] {
-  const prefix = `[${fullKeyName(key)}\\`.toLowerCase();
-  return text
-    .split(/\r?\n/)
-    .filter((line) => line.toLowerCase().startsWith(prefix) && line.endsWith(']'))
-    .map((line) => line.slice(prefix.length, -1))
-    .filter((child) => child !== '' && !child.includes('\\'))
-    .map((child) => `${key}\\${child}`);
 }
 
 /** `reg query KEY` fails for a missing key too, but then export's failure had no other cause. */
@@ -106,30 +94,70 @@ export function decodeRegFile(bytes: Buffer): string {
   return text.startsWith('\ufeff') ? text.slice(1) : text;
 }
 
+type ExportedValue = { type: string; value: string };
+
+/** One `[KEY]` section of a .reg file: its values by lower-case name, or the line that could not be read. */
+interface RegSection {
+  values: Map<string, ExportedValue>;
+  unreadable?: string;
+}
+
 /**
- * Parses the values of one key from a .reg file (Windows Registry Editor Version 5.00): the
- * `[KEY]` section only, not its subkeys. Keys are given as reg.exe takes them (HKCU\...).
+ * Parses every section of a .reg file (Windows Registry Editor Version 5.00) in one pass, keyed
+ * by the full key name in lower case. A line that cannot be read spoils only its own section.
  */
-export function parseRegExport(text: string, key: string): Map<string, { type: string; value: string }> {
-  const header = `[${fullKeyName(key)}]`.toLowerCase();
+function parseRegSections(text: string): Map<string, RegSection> {
+  const sections = new Map<string, RegSection>();
+  let current: RegSection | undefined;
   const lines = text.split(/\r?\n/);
-  const start = lines.findIndex((line) => line.trim().toLowerCase() === header);
-  if (start < 0) throw new Error(`reg export output has no section ${header}`);
-  const values = new Map<string, { type: string; value: string }>();
-  for (let i = start + 1; i < lines.length; i++) {
+  for (let i = 0; i < lines.length; i++) {
     let line = lines[i] as string;
-    if (line.startsWith('[')) break;
+    if (line.startsWith('[')) {
+      current = { values: new Map() };
+      sections.set(line.trim().slice(1, -1).toLowerCase(), current);
+      continue;
+    }
     // Hex data continues on the next line after a trailing backslash.
     while (/^(@|")/.test(line) && /=hex(\([0-9a-f]+\))?:.*\\$/i.test(line) && i + 1 < lines.length) {
       line = line.slice(0, -1) + (lines[++i] as string).trim();
     }
-    if (line.trim() === '') continue;
+    if (!current || line.trim() === '') continue; // before the first section: the format line
     const parsed = parseValueLine(line);
-    if (!parsed)
-      throw new Error(`reg export output has a line GoProxyGuard cannot read: ${JSON.stringify(line)}`);
-    values.set(parsed.name.toLowerCase(), { type: parsed.type, value: parsed.value });
+    if (parsed) current.values.set(parsed.name.toLowerCase(), { type: parsed.type, value: parsed.value });
+    else current.unreadable ??= line;
   }
-  return values;
+  return sections;
+}
+
+/**
+ * Parses the values of one key from a .reg file: the `[KEY]` section only, not its subkeys.
+ * Keys are given as reg.exe takes them (HKCU\...).
+ */
+export function parseRegExport(text: string, key: string): Map<string, ExportedValue> {
+  const header = `[${fullKeyName(key)}]`;
+  const section = parseRegSections(text).get(header.slice(1, -1).toLowerCase());
+  if (!section) throw new Error(`reg export output has no section ${header.toLowerCase()}`);
+  if (section.unreadable !== undefined) {
+    throw new Error(
+      `reg export output has a line GoProxyGuard cannot read: ${JSON.stringify(section.unreadable)}`,
+    );
+  }
+  return section.values;
+}
+
+/**
+ * The values of each key directly below `key` in an export, by the subkey's name in lower case;
+ * subkeys with a line that cannot be read are left out.
+ */
+export function subkeyValues(text: string, key: string): Map<string, Map<string, ExportedValue>> {
+  const prefix = `${fullKeyName(key)}\\`.toLowerCase();
+  const children = new Map<string, Map<string, ExportedValue>>();
+  for (const [name, section] of parseRegSections(text)) {
+    const child = name.slice(prefix.length);
+    if (!name.startsWith(prefix) || child === '' || child.includes('\\') || section.unreadable) continue;
+    children.set(child, section.values);
+  }
+  return children;
 }
 
 function fullKeyName(key: string): string {

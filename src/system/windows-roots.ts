@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { exportKey, parseRegExport, subkeysIn } from './registry.js';
+import { exportKey, subkeyValues } from './registry.js';
 
 // go on Windows verifies TLS with the Windows certificate store; Node (and so the probes) trusts
 // its own bundled roots. On a desktop behind TLS inspection the inspection root is deployed to
@@ -44,8 +44,8 @@ export function certificateFromBlob(hex: string): Buffer | undefined {
 /** The certificates of one store's export, skipping any entry that is not a readable certificate. */
 export function rootsInExport(text: string, key: string, store: string): WindowsRoot[] {
   const roots: WindowsRoot[] = [];
-  for (const subkey of subkeysIn(text, key)) {
-    const blob = parseRegExport(text, subkey).get('blob');
+  for (const values of subkeyValues(text, key).values()) {
+    const blob = values.get('blob');
     const der = blob?.type === 'REG_BINARY' ? certificateFromBlob(blob.value) : undefined;
     if (!der) continue;
     try {
