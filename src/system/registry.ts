@@ -117,9 +117,16 @@ function parseRegSections(text: string): Map<string, RegSection> {
       sections.set(line.trim().slice(1, -1).toLowerCase(), current);
       continue;
     }
-    // Hex data continues on the next line after a trailing backslash.
-    while (/^(@|")/.test(line) && /=hex(\([0-9a-f]+\))?:.*\\$/i.test(line) && i + 1 < lines.length) {
-      line = line.slice(0, -1) + (lines[++i] as string).trim();
+    // Hex data continues on the next line after a trailing backslash (joined once, at the end:
+    // a certificate is dozens of lines).
+    if (/^(@|")/.test(line) && /=hex(\([0-9a-f]+\))?:/i.test(line)) {
+      const parts = [line];
+      while (line.endsWith('\\') && i + 1 < lines.length) {
+        parts[parts.length - 1] = line.slice(0, -1);
+        line = (lines[++i] as string).trim();
+        parts.push(line);
+      }
+      line = parts.join('');
     }
     if (!current || line.trim() === '') continue; // before the first section: the format line
     const parsed = parseValueLine(line);

@@ -41,13 +41,24 @@ export function certificateFromBlob(hex: string): Buffer | undefined {
   return undefined;
 }
 
-/** The certificates of one store's export, skipping any entry that is not a readable certificate. */
-export function rootsInExport(text: string, key: string, store: string): WindowsRoot[] {
+/**
+ * The certificates of one store's export that are not in `known` (base64 DER bodies, which it
+ * gains), skipping any entry that is not a readable certificate.
+ */
+export function rootsInExport(
+  text: string,
+  key: string,
+  store: string,
+  known = new Set<string>(),
+): WindowsRoot[] {
   const roots: WindowsRoot[] = [];
   for (const values of subkeyValues(text, key).values()) {
     const blob = values.get('blob');
     const der = blob?.type === 'REG_BINARY' ? certificateFromBlob(blob.value) : undefined;
     if (!der) continue;
+    const body = der.toString('base64');
+    if (known.has(body)) continue; // already trusted: no need to parse it
+    known.add(body);
     try {
       roots.push({ store, pem: new X509Certificate(der).toString() });
     } catch {
@@ -57,9 +68,6 @@ export function rootsInExport(text: string, key: string, store: string): Windows
   return roots;
 }
 
-/** The base64 body of a PEM, to compare certificates however their lines are wrapped. */
-const bodyOf = (pem: string) => pem.replace(/-----[^-]+-----|\s/g, '');
-
 /**
  * The roots in the Windows stores that Node does not already trust. A store that cannot be read
  * is skipped and named in `unreadable`: the probes then trust less, never more.
@@ -67,25 +75,20 @@ const bodyOf = (pem: string) => pem.replace(/-----[^-]+-----|\s/g, '');
 export async function readWindowsRoots(
   env: NodeJS.ProcessEnv,
 ): Promise<{ roots: WindowsRoot[]; unreadable: string[] }> {
-  const bundled = new Set(rootCertificates.map(bodyOf));
   const unreadable: string[] = [];
-  const found = await Promise.all(
+  const exports = await Promise.all(
     WINDOWS_ROOT_STORES.map(({ key, store }) =>
-      exportKey(key, env).then(
-        (text) => (text === undefined ? [] : rootsInExport(text, key, store)),
-        (error: Error) => {
-          unreadable.push(`${store}: ${error.message}`);
-          return [];
-        },
-      ),
+      exportKey(key, env).catch((error: Error) => {
+        unreadable.push(`${store}: ${error.message}`);
+        return undefined;
+      }),
     ),
   );
-  const seen = new Set(bundled);
-  const roots = found.flat().filter((root) => {
-    const body = bodyOf(root.pem);
-    if (seen.has(body)) return false;
-    seen.add(body);
-    return true;
+  // Node's own roots, as base64 DER: most of a LocalMachine Root store is among them.
+  const known = new Set(rootCertificates.map((pem) => pem.replace(/-----[^-]+-----|\s/g, '')));
+  const roots = WINDOWS_ROOT_STORES.flatMap(({ key, store }, i) => {
+    const text = exports[i];
+    return text === undefined ? [] : rootsInExport(text, key, store, known);
   });
   return { roots, unreadable };
 }
