@@ -122,7 +122,7 @@ export const doctor = defineCommand({
 
 /** On Windows: where go's and the proxy variables come from (user or machine environment, stale window). */
 async function windowsEnvironmentFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
-  const { windowsEffects } = await import('../system/windows-tool.js');
+  const { windowsEffects } = await import('../system/platform.js');
   if (!windowsEffects(env)) return [];
   const [{ checkWindowsEnvironment, WATCHED }, { readWindowsSettings }] = await Promise.all([
     import('../doctor/windows-env.js'),

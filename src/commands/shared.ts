@@ -29,7 +29,7 @@ export async function loadForRun(
 
 /** The Windows store's roots Node lacks, labelled for the evidence; none off Windows. */
 async function windowsTrust(io: CommandIO): Promise<string[]> {
-  const { windowsEffects } = await import('../system/windows-tool.js');
+  const { windowsEffects } = await import('../system/platform.js');
   if (!windowsEffects(io.env)) return [];
   const [{ readWindowsRoots }, { trustedThrough }] = await Promise.all([
     import('../system/windows-roots.js'),

@@ -149,7 +149,7 @@ export const status = defineCommand({
  * Windows; a part that cannot be read is shown with the reason instead of failing the status.
  */
 async function readWindowsStatus(env: NodeJS.ProcessEnv): Promise<{ setting: string; value: string }[]> {
-  const { windowsEffects } = await import('../system/windows-tool.js');
+  const { windowsEffects } = await import('../system/platform.js');
   if (!windowsEffects(env)) return [];
   const [{ readWindowsSettings, USER_ENV_NAMES, WININET_NAMES, WINHTTP }, { showValue }] = await Promise.all([
     import('../system/windows-settings.js'),

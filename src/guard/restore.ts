@@ -4,9 +4,9 @@ import { forgetBackup, readBackup, registryValueOf } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { GO_KEYS, type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
+import { windowsEffects } from '../system/platform.js';
 import { type RegistryValue, showValue } from '../system/setting-value.js';
 import { isWindowsSetting, locate, WININET_BLOB, writeWindowsSettings } from '../system/windows-settings.js';
-import { windowsEffects } from '../system/windows-tool.js';
 import { notifyWindows } from './notify.js';
 
 export interface RestoreResult {

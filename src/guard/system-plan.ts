@@ -3,6 +3,7 @@ import type { Decision } from '../policy/decide.js';
 import { decideProxy, type ProxyDecision, proxyServerOf, proxySettingsFor } from '../policy/proxy.js';
 import type { ProxyHealth } from '../probe/proxy.js';
 import type { GuardState } from '../state/store.js';
+import { windowsEffects } from '../system/platform.js';
 import { type RegistryValue, sameValue } from '../system/setting-value.js';
 import {
   readWindowsSettings,
@@ -11,7 +12,6 @@ import {
   WININET_NAMES,
   WININET_PAC,
 } from '../system/windows-settings.js';
-import { windowsEffects } from '../system/windows-tool.js';
 import { isElevated, UnparseableOutput } from '../system/winhttp.js';
 
 /** One Windows setting to change: its id ("user-env:HTTPS_PROXY"), the value now and the new one. */

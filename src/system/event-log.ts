@@ -1,4 +1,5 @@
-import { runTool, TOOLS, windowsEffects } from './windows-tool.js';
+import { windowsEffects } from './platform.js';
+import { runTool, TOOLS } from './windows-tool.js';
 
 export const EVENT_SOURCE = 'GoProxyGuard';
 export const EVENT_ID_CHANGED = 100;

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/errors.js';
-import { runTool, TOOLS, windowsEffects } from './windows-tool.js';
+import { windowsEffects } from './platform.js';
+import { runTool, TOOLS } from './windows-tool.js';
 
 /** The schtasks.exe command lines GoProxyGuard runs; each value is its own argv element. */
 export const schtasksArgs = {

@@ -1,11 +1,6 @@
 import { execa } from 'execa';
 import { ConfigError } from '../config/errors.js';
 
-/** Whether Windows effects run: on Windows, or when GOPROXYGUARD_PLATFORM=win32 (tests with Wine and stand-ins). */
-export function windowsEffects(env: NodeJS.ProcessEnv): boolean {
-  return (env.GOPROXYGUARD_PLATFORM ?? process.platform) === 'win32';
-}
-
 /** A Windows program GoProxyGuard runs, and the variable that points it elsewhere (Wine, stand-ins). */
 export interface WindowsTool {
   exe: string;
