@@ -51,7 +51,7 @@ afterAll(async () => {
 async function seed() {
   const add = async (key: string, name: string, type: string, data: string) => {
     const run = await win.reg(['add', key, '/v', name, '/t', type, '/d', data, '/f']);
-    expect(run.exitCode).toBe(0);
+    expect(run.exitCode, `reg add ${key} /v ${name}: ${run.stdout} ${run.stderr}`).toBe(0);
   };
   await add(USER_ENV_KEY, 'HTTPS_PROXY', 'REG_SZ', primary);
   await add(USER_ENV_KEY, 'HTTP_PROXY', 'REG_EXPAND_SZ', '%CORP_PROXY%');
