@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -163,8 +163,15 @@ process.exit(run.status ?? 1);
     env,
     reg: runReg,
     wine: async (args) => {
-      const run = await execa(WINE, args, { ...withWine, stdin: 'ignore', timeout: 60_000 });
-      return { stdout: run.stdout, exitCode: run.exitCode ?? -1 };
+      // Made again when Wine did not start the program, as the reg stand-in does.
+      for (let attempt = 1; ; attempt++) {
+        const run = await execa(WINE, args, { ...withWine, stdin: 'ignore', timeout: 60_000 });
+        const said = `${run.stdout}${run.stderr}`;
+        const notStarted =
+          run.exitCode !== 0 && (said.trim() === '' || said.includes('ShellExecuteEx failed'));
+        if (!notStarted || attempt === 3) return { stdout: run.stdout, exitCode: run.exitCode ?? -1 };
+        await appendFile(hiccups, `attempt ${attempt}: exit code ${run.exitCode}: ${args.join(' ')}\n`);
+      }
     },
     setWinHttpShow: (output) => writeFile(state, output),
     calls: async (tool) => {
@@ -185,7 +192,7 @@ process.exit(run.status ?? 1);
       const hiccupped = await readFile(hiccups, 'utf8').catch(() => '');
       if (hiccupped)
         process.stderr.write(
-          `Wine did not start reg.exe for these calls, so they were made again:\n${hiccupped}`,
+          `Wine did not start the program for these calls, so they were made again:\n${hiccupped}`,
         );
       await execa(WINESERVER, ['-k'], withWine);
       server.kill();
