@@ -1,6 +1,11 @@
 import dgram from 'node:dgram';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { goWorld } from '../src/lab/go-world.js';
+import { startLab } from '../src/lab/scenarios.js';
+import { RUNTIME, writeJson } from './helpers.js';
 // @ts-expect-error plain JS module without types
 import { takeViolations } from './setup/loopback-guard.mjs';
 
@@ -45,5 +50,37 @@ describe('the loopback guard', () => {
     socket.destroy();
     server.close();
     expect(takeViolations()).toEqual([]);
+  });
+
+  it('is loaded by the programs a test starts, the bundled runtime too, and they report to the test', async () => {
+    const log = process.env.GOPROXYGUARD_LOOPBACK_LOG as string;
+    const node = await execa(
+      process.execPath,
+      ['-e', "require('node:net').connect({ host: '192.168.1.1', port: 443 })"],
+      {
+        reject: false,
+      },
+    );
+    expect(node.stderr).toMatch(/loopback guard: a connection to 192\.168\.1\.1:443/);
+    const lab = await startLab(
+      { summary: 'one healthy mirror', mirrors: [{ name: 'healthy', mode: { kind: 'ok' } }] },
+      1000,
+    );
+    const world = await goWorld(lab, RUNTIME);
+    try {
+      // a mirror outside loopback on purpose: the runtime's probe must be refused, not sent
+      const config = await writeJson(world.dir, 'config.json', {
+        ...lab.config,
+        mirrors: [{ name: 'outside', url: 'https://10.0.0.1' }],
+      });
+      expect((await world.guard(['health', '--config', config])).exitCode).toBe(1);
+      const refused = readFileSync(log, 'utf8');
+      expect(refused).toMatch(/loopback guard: a connection to 192\.168\.1\.1:443 is outside/);
+      expect(refused).toMatch(/loopback guard: a connection to 10\.0\.0\.1:443 is outside/);
+    } finally {
+      rmSync(log, { force: true }); // these were on purpose: the file must not fail for them
+      await world.cleanup();
+      await lab.stop();
+    }
   });
 });

@@ -23,6 +23,8 @@ export async function goWorld(lab: RunningLab, runtime: string) {
     GONOSUMDB: 'lab.test',
     SSL_CERT_FILE: lab.caFile,
     GOPROXYGUARD_HOME: join(dir, 'state'),
+    // Node options and the tests' loopback guard log reach the runtime (tests/setup/loopback-only.ts).
+    ...passThrough('NODE_OPTIONS', 'GOPROXYGUARD_LOOPBACK_LOG'),
   };
   const go = (args: string[], extra: Record<string, string> = {}, timeout = 60_000) =>
     execa('go', args, {
@@ -48,4 +50,8 @@ export async function goWorld(lab: RunningLab, runtime: string) {
     goproxy: async () => (await go(['env', 'GOPROXY'])).stdout,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+function passThrough(...names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
 }

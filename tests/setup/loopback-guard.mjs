@@ -1,9 +1,10 @@
-// Loopback only, enforced: every outgoing TCP connection and UDP datagram of the test process
-// must go to 127.0.0.0/8 or ::1. Anything else is refused before a packet leaves and recorded,
+// Loopback only, enforced: every outgoing TCP connection and UDP datagram of the test process,
+// and of every Node program it starts (the runtime, stand-ins), must go to 127.0.0.0/8 or ::1. Anything else is refused before a packet leaves and recorded,
 // so a probe that would contact a hijacked DNS answer (the lab's 10.10.34.35) or a public mirror
 // fails the run loudly instead of turning into a quiet "unreachable" verdict.
 import dgram from 'node:dgram';
 import dns from 'node:dns';
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 
 const violations = [];
@@ -18,6 +19,10 @@ export function isLoopback(address) {
 function refuse(what) {
   const message = `loopback guard: ${what} is outside 127.0.0.0/8 and ::1`;
   violations.push(message);
+  // In a program a test started (NODE_OPTIONS=--import this file), the test process reads them here.
+  if (process.env.GOPROXYGUARD_LOOPBACK_LOG) {
+    appendFileSync(process.env.GOPROXYGUARD_LOOPBACK_LOG, `${message} (pid ${process.pid})\n`);
+  }
   return Object.assign(new Error(message), { code: 'ELOOPBACKONLY' });
 }
 
