@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -75,26 +75,28 @@ export async function windowsWorld(options: WorldOptions = {}): Promise<WindowsW
       '\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy server).\r\n\r\n',
   );
   // Every failure of reg.exe prints a reason (on stdout, as Windows' does). Two other failures
-  // are Wine not starting reg.exe at all, so reg never ran and changed nothing: a non-zero exit
-  // with nothing printed, and Wine's launcher saying "Application could not be started ...
+  // are Wine not starting the program at all, so it never ran and changed nothing: a non-zero
+  // exit with nothing printed, and Wine's launcher saying "Application could not be started ...
   // ShellExecuteEx failed: Internal error" (caught in local runs of the Wine suites under load;
-  // the CI failures of stops 13 and 14 fit them). Such a call is made again, at most twice, and
-  // written down in reg-hiccups.log, which stop() prints, so how often it happens stays visible.
-  const hiccups = join(dir, 'reg-hiccups.log');
-  const reg = await script(
-    'reg',
+  // the CI failures of stops 13 and 14 fit them). The `wine` stand-in makes such a call again, at
+  // most twice, and writes it down in wine-hiccups.log, which stop() prints, so how often it
+  // happens stays visible. Everything run under Wine here goes through it.
+  const hiccups = join(dir, 'wine-hiccups.log');
+  const wine = await script(
+    'wine',
     `#!/bin/sh
 out=$(mktemp) err=$(mktemp)
 for attempt in 1 2 3; do
-  ${WINE} reg "$@" >"$out" 2>"$err"; rc=$?
+  ${WINE} "$@" >"$out" 2>"$err"; rc=$?
   [ $rc -eq 0 ] && break
   if [ -s "$out" ] || [ -s "$err" ]; then grep -q "ShellExecuteEx failed" "$out" "$err" || break; fi
-  echo "attempt $attempt: exit code $rc, $(cat "$out" "$err" | head -c 200 | tr '\\r\\n' '  '): reg $*" >> ${JSON.stringify(hiccups)}
+  echo "attempt $attempt: exit code $rc, $(cat "$out" "$err" | head -c 200 | tr '\\r\\n' '  '): $*" >> ${JSON.stringify(hiccups)}
 done
 cat "$out"; cat "$err" >&2; rm -f "$out" "$err"
 exit $rc
 `,
   );
+  const reg = await script('reg', `#!/bin/sh\nexec ${wine} reg "$@"\n`);
   const netsh = await script(
     'netsh',
     `#!/usr/bin/env node
@@ -163,15 +165,8 @@ process.exit(run.status ?? 1);
     env,
     reg: runReg,
     wine: async (args) => {
-      // Made again when Wine did not start the program, as the reg stand-in does.
-      for (let attempt = 1; ; attempt++) {
-        const run = await execa(WINE, args, { ...withWine, stdin: 'ignore', timeout: 60_000 });
-        const said = `${run.stdout}${run.stderr}`;
-        const notStarted =
-          run.exitCode !== 0 && (said.trim() === '' || said.includes('ShellExecuteEx failed'));
-        if (!notStarted || attempt === 3) return { stdout: run.stdout, exitCode: run.exitCode ?? -1 };
-        await appendFile(hiccups, `attempt ${attempt}: exit code ${run.exitCode}: ${args.join(' ')}\n`);
-      }
+      const run = await execa(wine, args, { ...withWine, stdin: 'ignore', timeout: 60_000 });
+      return { stdout: run.stdout, exitCode: run.exitCode ?? -1 };
     },
     setWinHttpShow: (output) => writeFile(state, output),
     calls: async (tool) => {

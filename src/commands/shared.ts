@@ -11,7 +11,7 @@ import type { CommandIO } from './definition.js';
  * trusts them; Node alone would not).
  */
 export async function loadForRun(
-  options: { config?: string; deadline?: number },
+  options: { config?: string; deadline?: number; offline?: boolean },
   io: CommandIO,
 ): Promise<LoadedConfig> {
   const { env } = io;
@@ -19,7 +19,7 @@ export async function loadForRun(
   const [loaded, { routeFromEnv }, windowsRoots] = await Promise.all([
     loadConfig(options.config, env),
     import('../probe/route.js'),
-    windowsTrust(io),
+    options.offline ? [] : windowsTrust(io), // only probes need it
   ]);
   if (options.deadline !== undefined) loaded.config.deadlineMs = options.deadline;
   loaded.extraCas.push(...windowsRoots);

@@ -18,8 +18,6 @@ const USER_AGENT = 'goproxy-guard (+health probe)';
  */
 export function createFetcher(context: ProbeContext, observation: MirrorObservation) {
   const clients = new Map<string, Promise<Client>>();
-  /** Plain-http origins reached through a proxy: their requests go to it in absolute form. */
-  const forwarded = new Map<string, URL>();
   const timed = async <T>(phase: Phase, record: boolean, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -38,11 +36,7 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
     if (proxy) {
       // As go does: the proxy resolves the name, so this machine's DNS is not asked (or judged).
       // https goes through a CONNECT tunnel; plain http is sent to the proxy in absolute form.
-      if (first) {
-        observation.via = `${proxy.protocol}//${proxy.host}`;
-        observation.viaVariable = secure ? 'HTTPS_PROXY' : 'HTTP_PROXY';
-      }
-      if (!secure) forwarded.set(url.origin, proxy);
+      if (first) observation.via = `${proxy.protocol}//${proxy.host}`;
       return openClient(url, first, {
         address: proxy.hostname.replace(/^\[|\]$/g, ''),
         port: Number(proxy.port) || 80,
@@ -118,7 +112,8 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
 
   async function exchangeOnce(url: URL, step: Exchange['step'], maxBytes: number, record: boolean) {
     const client = await clientFor(url);
-    const proxy = forwarded.get(url.origin);
+    // Plain http through a proxy is sent to it in absolute form (https went through a tunnel).
+    const proxy = url.protocol === 'http:' ? proxyFor(context.route, url) : undefined;
     const auth = proxy && proxyAuthorization(proxy);
     const { signal } = context;
     const started = performance.now();

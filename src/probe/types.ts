@@ -57,8 +57,6 @@ export interface MirrorObservation {
   address?: string;
   /** The proxy the mirror was reached through, scheme://host:port, no credentials. */
   via?: string;
-  /** The variable that named it: HTTPS_PROXY for an https mirror, HTTP_PROXY for plain http. */
-  viaVariable?: 'HTTPS_PROXY' | 'HTTP_PROXY';
   /** The DNS judgement of every host contacted (the mirror's, then any redirect host's). */
   dns: { host: string; assessment: DnsAssessment }[];
   tls?: TlsDetails;

@@ -54,7 +54,9 @@ export function judgeMirror(input: VerdictInput): MirrorHealth {
   const reachedBody = verdict === 'healthy' || verdict === 'degraded';
   // go reaches this mirror through the proxy too; say so, since the proxy is part of the path.
   if (observation.via && reachedBody)
-    evidence.push(`reached through the proxy ${observation.via} (${observation.viaVariable}), as go does`);
+    evidence.push(
+      `reached through the proxy ${observation.via} (${proxyVariableFor(input.url)}), as go does`,
+    );
   evidence = [
     ...evidence,
     ...dnsNotes.filter((note) => !evidence.includes(note)),
@@ -288,4 +290,9 @@ function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: st
     status: 'proxied',
     evidence: [`sumdb: proxies the checksum database (lookup ${lookup.url} answered)`],
   };
+}
+
+/** The variable go takes a mirror's proxy from: HTTP_PROXY for plain http, else HTTPS_PROXY. */
+function proxyVariableFor(url: string): string {
+  return url.startsWith('http:') ? 'HTTP_PROXY' : 'HTTPS_PROXY';
 }

@@ -103,20 +103,23 @@ interface RegSection {
 }
 
 /**
- * Parses every section of a .reg file (Windows Registry Editor Version 5.00) in one pass, keyed
- * by the full key name in lower case. A line that cannot be read spoils only its own section.
+ * Parses the sections of a .reg file (Windows Registry Editor Version 5.00) that `wanted` picks
+ * (by full key name in lower case), in one pass; the values of others are skipped unread. A
+ * line that cannot be read spoils only its own section.
  */
-function parseRegSections(text: string): Map<string, RegSection> {
+function parseRegSections(text: string, wanted: (name: string) => boolean): Map<string, RegSection> {
   const sections = new Map<string, RegSection>();
   let current: RegSection | undefined;
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i] as string;
     if (line.startsWith('[')) {
-      current = { values: new Map() };
-      sections.set(line.trim().slice(1, -1).toLowerCase(), current);
+      const name = line.trim().slice(1, -1).toLowerCase();
+      current = wanted(name) ? { values: new Map() } : undefined;
+      if (current) sections.set(name, current);
       continue;
     }
+    if (!current) continue; // the format line, or a section not wanted (its lines skipped one by one)
     // Hex data continues on the next line after a trailing backslash (joined once, at the end:
     // a certificate is dozens of lines).
     if (/^(@|")/.test(line) && /=hex(\([0-9a-f]+\))?:/i.test(line)) {
@@ -128,7 +131,7 @@ function parseRegSections(text: string): Map<string, RegSection> {
       }
       line = parts.join('');
     }
-    if (!current || line.trim() === '') continue; // before the first section: the format line
+    if (line.trim() === '') continue;
     const parsed = parseValueLine(line);
     if (parsed) current.values.set(parsed.name.toLowerCase(), { type: parsed.type, value: parsed.value });
     else current.unreadable ??= line;
@@ -141,9 +144,9 @@ function parseRegSections(text: string): Map<string, RegSection> {
  * Keys are given as reg.exe takes them (HKCU\...).
  */
 export function parseRegExport(text: string, key: string): Map<string, ExportedValue> {
-  const header = `[${fullKeyName(key)}]`;
-  const section = parseRegSections(text).get(header.slice(1, -1).toLowerCase());
-  if (!section) throw new Error(`reg export output has no section ${header.toLowerCase()}`);
+  const name = fullKeyName(key).toLowerCase();
+  const section = parseRegSections(text, (section) => section === name).get(name);
+  if (!section) throw new Error(`reg export output has no section [${name}]`);
   if (section.unreadable !== undefined) {
     throw new Error(
       `reg export output has a line GoProxyGuard cannot read: ${JSON.stringify(section.unreadable)}`,
@@ -158,11 +161,11 @@ export function parseRegExport(text: string, key: string): Map<string, ExportedV
  */
 export function subkeyValues(text: string, key: string): Map<string, Map<string, ExportedValue>> {
   const prefix = `${fullKeyName(key)}\\`.toLowerCase();
+  const isChild = (name: string) =>
+    name.startsWith(prefix) && name.length > prefix.length && !name.includes('\\', prefix.length);
   const children = new Map<string, Map<string, ExportedValue>>();
-  for (const [name, section] of parseRegSections(text)) {
-    const child = name.slice(prefix.length);
-    if (!name.startsWith(prefix) || child === '' || child.includes('\\') || section.unreadable) continue;
-    children.set(child, section.values);
+  for (const [name, section] of parseRegSections(text, isChild)) {
+    if (!section.unreadable) children.set(name.slice(prefix.length), section.values);
   }
   return children;
 }
