@@ -22,6 +22,7 @@ export type MirrorMode =
   | { kind: 'huge' } // a version list that never seems to end
   | { kind: 'redirect'; to: string } // 302 to the same path on another origin
   | { kind: 'redirect-loop' } // 302 back and forth
+  | { kind: 'redirect-to'; location: string } // 302 with exactly this Location (file:, javascript: ...)
   | { kind: 'tampered' }; // a go.mod and zip that differ from what the checksum database records
 
 export type SumdbMode = 'healthy' | 'missing' | 'broken';
@@ -73,6 +74,7 @@ export async function startMirror(options: {
     if (mode.kind === 'huge') return streamHuge(response);
     if (mode.kind === 'redirect')
       return void response.writeHead(302, { location: `${mode.to}${path}` }).end();
+    if (mode.kind === 'redirect-to') return void response.writeHead(302, { location: mode.location }).end();
     if (mode.kind === 'redirect-loop') {
       return void response.writeHead(302, { location: url.search ? path : `${path}?again` }).end();
     }

@@ -193,7 +193,7 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
           observation.exchanges.push(exchange);
           return exchange;
         }
-        const next = new URL(location, url);
+        const next = redirectTarget(location, url);
         const hop = `${url.href} -> ${next.href}`;
         if (url.protocol === 'https:' && next.protocol !== 'https:') {
           throw new PhaseError(
@@ -237,6 +237,35 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
 }
 
 export type Fetcher = ReturnType<typeof createFetcher>;
+
+/**
+ * Where a redirect leads, refused unless it is http(s): a `file:`, `javascript:` or `data:` URL
+ * has no host, and connecting anyway would reach this machine's own port 80 (or whatever host
+ * and port an `ftp:` URL names). Refused before any connection, as go refuses it.
+ */
+function redirectTarget(location: string, from: URL): URL {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new PhaseError(
+      'ttfb',
+      'REDIRECT_REFUSED',
+      `redirect to an invalid URL refused: ${from.href} -> ${JSON.stringify(location.slice(0, 100))}`,
+      false,
+      from.hostname,
+    );
+  }
+  if (next.protocol === 'http:' || next.protocol === 'https:') return next;
+  const shown = next.href.length > 100 ? `${next.href.slice(0, 100)}...` : next.href;
+  throw new PhaseError(
+    'ttfb',
+    'REDIRECT_REFUSED',
+    `redirect to a ${next.protocol} URL refused: ${from.href} -> ${shown}`,
+    false,
+    from.hostname,
+  );
+}
 
 function asPhaseError(
   phase: 'ttfb' | 'transfer',

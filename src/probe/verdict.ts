@@ -172,6 +172,8 @@ function classifyFailure(
     case 'tls':
       return ['tls-invalid', [`tls${where}: ${tlsReason}`]];
     default:
+      // A redirect nowhere a GOPROXY answer can live (file:, javascript:, data:, an invalid URL).
+      if (failure.code === 'REDIRECT_REFUSED') return ['bad-response', [failure.message]];
       if (failure.code.startsWith('REDIRECT') || failure.code === 'TOO_MANY_REDIRECTS') {
         return ['http-error', [failure.message]];
       }
