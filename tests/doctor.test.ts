@@ -90,6 +90,8 @@ describe('log attribution, rule by rule, on lines the real go printed against th
         { name: 'expired', mode: { kind: 'ok' }, tls: 'expired' },
         { name: 'wrong-name', mode: { kind: 'ok' }, tls: 'wrong-name' },
         { name: 'tampered', mode: { kind: 'tampered' } },
+        { name: 'client-only', mode: { kind: 'ok' }, tls: 'client-only' },
+        { name: 'plain', mode: { kind: 'ok' }, plain: true },
       ],
     });
     const url = (name: string) => lab.mirrors.find((m) => m.name === name)?.url as string;
@@ -103,6 +105,11 @@ describe('log attribution, rule by rule, on lines the real go printed against th
       ['tls-expired', url('expired'), 'lab.test/canary@v1.1.0', {}],
       ['tls-name', url('wrong-name').replace('127.0.0.1', 'localhost'), 'lab.test/canary@v1.1.0', {}],
       ['tls-unknown-authority', url('ok'), 'lab.test/canary@v1.1.0', { SSL_CERT_FILE: '/dev/null' }],
+      // The lab names its mirrors by address here, and the wrong-name leaf names only a host.
+      ['tls-ip-san', url('wrong-name'), 'lab.test/canary@v1.1.0', {}],
+      ['tls-key-usage', url('client-only'), 'lab.test/canary@v1.1.0', {}],
+      ['http-to-https', url('plain').replace('http:', 'https:'), 'lab.test/canary@v1.1.0', {}],
+
       [
         'checksum-mismatch',
         url('tampered'),
@@ -183,7 +190,7 @@ describe('bad log input', () => {
     const findings = await attributeLog(source);
     expect(findings).toHaveLength(1);
     expect(findings[0]?.title).toBe(`mirror: the mirror answered with a server error (${chunks} lines)`);
-    expect(findings[0]?.evidence).toHaveLength(2);
+    expect(findings[0]?.evidence).toEqual([line.trim()]); // the same line is shown once
     expect(peak - before).toBeLessThan(64 * 1024 * 1024);
   }, 60_000);
 });

@@ -1,6 +1,8 @@
+import { UsageError } from '../cli/argv.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { renderTable } from '../cli/table.js';
 import type { Finding } from '../doctor/findings.js';
+import { shownFinding } from '../doctor/shown.js';
 import { defineCommand } from './definition.js';
 import { loadForRun } from './shared.js';
 
@@ -47,13 +49,12 @@ export const doctor = defineCommand({
   },
   async run(options, io) {
     const loaded = await loadForRun(options, io);
-    const [{ checkGoInstall }, { checkSettings }, { attributeFile, attributeLog }, { readGoSettings }] =
-      await Promise.all([
-        import('../doctor/go-install.js'),
-        import('../doctor/settings.js'),
-        import('../doctor/attribution.js'),
-        import('../system/go-env.js'),
-      ]);
+    const [{ checkGoInstall }, { checkSettings }, { attributeFile }, { readGoSettings }] = await Promise.all([
+      import('../doctor/go-install.js'),
+      import('../doctor/settings.js'),
+      import('../doctor/attribution.js'),
+      import('../system/go-env.js'),
+    ]);
     const findings: Finding[] = [];
     const install = await checkGoInstall(io.env);
     findings.push(...install.findings);
@@ -65,9 +66,13 @@ export const doctor = defineCommand({
     const logFindings =
       options.log === undefined
         ? []
-        : options.log === '-'
-          ? await attributeLog(process.stdin)
-          : await attributeFile(options.log);
+        : await attributeFile(options.log).catch((error: NodeJS.ErrnoException) => {
+            // A log that cannot be read is bad input, said plainly (not an internal error).
+            throw new UsageError(
+              '--log',
+              `cannot read ${options.log} (${error.code ?? error.message}); pass a text file, or - for standard input`,
+            );
+          });
     if (!options.offline) {
       const { probeMirrors } = await import('../probe/run.js');
       const report = await probeMirrors(loaded.config, loaded.extraCas, undefined, undefined, loaded.route);
@@ -101,20 +106,22 @@ export const doctor = defineCommand({
       }
     }
     findings.push(...logFindings);
-    const errors = findings.filter((f) => f.severity === 'error').length;
+    // What people paste into tickets: no proxy passwords, no terminal sequences from a log.
+    const visible = findings.map(shownFinding);
+    const errors = visible.filter((f) => f.severity === 'error').length;
     const text = [
       renderTable(
         ['SEVERITY', 'LAYER', 'FINDING', 'FIX'],
-        findings.map((f) => [f.severity, f.layer, f.title, f.fix]),
+        visible.map((f) => [f.severity, f.layer, f.title, f.fix]),
       ),
       '',
-      ...findings
+      ...visible
         .filter((f) => f.evidence.length)
         .flatMap((f) => [`${f.title}:`, ...f.evidence.map((e) => `    ${e}`)]),
     ].join('\n');
     return {
       exitCode: errors > 0 ? EXIT.unhealthy : EXIT.ok,
-      document: { findings, path: install.entries },
+      document: { findings: visible, path: install.entries },
       text,
     };
   },

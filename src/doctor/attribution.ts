@@ -1,12 +1,12 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import type { Finding } from './findings.js';
+import { cappedLines, fileChunks, MAX_LINE_BYTES, stdinChunks } from './log-lines.js';
+import { shown } from './shown.js';
 
 /**
  * What go's error lines mean, as data: each rule a pattern, the layer, the cause, the fix.
  * Each is tested against a line the real go 1.19 printed against the lab (tests/doctor.test.ts),
- * except where the rule says "typed from documentation".
+ * except where `source` names the documentation or the Go source file it was typed from (a wording
+ * the lab cannot make go print).
  */
 export const RULES: {
   id: string;
@@ -61,6 +61,69 @@ export const RULES: {
     cause:
       'the certificate is for another name: DNS sends you to the wrong server, or the mirror is misconfigured',
     fix: 'goproxy-guard health (it checks DNS against DoH)',
+  },
+  // Captured live (GOPROXY by address, a leaf naming only a host); wording from go 1.19
+  // src/crypto/x509/verify.go, HostnameError.Error, as are the two rules after it.
+  {
+    id: 'tls-ip-san',
+    pattern: /x509: cannot validate certificate for (\S+) because it doesn't contain any IP SANs/,
+    layer: 'tls',
+    cause: 'the mirror is named by its IP address, and its certificate names no IP address (only host names)',
+    fix: 'use the mirror host name in GOPROXY, not its address: goproxy-guard apply',
+  },
+  {
+    id: 'tls-no-names',
+    pattern: /x509: certificate is not valid for any names, but wanted to match (\S+)/,
+    layer: 'tls',
+    cause: 'the certificate names no host at all: a misconfigured mirror or inspection proxy',
+    fix: 'goproxy-guard health shows the chain; tell whoever runs the mirror or proxy',
+    source: 'go 1.19 src/crypto/x509/verify.go, HostnameError.Error',
+  },
+  {
+    id: 'tls-legacy-cn',
+    pattern: /x509: certificate relies on legacy Common Name field, use SANs instead/,
+    layer: 'tls',
+    cause:
+      'the certificate names its host only in the Common Name, which go ignores since 1.15 (an old inspection proxy or internal CA?)',
+    fix: 'have the certificate reissued with subject alternative names; goproxy-guard health shows the chain',
+    source: 'go 1.19 src/crypto/x509/verify.go, HostnameError.Error',
+  },
+  {
+    id: 'tls-key-usage',
+    pattern: /x509: certificate specifies an incompatible key usage/,
+    layer: 'tls',
+    cause: 'the certificate is not for TLS servers (its extended key usage lacks serverAuth)',
+    fix: 'goproxy-guard health shows the chain; tell whoever runs the mirror or proxy',
+    // Captured live (lab leaf with clientAuth only); wording from go 1.19 src/crypto/x509/verify.go.
+  },
+  {
+    id: 'tls-bad-chain',
+    pattern:
+      /x509: (certificate is not authorized to sign other certificates|a root or intermediate certificate is not authorized|too many intermediates for path length constraint|issuer name does not match subject|issuer has name constraints|invalid signature: parent certificate cannot sign)/,
+    layer: 'tls',
+    cause:
+      'the chain is malformed: a certificate in it may not sign what it signed (a misconfigured mirror or inspection proxy)',
+    fix: 'goproxy-guard health shows the chain; tell whoever runs the mirror or proxy',
+    source:
+      'go 1.19 src/crypto/x509/verify.go, CertificateInvalidError.Error and ConstraintViolationError.Error',
+  },
+  {
+    id: 'tls-system-roots',
+    pattern: /x509: failed to load system roots and no roots provided/,
+    layer: 'tls',
+    cause: 'go could not read the trust store (SSL_CERT_FILE or SSL_CERT_DIR names something unreadable)',
+    fix: 'unset or fix SSL_CERT_FILE / SSL_CERT_DIR',
+    // go 1.19 on Linux falls back to "unknown authority" for an unreadable SSL_CERT_FILE, so the
+    // lab cannot make it print this one.
+    source: 'go 1.19 src/crypto/x509/verify.go, SystemRootsError.Error',
+  },
+  // Captured live (https:// to a plain-http mirror); wording from go 1.19 src/net/http/client.go.
+  {
+    id: 'http-to-https',
+    pattern: /http: server gave HTTP response to HTTPS client/,
+    layer: 'tls',
+    cause: 'GOPROXY says https, but the mirror speaks plain http',
+    fix: 'check the mirror URL scheme; goproxy-guard health (allowInsecure for an intranet http mirror)',
   },
   {
     id: 'mirror-5xx',
@@ -131,54 +194,136 @@ export const RULES: {
   },
 ];
 
-const MAX_LINE = 4096;
+type Rule = (typeof RULES)[number];
 
-/** Classifies a log, line by line, in bounded memory: one finding per rule with a count and two samples. */
-export async function attributeLog(input: Readable): Promise<Finding[]> {
+/**
+ * When no rule names the exact wording, the layer is still known from go's own prefixes: every
+ * crypto/x509 and crypto/tls error starts with "x509: " or "tls: ", every failed name lookup
+ * with "lookup HOST", every failed connection with "dial tcp", and every HTTP answer go refuses
+ * names its status. Order matters: "dial tcp: lookup ..." is DNS, not the connection.
+ */
+export const FAMILIES: Rule[] = [
+  {
+    id: 'tls-other',
+    pattern: /\b(?:x509|tls): /,
+    layer: 'tls',
+    cause: 'a TLS or certificate error no rule names',
+    fix: 'goproxy-guard health shows the chain and the TLS verdict of each mirror',
+    source: 'go 1.19 src/crypto/x509 and src/crypto/tls: every error text starts "x509: " or "tls: "',
+  },
+  {
+    id: 'dns-other',
+    pattern: /\blookup \S+/,
+    layer: 'dns',
+    cause: 'a name lookup failed in a way no rule names',
+    fix: 'goproxy-guard health (it checks DNS against DoH), then goproxy-guard apply',
+    source: 'go 1.19 src/net/net.go DNSError.Error: "lookup HOST[ on SERVER]: ..."',
+  },
+  {
+    id: 'connect-other',
+    pattern: /\bdial tcp\b/,
+    layer: 'connect',
+    cause: 'the connection to the mirror failed in a way no rule names',
+    fix: 'goproxy-guard health, then goproxy-guard apply',
+    source: 'go 1.19 src/net/net.go OpError.Error: "dial tcp ADDRESS: ..."',
+  },
+  {
+    id: 'mirror-other',
+    pattern: /(?:reading|fetching) https?:\/\/\S+: [1-5]\d\d\b|unexpected status \(\S+\): [1-5]\d\d\b/,
+    layer: 'mirror',
+    cause: 'the mirror answered with an HTTP status no rule names',
+    fix: 'goproxy-guard health shows what each mirror answers; goproxy-guard apply',
+    source: 'go 1.19 src/cmd/go/internal/web/http.go and modfetch/proxy.go: "reading URL: STATUS"',
+  },
+];
+
+/** What is left of a go error line that neither a rule nor a family explains: the line itself. */
+const NOT_ATTRIBUTED: Rule = {
+  id: 'not-attributed',
+  pattern: /^go: /,
+  layer: 'not attributed',
+  cause: 'a go error no rule explains',
+  fix: 'read the line itself; goproxy-guard health checks the mirrors',
+};
+
+/** go's progress lines, which start like its errors but are not. */
+const PROGRESS =
+  /^go: (?:downloading|finding|extracting|added|upgraded|downgraded|removed|found|creating|writing|to add|warning:)\b/;
+
+/** Lines longer than this are matched on their start only: go's error lines are far shorter. */
+const MATCHED_CHARS = 4096;
+const SAMPLES = 2;
+
+/**
+ * Classifies a log, line by line, in bounded memory: every go error line ends in one finding per
+ * rule (the specific rule, else its layer's family, else "not attributed" with the line), each with
+ * a count and samples. Lines are read with a cap (log-lines.ts) and shown without control
+ * characters or passwords.
+ */
+export async function attributeLog(input: AsyncIterable<Buffer | string>): Promise<Finding[]> {
   const hits = new Map<string, { count: number; samples: string[] }>();
   let lines = 0;
   let binary = false;
-  const reader = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const raw of reader) {
+  let longLines = 0;
+  let skippedBytes = 0;
+  for await (const read of cappedLines(input)) {
     lines++;
-    if (raw.includes('\u0000')) {
+    if (read.skippedBytes) {
+      longLines++;
+      skippedBytes += read.skippedBytes;
+    }
+    if (read.text.includes('\u0000')) {
       binary = true;
       continue;
     }
-    const line = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
-    for (const rule of RULES) {
-      if (!rule.pattern.test(line)) continue;
+    const line = shown(read.text.slice(0, MATCHED_CHARS)).trim();
+    let matched = RULES.filter((rule) => rule.pattern.test(line));
+    if (!matched.length) matched = FAMILIES.filter((rule) => rule.pattern.test(line)).slice(0, 1);
+    if (!matched.length && NOT_ATTRIBUTED.pattern.test(line) && !PROGRESS.test(line))
+      matched = [NOT_ATTRIBUTED];
+    for (const rule of matched) {
       const hit = hits.get(rule.id) ?? { count: 0, samples: [] };
       hit.count++;
-      if (hit.samples.length < 2) hit.samples.push(line.trim().slice(0, 300));
+      const sample = line.slice(0, 300);
+      if (hit.samples.length < SAMPLES && !hit.samples.includes(sample)) hit.samples.push(sample);
       hits.set(rule.id, hit);
     }
   }
   const findings: Finding[] = [];
-  if (lines === 0)
-    findings.push({ severity: 'info', layer: 'log', title: 'the log is empty', evidence: [], fix: '' });
+  const note = (severity: Finding['severity'], title: string, evidence: string[], fix = '') =>
+    findings.push({ severity, layer: 'log', title, evidence, fix });
+  if (lines === 0) note('info', 'the log is empty', []);
   if (binary)
-    findings.push({
-      severity: 'warning',
-      layer: 'log',
-      title: 'the log holds binary data; those lines were skipped',
-      evidence: [],
-      fix: 'pass the text output of the failed go command',
-    });
-  for (const rule of RULES) {
+    note(
+      'warning',
+      'the log holds binary data; those lines were skipped',
+      [],
+      'pass the text output of the failed go command',
+    );
+  if (longLines)
+    note(
+      'warning',
+      `${longLines} line(s) longer than ${MAX_LINE_BYTES / 1024} KiB: only the first ${MAX_LINE_BYTES / 1024} KiB of each was read`,
+      [`${skippedBytes} bytes skipped`],
+      'pass the text output of the failed go command',
+    );
+  for (const rule of [...RULES, ...FAMILIES, NOT_ATTRIBUTED]) {
     const hit = hits.get(rule.id);
     if (!hit) continue;
-    findings.push({
-      severity: rule.layer === 'project' ? 'warning' : 'error',
-      layer: 'log',
-      title: `${rule.layer}: ${rule.cause}${hit.count > 1 ? ` (${hit.count} lines)` : ''}`,
-      evidence: hit.samples,
-      fix: rule.fix,
-    });
+    const severity = rule === NOT_ATTRIBUTED || rule.layer === 'project' ? 'warning' : 'error';
+    note(
+      severity,
+      `${rule.layer}: ${rule.cause}${hit.count > 1 ? ` (${hit.count} lines)` : ''}`,
+      hit.samples,
+      rule.fix,
+    );
   }
+  if (lines > 0 && !binary && hits.size === 0)
+    note('info', 'no go error in the log', [`${lines} line(s) read; none is a go error line`]);
   return findings;
 }
 
+/** Attributes a saved log, or standard input for "-". */
 export function attributeFile(path: string): Promise<Finding[]> {
-  return attributeLog(createReadStream(path));
+  return attributeLog(path === '-' ? stdinChunks() : fileChunks(path));
 }

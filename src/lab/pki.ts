@@ -26,7 +26,8 @@ export type LeafFault =
   | 'wrong-name'
   | 'missing-intermediate'
   | 'self-signed'
-  | 'inspection';
+  | 'inspection'
+  | 'client-only'; // a leaf for TLS clients (extended key usage clientAuth), not servers
 
 /** A root and an intermediate made at run time; no key is ever committed. */
 export interface LabPki {
@@ -93,6 +94,7 @@ async function issueLeaf(
   issuer: Authority,
   names: string[],
   expired: boolean,
+  usage = x509.ExtendedKeyUsage.serverAuth,
 ): Promise<x509.X509Certificate & { keys: CryptoKeyPair }> {
   const keys = await keyPair();
   const now = Date.now();
@@ -108,7 +110,7 @@ async function issueLeaf(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.ExtendedKeyUsageExtension([usage]),
       new x509.SubjectAlternativeNameExtension(
         names.map((name) => ({
           type: /^[\d.]+$|:/.test(name) ? ('ip' as const) : ('dns' as const),
@@ -143,7 +145,9 @@ export async function createPki(): Promise<LabPki> {
         return { keyPem: await keyPem(leaf.keys), certPem: pem, chainPem: `${pem}\n${self.pem}` };
       }
       const leafNames = fault === 'wrong-name' ? ['wrong-name.lab.test'] : names;
-      const leaf = await issueLeaf(intermediate, leafNames, fault === 'expired');
+      const usage =
+        fault === 'client-only' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth;
+      const leaf = await issueLeaf(intermediate, leafNames, fault === 'expired', usage);
       const pem = leaf.toString('pem');
       const chainPem = fault === 'missing-intermediate' ? pem : `${pem}\n${intermediate.pem}`;
       return { keyPem: await keyPem(leaf.keys), certPem: pem, chainPem };
