@@ -91,6 +91,7 @@ describe('log attribution, rule by rule, on lines the real go printed against th
         { name: 'wrong-name', mode: { kind: 'ok' }, tls: 'wrong-name' },
         { name: 'tampered', mode: { kind: 'tampered' } },
         { name: 'client-only', mode: { kind: 'ok' }, tls: 'client-only' },
+        { name: 'cn-only', mode: { kind: 'ok' }, tls: 'cn-only' },
         { name: 'plain', mode: { kind: 'ok' }, plain: true },
       ],
     });
@@ -108,6 +109,7 @@ describe('log attribution, rule by rule, on lines the real go printed against th
       // The lab names its mirrors by address here, and the wrong-name leaf names only a host.
       ['tls-ip-san', url('wrong-name'), 'lab.test/canary@v1.1.0', {}],
       ['tls-key-usage', url('client-only'), 'lab.test/canary@v1.1.0', {}],
+      ['tls-no-names', url('cn-only').replace('127.0.0.1', 'localhost'), 'lab.test/canary@v1.1.0', {}],
       ['http-to-https', url('plain').replace('http:', 'https:'), 'lab.test/canary@v1.1.0', {}],
 
       [

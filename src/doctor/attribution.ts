@@ -62,8 +62,8 @@ export const RULES: {
       'the certificate is for another name: DNS sends you to the wrong server, or the mirror is misconfigured',
     fix: 'goproxy-guard health (it checks DNS against DoH)',
   },
-  // Captured live (GOPROXY by address, a leaf naming only a host); wording from go 1.19
-  // src/crypto/x509/verify.go, HostnameError.Error, as are the two rules after it.
+  // Captured live (GOPROXY by address, a leaf naming only a host; then a leaf without SANs);
+  // wording from go 1.19 src/crypto/x509/verify.go, HostnameError.Error, as the three rules here.
   {
     id: 'tls-ip-san',
     pattern: /x509: cannot validate certificate for (\S+) because it doesn't contain any IP SANs/,
@@ -75,9 +75,9 @@ export const RULES: {
     id: 'tls-no-names',
     pattern: /x509: certificate is not valid for any names, but wanted to match (\S+)/,
     layer: 'tls',
-    cause: 'the certificate names no host at all: a misconfigured mirror or inspection proxy',
+    cause:
+      'the certificate names no host go accepts: no subject alternative names (go ignores the Common Name since 1.15)',
     fix: 'goproxy-guard health shows the chain; tell whoever runs the mirror or proxy',
-    source: 'go 1.19 src/crypto/x509/verify.go, HostnameError.Error',
   },
   {
     id: 'tls-legacy-cn',
@@ -86,6 +86,7 @@ export const RULES: {
     cause:
       'the certificate names its host only in the Common Name, which go ignores since 1.15 (an old inspection proxy or internal CA?)',
     fix: 'have the certificate reissued with subject alternative names; goproxy-guard health shows the chain',
+    // The lab's leaf without SANs names a lab host go cannot resolve, so go says tls-no-names.
     source: 'go 1.19 src/crypto/x509/verify.go, HostnameError.Error',
   },
   {

@@ -27,7 +27,8 @@ export type LeafFault =
   | 'missing-intermediate'
   | 'self-signed'
   | 'inspection'
-  | 'client-only'; // a leaf for TLS clients (extended key usage clientAuth), not servers
+  | 'client-only' // a leaf for TLS clients (extended key usage clientAuth), not servers
+  | 'cn-only'; // a leaf naming its host only in the Common Name, with no subject alternative names
 
 /** A root and an intermediate made at run time; no key is ever committed. */
 export interface LabPki {
@@ -94,8 +95,15 @@ async function issueLeaf(
   issuer: Authority,
   names: string[],
   expired: boolean,
-  usage = x509.ExtendedKeyUsage.serverAuth,
+  fault: LeafFault = 'none',
 ): Promise<x509.X509Certificate & { keys: CryptoKeyPair }> {
+  const usage = fault === 'client-only' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth;
+  const sans = new x509.SubjectAlternativeNameExtension(
+    names.map((name) => ({
+      type: /^[\d.]+$|:/.test(name) ? ('ip' as const) : ('dns' as const),
+      value: name,
+    })),
+  );
   const keys = await keyPair();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
@@ -111,12 +119,7 @@ async function issueLeaf(
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([usage]),
-      new x509.SubjectAlternativeNameExtension(
-        names.map((name) => ({
-          type: /^[\d.]+$|:/.test(name) ? ('ip' as const) : ('dns' as const),
-          value: name,
-        })),
-      ),
+      ...(fault === 'cn-only' ? [] : [sans]),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
     ],
   });
@@ -145,9 +148,7 @@ export async function createPki(): Promise<LabPki> {
         return { keyPem: await keyPem(leaf.keys), certPem: pem, chainPem: `${pem}\n${self.pem}` };
       }
       const leafNames = fault === 'wrong-name' ? ['wrong-name.lab.test'] : names;
-      const usage =
-        fault === 'client-only' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth;
-      const leaf = await issueLeaf(intermediate, leafNames, fault === 'expired', usage);
+      const leaf = await issueLeaf(intermediate, leafNames, fault === 'expired', fault);
       const pem = leaf.toString('pem');
       const chainPem = fault === 'missing-intermediate' ? pem : `${pem}\n${intermediate.pem}`;
       return { keyPem: await keyPem(leaf.keys), certPem: pem, chainPem };
