@@ -1,6 +1,6 @@
 import type { Finding } from './findings.js';
 import { cappedLines, fileChunks, MAX_LINE_BYTES, stdinChunks } from './log-lines.js';
-import { shown } from './shown.js';
+import { shown, withoutControls } from './shown.js';
 
 /**
  * What go's error lines mean, as data: each rule a pattern, the layer, the cause, the fix.
@@ -277,7 +277,7 @@ export async function attributeLog(input: AsyncIterable<Buffer | string>): Promi
       binary = true;
       continue;
     }
-    const line = shown(read.text.slice(0, MATCHED_CHARS)).trim();
+    const line = withoutControls(read.text.slice(0, MATCHED_CHARS)).trim();
     let matched = RULES.filter((rule) => rule.pattern.test(line));
     if (!matched.length) matched = FAMILIES.filter((rule) => rule.pattern.test(line)).slice(0, 1);
     if (!matched.length && NOT_ATTRIBUTED.pattern.test(line) && !PROGRESS.test(line))
@@ -285,8 +285,10 @@ export async function attributeLog(input: AsyncIterable<Buffer | string>): Promi
     for (const rule of matched) {
       const hit = hits.get(rule.id) ?? { count: 0, samples: [] };
       hit.count++;
-      const sample = line.slice(0, 300);
-      if (hit.samples.length < SAMPLES && !hit.samples.includes(sample)) hit.samples.push(sample);
+      if (hit.samples.length < SAMPLES) {
+        const sample = shown(line.slice(0, 300));
+        if (!hit.samples.includes(sample)) hit.samples.push(sample);
+      }
       hits.set(rule.id, hit);
     }
   }

@@ -13,7 +13,12 @@ const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
  * other command does, and control characters removed. Doctor output is pasted into tickets.
  */
 export function shown(text: string): string {
-  return hideSecrets(text.replace(SEQUENCES, '').replace(CONTROLS, ''));
+  return hideSecrets(withoutControls(text));
+}
+
+/** Linear in the text, so it is safe on every line of a log (hideSecrets is not: keep it for samples). */
+export function withoutControls(text: string): string {
+  return text.replace(SEQUENCES, '').replace(CONTROLS, '');
 }
 
 export function shownFinding(finding: Finding): Finding {
