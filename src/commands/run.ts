@@ -68,6 +68,7 @@ export const run = defineCommand({
         text: `skipped: ${error.message}`,
       };
     }
+    if (lock.note) io.emit({ type: 'log', level: 'warning', message: lock.note });
     const budget = loaded.config.deadlineMs + CYCLE_MARGIN_MS;
     let timer: NodeJS.Timeout | undefined;
     try {
