@@ -15,7 +15,7 @@ export class FileRefused extends Error {
 const MiB = 1024 * 1024;
 const size = (bytes: number) =>
   bytes >= MiB
-    ? `${Number((bytes / MiB).toFixed(1))} MiB`
+    ? `${Math.ceil((bytes / MiB) * 10) / 10} MiB` // rounded up: a file just over a limit never reads as equal to it
     : bytes >= 1024
       ? `${Math.ceil(bytes / 1024)} KiB`
       : `${bytes} bytes`;
