@@ -104,7 +104,15 @@ const FILE_REFUSALS: Record<string, { says: string; fix: string; category: PsCat
   },
 };
 
-const VERBS: Record<string, string> = { mkdir: 'create the folder', rename: 'replace', unlink: 'remove' };
+const VERBS: Record<string, string> = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  fsync: 'write',
+  mkdir: 'create the folder',
+  rename: 'replace',
+  unlink: 'remove',
+};
 
 /** What the system said about a file-system refusal, and the fix: "permission denied (EACCES); ...". */
 export function refusalOf(error: unknown): { says: string; category: PsCategory } | undefined {
@@ -121,7 +129,7 @@ export function fileSystemError(error: unknown): EnvironmentError | undefined {
   const { path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
   const refusal = refusalOf(error);
   if (!refusal || !path) return undefined;
-  const verb = VERBS[syscall ?? ''] ?? (syscall === 'open' || syscall === undefined ? 'open' : 'write');
+  const verb = VERBS[syscall ?? 'open'] ?? 'use';
   return new EnvironmentError(
     `cannot ${verb} ${path}: ${refusal.says}`,
     'FileSystemRefused',

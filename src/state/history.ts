@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { hideSecrets } from '../system/setting-value.js';
-import { appendStateFile, openNoFollow } from './safe-file.js';
+import { appendStateFile, naming, openNoFollow } from './safe-file.js';
 
 export interface HistoryEntry {
   at: string;
@@ -30,15 +30,16 @@ export async function readHistory(path: string, count: number): Promise<HistoryE
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  let text: string;
-  try {
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - TAIL_BYTES);
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(size - start), 0, size - start, start);
-    text = buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+  const text = await naming(path, async () => {
+    try {
+      const { size } = await handle.stat();
+      const start = Math.max(0, size - TAIL_BYTES);
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(size - start), 0, size - start, start);
+      return buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  });
   const entries: HistoryEntry[] = [];
   for (const line of text.split('\n').slice(-count - 1)) {
     try {
