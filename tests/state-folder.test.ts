@@ -1,10 +1,12 @@
-import { lstat, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeFailure } from '../src/cli/failure.js';
 import { goWorld as makeWorld } from '../src/lab/go-world.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
-import { RUNTIME } from './helpers.js';
+import { appendHistory, type HistoryEntry, readHistory } from '../src/state/history.js';
+import { RUNTIME, tempDir } from './helpers.js';
 
 // Issue #15, defects 2 and 4, against the real bundled runtime and the real go: files in the
 // state folder are never followed through a link, a dead lock never blocks, and a state folder
@@ -13,6 +15,7 @@ import { RUNTIME } from './helpers.js';
 let lab: RunningLab;
 let healthy: string;
 const naive = 'https://naive.invalid';
+const entry: HistoryEntry = { at: '2026-11-30T00:00:00.000Z', command: 'apply', event: 'kept' };
 beforeAll(async () => {
   lab = await startLab({
     summary: 'one healthy mirror on a 127.0.0.1 URL (go cannot use the lab DNS)',
@@ -272,4 +275,48 @@ describe('a state folder the system refuses is exit 2 with one sentence, never a
       }
     },
   );
+});
+
+describe('the state-file helpers refuse what is not a plain file of their own', () => {
+  const refusalOf = async (work: Promise<unknown>) => {
+    const error = await work.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return describeFailure(error, 'apply', {}).report;
+  };
+
+  it('a hard link is not appended to: the other name would change too', async () => {
+    const dir = await tempDir();
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'before\n');
+    await link(victim, join(dir, 'history.jsonl'));
+    const report = await refusalOf(appendHistory(join(dir, 'history.jsonl'), entry));
+    expect(report).toMatchObject({ errorId: 'FileSystemRefused', category: 'SecurityError' });
+    expect(report.message).toBe(
+      `cannot open ${join(dir, 'history.jsonl')}: it is a hard link, so writing to it would change another file (EHARDLINK); remove the link`,
+    );
+    expect(await readFile(victim, 'utf8')).toBe('before\n');
+  });
+
+  it('a FIFO as history.jsonl is refused, read or appended, never waited on', async () => {
+    const dir = await tempDir();
+    const fifo = join(dir, 'history.jsonl');
+    await execa('mkfifo', [fifo]);
+    expect((await refusalOf(readHistory(fifo, 5))).message).toBe(
+      `cannot open ${fifo}: it is not a regular file (a device or a pipe) (ENOTREG); remove it`,
+    );
+    expect((await refusalOf(appendHistory(fifo, entry))).message).toMatch(
+      /^cannot open .*history\.jsonl: it is a pipe or a device with nothing at the other end \(ENXIO\); remove it$/,
+    );
+  });
+
+  it('the history is read from its last 4 MiB: the newest entries, however long it grew', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'history.jsonl');
+    const old = `${JSON.stringify({ ...entry, pad: 'x'.repeat(1000) })}\n`.repeat(6000); // ~6 MB
+    await writeFile(path, `${old}${JSON.stringify({ ...entry, command: 'restore' })}\n`);
+    const last = await readHistory(path, 2);
+    expect(last.map((e) => e.command)).toEqual(['apply', 'restore']);
+  });
 });

@@ -102,6 +102,22 @@ const FILE_REFUSALS: Record<string, { says: string; fix: string; category: PsCat
     fix: 'remove the link',
     category: 'SecurityError',
   },
+  ENXIO: {
+    says: 'it is a pipe or a device with nothing at the other end',
+    fix: 'remove it',
+    category: 'InvalidType',
+  },
+  // Not errno codes: the state folder's own refusals (state/safe-file.ts), worded the same way.
+  ENOTREG: {
+    says: 'it is not a regular file (a device or a pipe)',
+    fix: 'remove it',
+    category: 'InvalidType',
+  },
+  EHARDLINK: {
+    says: 'it is a hard link, so writing to it would change another file',
+    fix: 'remove the link',
+    category: 'SecurityError',
+  },
 };
 
 const VERBS: Record<string, string> = {

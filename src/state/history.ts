@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { hideSecrets } from '../system/setting-value.js';
-import { appendStateFile, naming, openNoFollow } from './safe-file.js';
+import { appendStateFile, naming, openNoFollow, refused } from './safe-file.js';
 
 export interface HistoryEntry {
   at: string;
@@ -32,7 +32,9 @@ export async function readHistory(path: string, count: number): Promise<HistoryE
   }
   const text = await naming(path, async () => {
     try {
-      const { size } = await handle.stat();
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw refused('ENOTREG', path);
+      const { size } = stats;
       const start = Math.max(0, size - TAIL_BYTES);
       const { buffer, bytesRead } = await handle.read(Buffer.alloc(size - start), 0, size - start, start);
       return buffer.subarray(0, bytesRead).toString('utf8');

@@ -1,6 +1,6 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { GuardError } from '../config/errors.js';
-import { createExclusive, naming, readStateFile } from './safe-file.js';
+import { createExclusive, naming, readStateFile, refused } from './safe-file.js';
 
 export class LockHeldError extends GuardError {
   override name = 'LockHeldError';
@@ -55,7 +55,9 @@ async function judgeLock(path: string, now: number): Promise<{ holder: Holder; d
   if (stats.isSymbolicLink()) return { holder: {}, dead: 'it was a link, which GoProxyGuard never makes' };
   if (!stats.isFile()) {
     // a folder or a device in its place is not ours to remove: say so (exit 2 naming it)
-    throw Object.assign(new Error(`${path} is not a file`), { code: 'EISDIR', syscall: 'open', path });
+    throw stats.isDirectory()
+      ? Object.assign(new Error(path), { code: 'EISDIR', path })
+      : refused('ENOTREG', path);
   }
   let holder: Holder = {};
   try {

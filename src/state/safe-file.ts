@@ -14,9 +14,12 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND } = constants;
 const NONBLOCK = constants.O_NONBLOCK ?? 0;
 
-/** The refusal of a link, shaped like the ELOOP that O_NOFOLLOW gives, so it reads the same. */
-const linkRefused = (path: string) =>
-  Object.assign(new Error(`ELOOP: ${path} is a symbolic link`), { code: 'ELOOP', syscall: 'open', path });
+/**
+ * A refusal shaped like the system's own (code, syscall, path), so it is reported the same way:
+ * ELOOP as O_NOFOLLOW gives it; ENOTREG and EHARDLINK are GoProxyGuard's (config/errors.ts).
+ */
+export const refused = (code: 'ELOOP' | 'ENOTREG' | 'EHARDLINK', path: string) =>
+  Object.assign(new Error(`${code}: ${path}`), { code, syscall: 'open', path });
 
 /** Sets the path on an error that has none (a write's ENOSPC names no file) or a temp name. */
 export function naming<T>(path: string, work: () => Promise<T>): Promise<T> {
@@ -30,7 +33,7 @@ export function naming<T>(path: string, work: () => Promise<T>): Promise<T> {
 export async function openNoFollow(path: string, flags: number, mode = 0o600): Promise<FileHandle> {
   if (NOFOLLOW === 0) {
     const stats = await lstat(path).catch(() => undefined);
-    if (stats?.isSymbolicLink()) throw linkRefused(path);
+    if (stats?.isSymbolicLink()) throw refused('ELOOP', path);
   }
   return open(path, flags | NOFOLLOW, mode);
 }
@@ -70,7 +73,8 @@ export async function appendStateFile(path: string, text: string): Promise<void>
     const handle = await openNoFollow(path, O_WRONLY | O_CREAT | O_APPEND | NONBLOCK);
     try {
       const stats = await handle.stat();
-      if (!stats.isFile() || stats.nlink > 1) throw linkRefused(path);
+      if (!stats.isFile()) throw refused('ENOTREG', path);
+      if (stats.nlink > 1) throw refused('EHARDLINK', path);
       await handle.writeFile(text);
     } finally {
       await handle.close();
