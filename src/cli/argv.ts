@@ -20,7 +20,7 @@ export interface ParsedArgs<T extends OptionSpecs> {
 export class UsageError extends ConfigError {
   override name = 'UsageError';
   constructor(option: string, message: string) {
-    super(option, message);
+    super(option, message, 'UsageInvalid');
     this.message = `option "${option}": ${message}`;
   }
 }

@@ -4,9 +4,12 @@ export const EXIT = {
   ok: 0,
   /** Done, but nothing is healthy. */
   unhealthy: 1,
-  /** Bad input (argv or config); nothing was changed. */
+  /**
+   * What the user must change; nothing was changed. Bad input (argv, config, a backup taken under
+   * another GOENV) or the machine (a read-only, full or unwritable state folder, a missing tool).
+   */
   badInput: 2,
-  /** A bug or an environment problem GoProxyGuard did not expect (or a change that did not verify). */
+  /** A tool that failed, a change that did not verify (put back), or a bug ("internal error"). */
   internal: 3,
   /** Another GoProxyGuard run holds the lock; nothing was changed. */
   locked: 4,

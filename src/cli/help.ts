@@ -40,7 +40,8 @@ export function mainHelp(commands: readonly CommandDefinition[], version: string
     `  ${'lab'.padEnd(10)} start loopback test mirrors and print a config that points at them`,
     '',
     'Run goproxy-guard <command> --help for its options. Exit codes: 0 ok, 1 nothing healthy (or',
-    'nothing to restore), 2 bad input (nothing changed), 3 internal error, 4 another run holds the lock.',
+    'nothing to restore), 2 bad input or a machine to fix first, e.g. a read-only state folder (nothing',
+    'changed), 3 a tool failed, a change did not verify, or a bug, 4 another run holds the lock.',
   ].join('\n');
 }
 

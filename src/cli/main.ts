@@ -1,8 +1,8 @@
 import type { CommandDefinition, RuntimeEvent } from '../commands/definition.js';
 import { COMMANDS } from '../commands/index.js';
-import { ConfigError } from '../config/errors.js';
 import { parseArgs, UsageError } from './argv.js';
 import { EXIT } from './exit-codes.js';
+import { describeFailure } from './failure.js';
 import { commandHelp, mainHelp } from './help.js';
 import { VERSION } from './version.js';
 
@@ -80,45 +80,10 @@ async function runCommand(
     io.stdout(flags.json ? JSON.stringify(outcome.document, null, 2) : outcome.text);
     return outcome.exitCode;
   } catch (error) {
-    const { report, exitCode } = describeFailure(error, command.name);
+    const { report, exitCode } = describeFailure(error, command.name, io.env);
     if (wantsEvents) io.stderr(JSON.stringify(report));
     else io.stderr(`goproxy-guard ${command.name}: ${report.message}`);
     if (wantsJson) io.stdout(JSON.stringify({ error: report }, null, 2));
     return exitCode;
   }
-}
-
-/** The error event (for the PowerShell module) and exit code of a failed command. */
-function describeFailure(error: unknown, command: string) {
-  const message = (error as Error)?.message ?? String(error);
-  if (error instanceof ConfigError) {
-    const report = {
-      type: 'error',
-      errorId: error instanceof UsageError ? 'UsageInvalid' : 'ConfigInvalid',
-      category: 'InvalidArgument',
-      target: error.field,
-      message,
-    };
-    return { report, exitCode: EXIT.badInput };
-  }
-  if ((error as Error)?.name === 'LockHeldError') {
-    return {
-      report: { type: 'error', errorId: 'LockHeld', category: 'ResourceBusy', target: command, message },
-      exitCode: EXIT.locked,
-    };
-  }
-  if ((error as Error)?.name === 'VerifyError') {
-    return {
-      report: { type: 'error', errorId: 'VerifyFailed', category: 'WriteError', target: command, message },
-      exitCode: EXIT.internal,
-    };
-  }
-  const report = {
-    type: 'error',
-    errorId: 'InternalError',
-    category: 'NotSpecified',
-    target: command,
-    message: `internal error: ${(error as Error)?.stack ?? String(error)}`,
-  };
-  return { report, exitCode: EXIT.internal };
 }

@@ -65,6 +65,7 @@ export const apply = defineCommand({
     const { mkdir } = await import('node:fs/promises');
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
     const lock = await acquireLock(paths.lock, LOCK_WAIT_MS);
+    if (lock.note) io.emit({ type: 'log', level: 'warning', message: lock.note });
     try {
       const planned = await makePlan(loaded, io.env, io.emit, now);
       const result = await applyPlan(planned, paths, io.env, now);

@@ -68,6 +68,7 @@ export const restore = defineCommand({
     const { mkdir } = await import('node:fs/promises');
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
     const lock = await acquireLock(paths.lock, LOCK_WAIT_MS);
+    if (lock.note) io.emit({ type: 'log', level: 'warning', message: lock.note });
     try {
       const result = await restoreOriginals(paths, io.env, new Date());
       return {

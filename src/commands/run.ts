@@ -13,7 +13,8 @@ const CYCLE_MARGIN_MS = 60_000;
  * Application event log entry on Windows when the settings changed, and writes the Prometheus
  * textfile named by schedule.textfile (or --textfile). The whole cycle is bounded by
  * the probe deadline plus one minute. Exit codes: 0 done (or skipped), 1 no mirror works (the last
- * known good configuration was kept), 2 bad config, 3 internal error.
+ * known good configuration was kept), 2 bad config or a machine to fix first (a read-only or full
+ * state folder, a missing tool), 3 a tool failed, a change did not verify, or a bug.
  *
  * @example
  * goproxy-guard run --scheduled --config goproxy-guard.json
@@ -68,6 +69,7 @@ export const run = defineCommand({
         text: `skipped: ${error.message}`,
       };
     }
+    if (lock.note) io.emit({ type: 'log', level: 'warning', message: lock.note });
     const budget = loaded.config.deadlineMs + CYCLE_MARGIN_MS;
     let timer: NodeJS.Timeout | undefined;
     try {

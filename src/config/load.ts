@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { ConfigError, configErrorFromZod } from './errors.js';
+import { readUserFile } from './read-file.js';
 import { type Config, configSchema } from './schema.js';
 
 export interface LoadedConfig {
@@ -17,6 +17,10 @@ import type { ProxyRoute } from '../probe/route.js';
 
 export const CONFIG_ENV = 'GOPROXYGUARD_CONFIG';
 
+/** Far above any real config or CA bundle, far below what would strain memory (issue #15). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+export const MAX_PEM_BYTES = 4 * 1024 * 1024;
+
 /** --config wins, then GOPROXYGUARD_CONFIG, then the built-in defaults. */
 export async function loadConfig(
   configPath: string | undefined,
@@ -26,7 +30,7 @@ export async function loadConfig(
   if (!path) return { ...(await validate({})), source: 'built-in defaults' };
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readUserFile(path, MAX_CONFIG_BYTES, 'a config file');
   } catch (error) {
     throw new ConfigError('', `cannot read config file ${path}: ${(error as Error).message}`);
   }
@@ -52,7 +56,7 @@ export async function validate(raw: unknown): Promise<Omit<LoadedConfig, 'source
       const field = `tls.extraCaFiles[${index}]`;
       let pem: string;
       try {
-        pem = await readFile(file, 'utf8');
+        pem = await readUserFile(file, MAX_PEM_BYTES, 'a PEM file');
       } catch (error) {
         throw new ConfigError(field, `cannot read ${file}: ${(error as Error).message}`);
       }

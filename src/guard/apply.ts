@@ -1,9 +1,11 @@
-import { copyFile } from 'node:fs/promises';
+import { GuardError } from '../config/errors.js';
+import { readUserBytes } from '../config/read-file.js';
+import { writeFileAtomic } from '../state/atomic.js';
 import { extendBackup, type OriginalValue, readBackup } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { saveState } from '../state/store.js';
-import { type GoKey, readGoSettings, writeGoSettings } from '../system/go-env.js';
+import { type GoKey, MAX_GO_ENV_BYTES, readGoSettings, writeGoSettings } from '../system/go-env.js';
 import type { RegistryValue } from '../system/setting-value.js';
 import { writeWindowsSettings } from '../system/windows-settings.js';
 import { notifyWindows } from './notify.js';
@@ -18,8 +20,12 @@ export function crashPoint(step: string, env: NodeJS.ProcessEnv): void {
   if (env.GOPROXYGUARD_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
 }
 
-export class VerifyError extends Error {
+/** A change that did not read back as written; the previous values were put back. */
+export class VerifyError extends GuardError {
   override name = 'VerifyError';
+  constructor(message: string) {
+    super('unverified', message, 'VerifyFailed', 'WriteError');
+  }
 }
 
 export interface ApplyResult {
@@ -164,13 +170,19 @@ async function applySystemChanges(
   );
 }
 
-/** A byte copy of the go env file before the first change: the last resort if all else fails. */
+/**
+ * A byte copy of the go env file before the first change: the last resort if all else fails.
+ * Written atomically, so a `go-env.before` link is replaced, never followed.
+ */
 async function copyGoEnv(envFile: string, copy: string): Promise<void> {
+  let bytes: Buffer;
   try {
-    await copyFile(envFile, copy);
+    bytes = await readUserBytes(envFile, MAX_GO_ENV_BYTES, "go's env file");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
   }
+  await writeFileAtomic(copy, bytes);
 }
 
 const putBackSays = (stuck: string[]) =>

@@ -1,5 +1,5 @@
 import { unlink } from 'node:fs/promises';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, InputError } from '../config/errors.js';
 import { forgetBackup, readBackup, registryValueOf } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
@@ -52,7 +52,7 @@ export async function restoreOriginals(
   if (goChanges.length > 0) {
     const settings = await readGoSettings(env);
     if (settings.envFile !== backup.goEnvFile) {
-      throw new Error(
+      throw new InputError(
         `the backup was taken from ${backup.goEnvFile} but go now uses ${settings.envFile}; set GOENV=${backup.goEnvFile} to restore it`,
       );
     }

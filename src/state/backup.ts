@@ -1,7 +1,9 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
 import type { RegistryValue } from '../system/setting-value.js';
 import { writeFileAtomic } from './atomic.js';
+import { readStateFile } from './safe-file.js';
+import { MAX_STATE_BYTES } from './store.js';
 
 /**
  * The exact previous value of one setting, including "it was not set". Registry values carry
@@ -27,7 +29,9 @@ export function registryValueOf(original: OriginalValue): RegistryValue {
 
 export async function readBackup(path: string): Promise<Backup | undefined> {
   try {
-    const backup = JSON.parse(await readFile(path, 'utf8')) as Backup;
+    const text = await readStateFile(path, MAX_STATE_BYTES, 'a backup');
+    if (text === undefined) return undefined;
+    const backup = JSON.parse(text) as Backup;
     if (backup.version !== 1 || typeof backup.settings !== 'object') throw new Error('unknown format');
     return backup;
   } catch (error) {

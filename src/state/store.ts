@@ -1,7 +1,8 @@
-import { readFile, rename } from 'node:fs/promises';
-import { ConfigError } from '../config/errors.js';
+import { rename } from 'node:fs/promises';
+import { EnvironmentError, refusalOf } from '../config/errors.js';
 import type { Verdict } from '../probe/types.js';
 import { writeFileAtomic } from './atomic.js';
+import { readStateFile } from './safe-file.js';
 
 /** What one mirror has done across runs: the basis of hysteresis. */
 export interface MirrorTrack {
@@ -27,22 +28,29 @@ export interface GuardState {
 
 export const freshState = (): GuardState => ({ version: 1, mirrors: {} });
 
+/** state.json and backup.json hold a few KiB; far more is not a file GoProxyGuard wrote. */
+export const MAX_STATE_BYTES = 4 * 1024 * 1024;
+
 /**
  * Reads the state file. Missing: a fresh state. Corrupt (a torn write from an old version, a
  * hand edit): kept beside as state.json.corrupt-<time> and replaced by a fresh state, with a
- * note saying so. Unreadable (permissions): a ConfigError, so nothing is changed.
+ * note saying so. Unreadable (permissions, a link, not a file, too big): an EnvironmentError
+ * (exit 2), so nothing is changed.
  */
 export async function loadState(path: string, now: Date): Promise<{ state: GuardState; note?: string }> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readStateFile(path, MAX_STATE_BYTES, 'a state file');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: freshState() };
-    throw new ConfigError(
-      '',
-      `cannot read the state file ${path}: ${(error as Error).message}; fix its permissions or set GOPROXYGUARD_HOME`,
+    const refused = refusalOf(error);
+    throw new EnvironmentError(
+      `cannot read the state file ${path}: ${refused?.says ?? `${(error as Error).message}; move it away`}`,
+      'StateUnreadable',
+      refused?.category ?? 'InvalidData',
+      path,
     );
   }
+  if (text === undefined) return { state: freshState() };
   try {
     const parsed = JSON.parse(text) as GuardState;
     if (parsed?.version === 1 && typeof parsed.mirrors === 'object' && parsed.mirrors !== null)

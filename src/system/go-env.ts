@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { ConfigError } from '../config/errors.js';
+import { InputError, ToolFailedError, toolMissing } from '../config/errors.js';
+import { FileRefused, readUserFile } from '../config/read-file.js';
 
 /** The go settings GoProxyGuard reads; it writes only GOPROXY and GOSUMDB. */
 export const GO_KEYS = [
@@ -14,6 +14,9 @@ export const GO_KEYS = [
 ] as const;
 export type GoKey = (typeof GO_KEYS)[number];
 export const MANAGED_GO_KEYS = ['GOPROXY', 'GOSUMDB'] as const;
+
+/** go's env file holds a few lines; the same limit as a config file. */
+export const MAX_GO_ENV_BYTES = 1024 * 1024;
 
 export interface GoSettings {
   go: string;
@@ -38,12 +41,15 @@ async function runGo(go: string, args: string[], env: NodeJS.ProcessEnv) {
   } catch (error) {
     const failure = error as { code?: string; stderr?: string; shortMessage?: string };
     if (failure.code === 'ENOENT') {
-      throw new ConfigError(
-        '',
+      throw toolMissing(
+        go,
         `the go command was not found ("${go}"); install Go or set GOPROXYGUARD_GO to the go binary`,
       );
     }
-    throw new Error(`${go} ${args.join(' ')} failed: ${failure.stderr?.trim() || failure.shortMessage}`);
+    throw new ToolFailedError(
+      `${go} ${args.join(' ')} failed: ${failure.stderr?.trim() || failure.shortMessage}`,
+      go,
+    );
   }
 }
 
@@ -63,15 +69,21 @@ export async function readGoSettings(env: NodeJS.ProcessEnv): Promise<GoSettings
   const all = JSON.parse(stdout) as Record<string, string>;
   const envFile = all.GOENV ?? '';
   if (!envFile || envFile === 'off') {
-    throw new ConfigError(
-      '',
+    throw new InputError(
       `go has no env file (GOENV=${envFile || 'empty'}); unset GOENV or point it at a file`,
+      'GOENV',
     );
   }
   let fileText = '';
   try {
-    fileText = await readFile(envFile, 'utf8');
+    fileText = await readUserFile(envFile, MAX_GO_ENV_BYTES, "go's env file");
   } catch (error) {
+    if (error instanceof FileRefused) {
+      throw new InputError(
+        `go's env file ${envFile} cannot be read: ${error.message}; point GOENV at a file`,
+        'GOENV',
+      );
+    }
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const parsed = parseGoEnvFile(fileText);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/errors.js';
+import { toolMissing } from '../config/errors.js';
 import { windowsEffects } from './platform.js';
 import { runTool, TOOLS } from './windows-tool.js';
 
@@ -14,8 +14,8 @@ export async function runSchtasks(
   env: NodeJS.ProcessEnv,
 ): Promise<{ stdout: string; exitCode: number }> {
   if (!windowsEffects(env)) {
-    throw new ConfigError(
-      '',
+    throw toolMissing(
+      'schtasks.exe',
       'scheduled tasks need Windows (schtasks.exe); `goproxy-guard task xml` prints the task on any system',
     );
   }

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { ConfigError } from '../config/errors.js';
+import { ToolFailedError, toolMissing } from '../config/errors.js';
 
 /** A Windows program GoProxyGuard runs, and the variable that points it elsewhere (Wine, stand-ins). */
 export interface WindowsTool {
@@ -45,12 +45,12 @@ export async function runTool(
   });
   if (run.failed && run.exitCode === undefined) {
     if ((run as { code?: string }).code === 'ENOENT') {
-      throw new ConfigError(
-        '',
+      throw toolMissing(
+        exe,
         `${exe} was not found; it is part of Windows (set ${tool.override} to its path)`,
       );
     }
-    throw new Error(`${exe} could not be run: ${run.shortMessage}`);
+    throw new ToolFailedError(`${exe} could not be run: ${run.shortMessage}`, exe);
   }
   return { stdout: `${run.stdout}`, stderr: `${run.stderr}`, exitCode: run.exitCode ?? -1 };
 }

@@ -76,3 +76,25 @@ Describe 'Set-GoProxy' {
         (Get-GoProxyStatus).BackupExists | Should -BeFalse
     }
 }
+
+Describe 'a state folder the system refuses' {
+    It 'is a terminating error naming the folder, category ObjectNotFound, with no stack trace' {
+        $saved = $env:GOPROXYGUARD_HOME
+        $file = Join-Path $script:World 'a-file'
+        Set-Content -LiteralPath $file -Value ''
+        try {
+            $env:GOPROXYGUARD_HOME = Join-Path $file 'state'
+            $before = Get-Content -Raw $env:GOENV
+            $caught = $null
+            try { Set-GoProxy -ConfigPath $script:Lab.configPath -Confirm:$false } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -Be 'FileSystemRefused,Set-GoProxy'
+            $caught.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $caught.TargetObject | Should -Be $env:GOPROXYGUARD_HOME
+            $caught.Exception.Message | Should -BeLike '*a part of its path is a file, not a folder (ENOTDIR)*'
+            $caught.Exception.Message | Should -Not -Match 'internal error|\n\s+at '
+            (Get-Content -Raw $env:GOENV) | Should -Be $before
+        } finally {
+            $env:GOPROXYGUARD_HOME = $saved
+        }
+    }
+}
