@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => lab.stop());
 
 describe('killing apply at any step', () => {
-  it.each(['after-backup', 'after-decision', 'after-write', 'after-verify', 'after-state'])(
+  it.each(['after-write', 'after-verify', 'after-state'])(
     'killed %s: go has the old or the new value, and restore recovers the original',
     async (step) => {
       const world = await goWorld(lab);
@@ -37,6 +37,50 @@ describe('killing apply at any step', () => {
       }
     },
   );
+
+  // Killed before its backup there is none; killed after it but before the first write, every
+  // setting still holds its backed-up value. Either way GoProxyGuard has not changed the machine.
+  it.each(['before-backup', 'after-backup', 'after-decision'])(
+    'killed %s: go keeps the old value, and restore says there is nothing to restore (exit 1)',
+    async (step) => {
+      const world = await goWorld(lab);
+      try {
+        await world.go(['env', '-w', `GOPROXY=${naive}`]);
+        const before = await readFile(world.envFile);
+        const killed = await world.guard(['apply', '--config', lab.configPath], {
+          GOPROXYGUARD_CRASH_AT: step,
+        });
+        expect(killed.signal).toBe('SIGKILL');
+        const dryRun = await world.guard(['restore', '--dry-run']);
+        expect(dryRun.exitCode, dryRun.stderr).toBe(1);
+        const restore = await world.guard(['restore']);
+        expect(restore.exitCode, restore.stderr).toBe(1);
+        expect(restore.stdout).toBe('Nothing to restore: GoProxyGuard has not changed this machine.');
+        expect(await readFile(world.envFile)).toEqual(before);
+        // the backup of a run that changed nothing is forgotten: the next apply takes its own
+        const home = world.env.GOPROXYGUARD_HOME as string;
+        expect((await readdir(home)).filter((f) => f !== 'history.jsonl')).toEqual([]);
+      } finally {
+        await world.cleanup();
+      }
+    },
+  );
+
+  it('a step name the hook does not know is refused before any change', async () => {
+    const world = await goWorld(lab);
+    try {
+      await world.go(['env', '-w', `GOPROXY=${naive}`]);
+      const before = await readFile(world.envFile);
+      const run = await world.guard(['apply', '--config', lab.configPath], {
+        GOPROXYGUARD_CRASH_AT: 'after-bakcup',
+      });
+      expect(run.exitCode).toBe(3);
+      expect(run.stderr).toContain('GOPROXYGUARD_CRASH_AT=after-bakcup names no step of apply');
+      expect(await readFile(world.envFile)).toEqual(before);
+    } finally {
+      await world.cleanup();
+    }
+  });
 });
 
 describe('two runs at once', () => {

@@ -2,6 +2,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
 import type { RegistryValue } from '../system/setting-value.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkBackupShape } from './backup-shape.js';
 
 /**
  * The exact previous value of one setting, including "it was not set". Registry values carry
@@ -27,11 +28,10 @@ export function registryValueOf(original: OriginalValue): RegistryValue {
 
 export async function readBackup(path: string): Promise<Backup | undefined> {
   try {
-    const backup = JSON.parse(await readFile(path, 'utf8')) as Backup;
-    if (backup.version !== 1 || typeof backup.settings !== 'object') throw new Error('unknown format');
-    return backup;
+    return checkBackupShape(JSON.parse(await readFile(path, 'utf8')), path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof ConfigError) throw error; // the shape check names the entry
     throw new ConfigError(
       '',
       `the backup ${path} cannot be read (${(error as Error).message}); nothing was changed`,
