@@ -10,7 +10,9 @@ const goWorld = (running: RunningLab) => makeWorld(running, RUNTIME);
 let naive: string;
 let healthy: string;
 beforeAll(async () => {
-  lab = await startHangingThenHealthy(800);
+  // Every apply waits out the hanging mirror; a deadline that leaves the healthy one healthy on a
+  // busy machine (at 800 ms a loaded CI box sometimes saw no mirror healthy: exit 1, nothing killed).
+  lab = await startHangingThenHealthy(2000);
   healthy = lab.mirrors[1]?.url as string;
   naive = `${lab.mirrors[0]?.url},${healthy}`;
 });
@@ -37,7 +39,7 @@ describe('killing apply at any step', () => {
         const killed = await world.guard(['apply', '--config', lab.configPath], {
           GOPROXYGUARD_CRASH_AT: step,
         });
-        expect(killed.signal).toBe('SIGKILL');
+        expect(killed.signal, `${killed.stdout}${killed.stderr}`).toBe('SIGKILL');
         expect(written ? [naive, healthy] : [naive]).toContain(await world.goproxy());
         expect((await world.guard(['restore', '--dry-run'])).exitCode).toBe(written ? 0 : 1);
         // the killed run's lock names a dead process: restore takes it over
