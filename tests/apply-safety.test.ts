@@ -10,33 +10,67 @@ const goWorld = (running: RunningLab) => makeWorld(running, RUNTIME);
 let naive: string;
 let healthy: string;
 beforeAll(async () => {
-  lab = await startHangingThenHealthy(800);
+  // Every apply waits out the hanging mirror; a deadline that leaves the healthy one healthy on a
+  // busy machine (at 800 ms a loaded CI box sometimes saw no mirror healthy: exit 1, nothing killed).
+  lab = await startHangingThenHealthy(2000);
   healthy = lab.mirrors[1]?.url as string;
   naive = `${lab.mirrors[0]?.url},${healthy}`;
 });
 afterAll(() => lab.stop());
 
 describe('killing apply at any step', () => {
-  it.each(['after-backup', 'after-decision', 'after-write', 'after-verify', 'after-state'])(
-    'killed %s: go has the old or the new value, and restore recovers the original',
-    async (step) => {
+  // Killed before its first write (before-backup: no backup yet; later: every setting still
+  // holds its backed-up value), GoProxyGuard has not changed the machine: restore has nothing to
+  // do (exit 1). Either way the backup is forgotten, so the next apply takes its own.
+  it.each([
+    ['before-backup', false],
+    ['after-backup', false],
+    ['after-decision', false],
+    ['after-write', true],
+    ['after-verify', true],
+    ['after-state', true],
+  ])(
+    'killed %s (written: %s): restore recovers the original, or says there is nothing to restore',
+    async (step, written) => {
       const world = await goWorld(lab);
       try {
         await world.go(['env', '-w', `GOPROXY=${naive}`]);
+        const before = await readFile(world.envFile);
         const killed = await world.guard(['apply', '--config', lab.configPath], {
           GOPROXYGUARD_CRASH_AT: step,
         });
-        expect(killed.signal).toBe('SIGKILL');
-        expect([naive, healthy]).toContain(await world.goproxy());
+        expect(killed.signal, `${killed.stdout}${killed.stderr}`).toBe('SIGKILL');
+        expect(written ? [naive, healthy] : [naive]).toContain(await world.goproxy());
+        expect((await world.guard(['restore', '--dry-run'])).exitCode).toBe(written ? 0 : 1);
         // the killed run's lock names a dead process: restore takes it over
         const restore = await world.guard(['restore']);
-        expect(restore.exitCode, restore.stderr).toBe(0);
-        expect(await world.goproxy()).toBe(naive);
+        expect(restore.exitCode, restore.stderr).toBe(written ? 0 : 1);
+        if (!written)
+          expect(restore.stdout).toBe('Nothing to restore: GoProxyGuard has not changed this machine.');
+        expect(await readFile(world.envFile)).toEqual(before);
+        const home = world.env.GOPROXYGUARD_HOME as string;
+        expect((await readdir(home)).filter((f) => !['history.jsonl', 'state.json'].includes(f))).toEqual([]);
       } finally {
         await world.cleanup();
       }
     },
   );
+
+  it('a step name the hook does not know is refused before any change', async () => {
+    const world = await goWorld(lab);
+    try {
+      await world.go(['env', '-w', `GOPROXY=${naive}`]);
+      const before = await readFile(world.envFile);
+      const run = await world.guard(['apply', '--config', lab.configPath], {
+        GOPROXYGUARD_CRASH_AT: 'after-bakcup',
+      });
+      expect(run.exitCode).toBe(3);
+      expect(run.stderr).toContain('GOPROXYGUARD_CRASH_AT=after-bakcup names no step of apply');
+      expect(await readFile(world.envFile)).toEqual(before);
+    } finally {
+      await world.cleanup();
+    }
+  });
 });
 
 describe('two runs at once', () => {

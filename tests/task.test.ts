@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseWindowsCommandLine } from '../src/schedule/command-line.js';
 import { parseTaskQuery } from '../src/system/schtasks.js';
-import { cli, writeJson } from './helpers.js';
+import { cli, RUNTIME, writeJson } from './helpers.js';
 
 // The Task Scheduler schema lives in shared/reference beside the repository (as CI lays it out);
 // GOPROXYGUARD_TASK_XSD points elsewhere.
@@ -37,10 +37,10 @@ async function xmlFor(schedule: Record<string, unknown>, extra: string[] = []) {
   return cli(['task', 'xml', '--config', config, ...PATHS, ...extra]);
 }
 
-/** Validates task XML as schtasks receives it: UTF-16 with a byte order mark. */
-async function validate(xml: string): Promise<{ ok: boolean; message: string }> {
+/** Validates a task XML file's bytes as they are: printed text is UTF-8, the file schtasks reads UTF-16. */
+async function validate(xml: string | Buffer): Promise<{ ok: boolean; message: string }> {
   const file = join(dir, `t-${Math.random()}.xml`);
-  await writeFile(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml, 'utf16le')]));
+  await writeFile(file, xml);
   const run = await execa('xmllint', ['--noout', '--schema', XSD, file], { reject: false });
   return { ok: run.exitCode === 0, message: run.stderr };
 }
@@ -59,6 +59,36 @@ describe('task xml', () => {
     const result = await validate(run.stdout);
     expect(result.message).toContain('validates');
     expect(result.ok).toBe(true);
+  });
+
+  it('prints what it says it is: `task xml > t.xml` from the bundled runtime validates as it is', async () => {
+    const config = await writeJson(dir, 'printed.json', {
+      mirrors: [{ name: 'a', url: 'https://a.example' }],
+    });
+    // The bytes the runtime writes to stdout, as a shell redirection stores them.
+    const run = await execa(process.execPath, [RUNTIME, 'task', 'xml', '--config', config, ...PATHS], {
+      encoding: 'buffer',
+    });
+    const printed = Buffer.from(run.stdout);
+    expect(printed.toString('utf8')).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n/);
+    expect(printed.toString('utf8')).toContain('<UserId>CORP\\zoë</UserId>');
+    const result = await validate(printed);
+    expect(result.message).toContain('validates');
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuses a config path with "%", and an --output it cannot write, before writing anything', async () => {
+    const percent = await writeJson(dir, 'a%TEMP%b.json', {
+      mirrors: [{ name: 'a', url: 'https://a.example' }],
+    });
+    const refused = await cli(['task', 'xml', '--config', percent, ...PATHS]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('option "--config": contains "%"');
+    const config = await writeJson(dir, 'ok.json', { mirrors: [{ name: 'a', url: 'https://a.example' }] });
+    const missing = join(dir, 'no-such-folder', 'guard.xml');
+    const run = await cli(['task', 'xml', '--config', config, ...PATHS, '--output', missing]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`option "--output": cannot write ${missing}: ENOENT`);
   });
 
   it('has the triggers, settings and principal the guard needs', async () => {
@@ -97,7 +127,7 @@ describe('task xml', () => {
     });
     const run = await cli(['task', 'xml', '--config', config, ...PATHS]);
     const file = join(dir, 'args.xml');
-    await writeFile(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(run.stdout, 'utf16le')]));
+    await writeFile(file, run.stdout);
     // read back with a real XML parser, as Task Scheduler would
     const xpath = await execa('xmllint', ['--xpath', 'string(//*[local-name()="Arguments"])', file]);
     expect(parseWindowsCommandLine(xpath.stdout)).toEqual([
@@ -124,6 +154,12 @@ describe('task xml', () => {
   });
 
   it.each([
+    [
+      '--runtime',
+      'C:\\Users\\zoe\\100%USERNAME%\\goproxy-guard.mjs',
+      'would read as an environment variable',
+    ],
+    ['--node', 'C:\\Users\\zoe\\50%\\node.exe', 'contains "%"'],
     ['--runtime', 'C:\\ProgramData\\GoProxyGuard\\goproxy-guard.mjs', 'other users can write to'],
     ['--runtime', 'C:\\Users\\Public\\goproxy-guard.mjs', 'other users can write to'],
     ['--node', '\\\\fileserver\\tools\\node.exe', 'network share'],
@@ -182,7 +218,34 @@ describe('task register, unregister and status (schtasks argv)', () => {
     ]);
     const bytes = Buffer.from(xml as string, 'base64');
     expect([...bytes.subarray(0, 2)]).toEqual([0xff, 0xfe]);
-    expect((await validate(bytes.subarray(2).toString('utf16le'))).ok).toBe(true);
+    expect((await validate(bytes)).ok).toBe(true);
+  });
+
+  it('task xml --output writes the very bytes register hands schtasks, which validate as they are', async () => {
+    const schtasks = await standIn('SUCCESS');
+    const config = await writeJson(dir, 'out.json', { mirrors: [{ name: 'a', url: 'https://a.example' }] });
+    const output = join(dir, 'guard.xml');
+    const written = await cli(
+      ['task', 'xml', '--config', config, ...PATHS, '--output', output],
+      schtasks.env,
+    );
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toBe(
+      `Wrote ${output} (UTF-16LE with a byte order mark, as schtasks.exe /Create /TN \\GoProxyGuard\\Guard /XML takes it).`,
+    );
+    expect((await cli(['task', 'register', '--config', config, ...PATHS], schtasks.env)).code).toBe(0);
+    const handed = Buffer.from((await schtasks.recorded()).xml as string, 'base64');
+    const file = await readFile(output);
+    // The two runs may fall in different minutes: only the time trigger's start (to the minute) may differ.
+    const start = (bytes: Buffer) =>
+      bytes.toString('utf16le').replace(/<StartBoundary>[^<]*<\/StartBoundary>/, '<StartBoundary/>');
+    expect(start(file)).toBe(start(handed));
+    expect(file.length).toBe(handed.length);
+    expect([...file.subarray(0, 2)]).toEqual([0xff, 0xfe]);
+    expect(file.subarray(2).toString('utf16le')).toMatch(/^<\?xml version="1\.0" encoding="UTF-16"\?>\n/);
+    const result = await validate(file);
+    expect(result.message).toContain('validates');
+    expect(result.ok).toBe(true);
   });
 
   it('register --dry-run shows the command and runs nothing', async () => {

@@ -215,6 +215,36 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
     }
   });
 
+  it('killed after its backup, before any write: restore reads every value back and has nothing to restore', async () => {
+    await seed();
+    const before = { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };
+    const m = await machine(proxies(['env', 'wininet']));
+    try {
+      const killed = await m.guard(['apply', '--config', m.configPath], {
+        GOPROXYGUARD_CRASH_AT: 'after-decision',
+      });
+      expect(killed.signal).toBe('SIGKILL');
+      const home = m.world.env.GOPROXYGUARD_HOME as string;
+      const { settings } = JSON.parse(await readFile(join(home, 'backup.json'), 'utf8'));
+      // Windows values are in the backup: restore compares them with the registry, not only go's file
+      expect(Object.keys(settings)).toEqual(
+        expect.arrayContaining([
+          'user-env:HTTPS_PROXY',
+          'wininet:ProxyServer',
+          'wininet:DefaultConnectionSettings',
+        ]),
+      );
+      const restore = await m.guard(['restore']);
+      expect(restore.exitCode, restore.stderr).toBe(1);
+      expect(restore.stdout).toBe('Nothing to restore: GoProxyGuard has not changed this machine.');
+      expect(await exported(USER_ENV_KEY)).toBe(before.env);
+      expect(await exported(WININET_KEY)).toBe(before.wininet);
+      expect((await m.history()).at(-1)).toMatchObject({ command: 'restore', restored: [] });
+    } finally {
+      await m.world.cleanup();
+    }
+  });
+
   it('when reg.exe refuses one value half-way, every value written before it is put back', async () => {
     await seed();
     const before = { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };

@@ -11,7 +11,10 @@ import { LOCK_WAIT_MS } from './shared.js';
  * GOSUMDB, with their registry types), WinINet (ProxyEnable, ProxyServer, ProxyOverride and the
  * connection settings) and WinHTTP; programs are told through the environment broadcast and a
  * WinINet refresh. The result is verified by reading everything back, and recorded in the history. With
- * nothing backed up (GoProxyGuard never changed this machine) it changes nothing and says so.
+ * nothing backed up (GoProxyGuard never changed this machine), or when every setting already
+ * holds its original value, it changes nothing and says so. The backup is checked first: it may
+ * name only the settings GoProxyGuard changes, each value one line; anything else is refused and
+ * nothing is written.
  *
  * @example
  * Restore-GoProxySettings
@@ -41,28 +44,20 @@ export const restore = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const [{ restoreOriginals }, { readBackup, registryValueOf }, { acquireLock }, { stateDir, statePaths }] =
+    const [{ planRestore, restoreOriginals, restoreRows }, { acquireLock }, { stateDir, statePaths }] =
       await Promise.all([
         import('../guard/restore.js'),
-        import('../state/backup.js'),
         import('../state/lock.js'),
         import('../state/paths.js'),
       ]);
     const paths = statePaths(stateDir(io.env));
     if (options.dryRun) {
-      const backup = await readBackup(paths.backup);
-      const { showValue } = await import('../system/setting-value.js');
-      const restored = Object.entries(backup?.settings ?? {}).map(([id, v]) =>
-        id.startsWith('go-env:')
-          ? { setting: id.slice('go-env:'.length), to: v.was === 'set' ? v.value : null }
-          : { setting: id, to: showValue(registryValueOf(v)) },
-      );
+      const plan = await planRestore(paths, io.env);
+      const restored = plan?.differs ? restoreRows(plan) : [];
       return {
-        exitCode: backup ? EXIT.ok : EXIT.unhealthy,
-        document: { restored, dryRun: true, nothingToRestore: !backup },
-        text: backup
-          ? `Would restore:\n${table(restored)}`
-          : 'Nothing to restore: GoProxyGuard has not changed this machine.',
+        exitCode: plan?.differs ? EXIT.ok : EXIT.unhealthy,
+        document: { restored, dryRun: true, nothingToRestore: !plan?.differs },
+        text: plan?.differs ? `Would restore:\n${table(restored)}` : NOTHING_TO_RESTORE,
       };
     }
     const { mkdir } = await import('node:fs/promises');
@@ -75,7 +70,7 @@ export const restore = defineCommand({
         exitCode: result.nothingToRestore ? EXIT.unhealthy : EXIT.ok,
         document: { ...result, dryRun: false },
         text: result.nothingToRestore
-          ? 'Nothing to restore: GoProxyGuard has not changed this machine.'
+          ? NOTHING_TO_RESTORE
           : [`Restored and verified:\n${table(result.restored)}`, ...(result.notified ?? [])].join('\n'),
       };
     } finally {
@@ -83,6 +78,8 @@ export const restore = defineCommand({
     }
   },
 });
+
+const NOTHING_TO_RESTORE = 'Nothing to restore: GoProxyGuard has not changed this machine.';
 
 const table = (rows: { setting: string; to: string | null }[]) =>
   renderTable(

@@ -64,13 +64,19 @@ async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS
  * unlock, as the current user with LeastPrivilege and InteractiveToken, hidden, never two at once
  * (IgnoreNew), also on battery, stopped after schedule.timeLimitMinutes. It starts node through
  * conhost.exe --headless, so no console window flashes. Paths in folders other users can write
- * to are refused.
+ * to are refused, and so are paths with "%", which Task Scheduler would expand. The XML printed
+ * (and returned) is declared UTF-8; -OutputPath writes the file Register-GoProxyGuardTask hands
+ * to schtasks.exe, in UTF-16 with a byte order mark.
  *
  * @example
- * Get-GoProxyGuardTaskXml -ConfigPath $HOME\goproxy-guard.json | Set-Content guard.xml
- * Saves the task definition for review or for deployment by an administrator.
+ * Get-GoProxyGuardTaskXml -ConfigPath $HOME\goproxy-guard.json -OutputPath guard.xml
+ * Saves the task definition for review, or for an administrator to import with
+ * schtasks.exe /Create /TN \GoProxyGuard\Guard /XML guard.xml.
+ * @example
+ * ([xml](Get-GoProxyGuardTaskXml)).Task.Principals.Principal.RunLevel
+ * Reads one setting of the task definition (LeastPrivilege).
  * @cli
- * goproxy-guard task xml --config goproxy-guard.json
+ * goproxy-guard task xml --config goproxy-guard.json --output guard.xml
  */
 export const taskXmlCommand = defineCommand({
   name: 'task xml',
@@ -79,18 +85,37 @@ export const taskXmlCommand = defineCommand({
   outputProperty: 'xml',
   changesMachine: false,
   columns: [],
-  options: taskOptions,
+  options: {
+    ...taskOptions,
+    /**
+     * Also write the task XML to this file: byte for byte what Register-GoProxyGuardTask hands to
+     * schtasks.exe (UTF-16LE with a byte order mark), for an administrator to import.
+     */
+    output: { kind: 'path', flag: 'output', parameter: 'OutputPath', valueName: 'FILE' },
+  },
   async run(options, io) {
-    const { taskXml, TASK_NAME } = await import('../schedule/task-xml.js');
-    const xml = taskXml(await taskInputs(options, io.env));
-    return { exitCode: EXIT.ok, document: { taskName: TASK_NAME, xml }, text: xml };
+    const { taskXml, taskXmlFile, TASK_NAME } = await import('../schedule/task-xml.js');
+    const inputs = await taskInputs(options, io.env);
+    const xml = taskXml(inputs);
+    if (options.output === undefined)
+      return { exitCode: EXIT.ok, document: { taskName: TASK_NAME, xml }, text: xml };
+    const file = path.resolve(options.output);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, taskXmlFile(inputs)).catch((error: Error) => {
+      throw new UsageError('--output', `cannot write ${file}: ${error.message}`);
+    });
+    return {
+      exitCode: EXIT.ok,
+      document: { taskName: TASK_NAME, xml, file },
+      text: `Wrote ${file} (UTF-16LE with a byte order mark, as schtasks.exe /Create /TN ${TASK_NAME} /XML takes it).`,
+    };
   },
 });
 
 /**
  * Registers the background guard as a scheduled task for the current user.
  *
- * Writes the task XML (see Get-GoProxyGuardTaskXml) to a temporary file in UTF-16 and runs
+ * Writes the task XML (see Get-GoProxyGuardTaskXml -OutputPath) to a temporary file in UTF-16 and runs
  * schtasks.exe /Create /TN \GoProxyGuard\Guard /XML <file> /F, replacing an earlier registration.
  * With -WhatIf it shows the command line and registers nothing.
  *
@@ -120,20 +145,20 @@ export const taskRegister = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const [{ taskXml, TASK_NAME }, { runSchtasks, schtasksArgs }, fs, os] = await Promise.all([
+    const [{ taskXmlFile, TASK_NAME }, { runSchtasks, schtasksArgs }, fs, os] = await Promise.all([
       import('../schedule/task-xml.js'),
       import('../system/schtasks.js'),
       import('node:fs/promises'),
       import('node:os'),
     ]);
-    const xml = taskXml(await taskInputs(options, io.env));
+    const bytes = taskXmlFile(await taskInputs(options, io.env));
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'goproxy-guard-task-'));
     const file = path.join(dir, 'GoProxyGuard.xml');
     const argv = schtasksArgs.create(TASK_NAME, file);
     try {
       if (options.dryRun) return change(TASK_NAME, argv, false, 'would run');
       // schtasks reads task XML as UTF-16 (with a byte order mark), as the declaration says.
-      await fs.writeFile(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml, 'utf16le')]));
+      await fs.writeFile(file, bytes);
       const run = await runSchtasks(argv, io.env);
       if (run.exitCode !== 0)
         throw new Error(`schtasks /Create failed (${run.exitCode}): ${run.stdout.trim()}`);

@@ -12,12 +12,28 @@ import { notifyWindows } from './notify.js';
 import type { Plan } from './plan.js';
 import type { SystemChange } from './system-plan.js';
 
+/** The steps of apply, in order, at which the crash test hook can kill it. */
+export const CRASH_STEPS = [
+  'before-backup',
+  'after-backup',
+  'after-decision',
+  'after-write',
+  'after-verify',
+  'after-system',
+  'after-state',
+] as const;
+
 /**
  * Test hook: GOPROXYGUARD_CRASH_AT=<step> kills the process at that step, as a power cut or
- * Task Manager would, so the tests can prove every step leaves a recoverable machine.
+ * Task Manager would, so the tests can prove every step leaves a recoverable machine. A step
+ * name that is not one of CRASH_STEPS is refused: a test that misspells it would otherwise let
+ * apply run to the end and prove nothing.
  */
-export function crashPoint(step: string, env: NodeJS.ProcessEnv): void {
-  if (env.GOPROXYGUARD_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
+export function crashPoint(step: (typeof CRASH_STEPS)[number], env: NodeJS.ProcessEnv): void {
+  const wanted = env.GOPROXYGUARD_CRASH_AT;
+  if (wanted && !(CRASH_STEPS as readonly string[]).includes(wanted))
+    throw new Error(`GOPROXYGUARD_CRASH_AT=${wanted} names no step of apply (${CRASH_STEPS.join(', ')})`);
+  if (wanted === step) process.kill(process.pid, 'SIGKILL');
 }
 
 /** A change that did not read back as written; the previous values were put back. */
@@ -68,6 +84,7 @@ export async function applyPlan(
       change.from === null ? { was: 'unset' } : { was: 'set', value: change.from };
   }
   for (const change of system) originals[change.setting] = change.from;
+  crashPoint('before-backup', env);
   if (!(await readBackup(paths.backup))) await copyGoEnv(plan.envFile, paths.goEnvCopy);
   await extendBackup(paths.backup, plan.envFile, originals, now);
   crashPoint('after-backup', env);

@@ -12,6 +12,12 @@ const SHARED_POSIX = [/^\/tmp(\/|$)/, /^\/var\/tmp(\/|$)/, /^\/dev\/shm(\/|$)/];
 
 /** Why a task must not run this file, or undefined when it may. */
 export function taskPathProblem(file: string): string | undefined {
+  // Task Scheduler expands environment variables in an Exec action's Command and Arguments
+  // (Microsoft's IExecAction remarks), and %...% has no escape there: refuse instead of
+  // letting a path such as C:\Tools\100%USERNAME%\node.exe name another file.
+  if (file.includes('%')) {
+    return `contains "%" (${file}), which Task Scheduler would read as an environment variable (%NAME%) in the task's command line, with no way to escape it; use a path without "%"`;
+  }
   if (/^\\\\/.test(file)) return `is on a network share (${file}), which others may be able to change`;
   const windows = /^[a-z]:\\/i.test(file);
   if (!windows && !path.posix.isAbsolute(file)) return `must be an absolute path (got "${file}")`;

@@ -47,8 +47,25 @@ export function taskArguments(inputs: Pick<TaskInputs, 'node' | 'runtime' | 'con
   ];
 }
 
-/** The task XML (version 1.3); every value is escaped, every trigger comes from a template. */
+/**
+ * The task XML (version 1.3) as text, declared UTF-8: what `task xml` prints, and the JSON
+ * document carries. Printed text is UTF-8, and a declaration must say what the bytes are.
+ */
 export function taskXml(inputs: TaskInputs): string {
+  return renderTask(inputs, 'UTF-8');
+}
+
+/**
+ * The task XML as the file schtasks.exe /Create /XML reads: UTF-16LE with a byte order mark,
+ * declared UTF-16. `task register` hands schtasks exactly these bytes and `task xml --output`
+ * writes them, so an administrator can import the same file by hand.
+ */
+export function taskXmlFile(inputs: TaskInputs): Buffer {
+  return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(renderTask(inputs, 'UTF-16'), 'utf16le')]);
+}
+
+/** Every value is escaped, every trigger comes from a template. */
+function renderTask(inputs: TaskInputs, encoding: 'UTF-8' | 'UTF-16'): string {
   const { schedule } = inputs;
   const userId = xml(inputs.userId);
   const triggers = [
@@ -62,6 +79,7 @@ export function taskXml(inputs: TaskInputs): string {
     ...(schedule.onUnlock ? [fill(unlockTrigger, { userId })] : []),
   ];
   return fill(taskTemplate, {
+    encoding,
     author: userId,
     version: xml(inputs.version),
     taskName: xml(TASK_NAME),

@@ -2,6 +2,7 @@ import { unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
 import type { RegistryValue } from '../system/setting-value.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkBackupShape } from './backup-shape.js';
 import { readStateFile } from './safe-file.js';
 import { MAX_STATE_BYTES } from './store.js';
 
@@ -31,11 +32,10 @@ export async function readBackup(path: string): Promise<Backup | undefined> {
   try {
     const text = await readStateFile(path, MAX_STATE_BYTES, 'a backup');
     if (text === undefined) return undefined;
-    const backup = JSON.parse(text) as Backup;
-    if (backup.version !== 1 || typeof backup.settings !== 'object') throw new Error('unknown format');
-    return backup;
+    return checkBackupShape(JSON.parse(text), path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof ConfigError) throw error; // the shape check names the entry
     throw new ConfigError(
       '',
       `the backup ${path} cannot be read (${(error as Error).message}); nothing was changed`,

@@ -1,0 +1,128 @@
+import { ConfigError } from '../config/errors.js';
+import { MANAGED_GO_KEYS } from '../system/go-env.js';
+import { WRITABLE_TYPES } from '../system/registry.js';
+import { USER_ENV_NAMES, WINHTTP, WININET_BLOB, WININET_NAMES } from '../system/windows-settings.js';
+import type { Backup } from './backup.js';
+
+// A backup is input like a config: anyone who can write the state folder can edit it, and restore
+// writes what it holds into go's env file and the registry. So it is checked as strictly as a
+// config before anything is written, and it may name only the settings GoProxyGuard itself
+// changes: an entry such as go-env:GOFLAGS (-toolexec runs any program at the next go build)
+// is refused, never written back.
+
+/** How a setting's value is written back, which decides what a backed-up value may look like. */
+type ValueKind = 'go' | 'registry' | 'winhttp';
+
+/** Every setting restore may write back: the ones apply backs up, and nothing else. */
+export const RESTORABLE: Readonly<Record<string, ValueKind>> = {
+  ...Object.fromEntries(MANAGED_GO_KEYS.map((key) => [`go-env:${key}`, 'go'])),
+  ...Object.fromEntries(USER_ENV_NAMES.map((name) => [`user-env:${name}`, 'registry'])),
+  ...Object.fromEntries(WININET_NAMES.map((name) => [`wininet:${name}`, 'registry'])),
+  [WININET_BLOB]: 'registry',
+  [WINHTTP]: 'winhttp',
+};
+
+/** The fields of a backup file, in the order apply writes them. */
+const BACKUP_FIELDS = ['version', 'takenAt', 'goEnvFile', 'settings'];
+
+/**
+ * The backup as restore may use it, or a ConfigError (exit 2) whose field names the first bad
+ * entry, such as `settings.go-env:GOFLAGS`. Pure: `raw` is the parsed JSON, `file` only names it.
+ */
+export function checkBackupShape(raw: unknown, file: string): Backup {
+  const bad = (field: string, problem: string) => {
+    const error = new ConfigError(field, problem);
+    error.message = `the backup ${file}, entry "${field}": ${problem}; nothing was changed`;
+    return error;
+  };
+  if (!isObject(raw)) throw bad('(top level)', `must be a JSON object (got ${describe(raw)})`);
+  const unknown = Object.keys(raw).find((key) => !BACKUP_FIELDS.includes(key));
+  if (unknown !== undefined) throw bad(unknown, 'unknown field: GoProxyGuard never writes it');
+  if (raw.version !== 1) throw bad('version', `must be 1 (got ${describe(raw.version)})`);
+  if (typeof raw.takenAt !== 'string')
+    throw bad('takenAt', `must be a string (got ${describe(raw.takenAt)})`);
+  const envFileProblem = lineProblem(raw.goEnvFile);
+  if (envFileProblem || raw.goEnvFile === '') throw bad('goEnvFile', envFileProblem ?? 'must not be empty');
+  if (!isObject(raw.settings)) throw bad('settings', `must be an object (got ${describe(raw.settings)})`);
+  for (const [id, value] of Object.entries(raw.settings)) {
+    const field = `settings.${id}`;
+    // Own keys only: "toString" or "__proto__" must not find something on Object.prototype.
+    const kind = Object.hasOwn(RESTORABLE, id) ? RESTORABLE[id] : undefined;
+    if (!kind) {
+      throw bad(
+        field,
+        `${id} is not a setting GoProxyGuard changes, so restore never writes it (it restores GOPROXY and GOSUMDB in go's env file and the Windows proxy settings it manages); the file was edited or is not GoProxyGuard's: remove the entry, or the file if GoProxyGuard has not changed this machine`,
+      );
+    }
+    const problem = valueProblem(value, kind);
+    if (problem) throw bad(`${field}${problem.at ? `.${problem.at}` : ''}`, problem.says);
+  }
+  return raw as unknown as Backup;
+}
+
+/** What is wrong with one backed-up value of this kind, and in which of its fields. */
+function valueProblem(value: unknown, kind: ValueKind): { at?: string; says: string } | undefined {
+  if (!isObject(value)) return { says: `must be an object (got ${describe(value)})` };
+  const fields = value.was === 'unset' ? ['was'] : value.was === 'set' ? ['was', 'value', 'type'] : undefined;
+  if (!fields) return { at: 'was', says: `must be "set" or "unset" (got ${describe(value.was)})` };
+  const unknown = Object.keys(value).find(
+    (key) => !fields.includes(key) || (key === 'type' && kind === 'go'),
+  );
+  if (unknown !== undefined) return { at: unknown, says: `unknown field for a ${kind} value` };
+  if (value.was === 'unset') return undefined;
+  const text = value.value;
+  const textProblem = lineProblem(text);
+  if (textProblem) return { at: 'value', says: textProblem };
+  if (kind === 'go') return undefined;
+  const type = value.type ?? 'REG_SZ'; // backups from before registry types were recorded
+  if (kind === 'winhttp') {
+    if (type !== 'WINHTTP') return { at: 'type', says: `must be "WINHTTP" (got ${describe(type)})` };
+    return winHttpProblem(text as string);
+  }
+  if (!(WRITABLE_TYPES as readonly unknown[]).includes(type))
+    return { at: 'type', says: `must be one of ${WRITABLE_TYPES.join(', ')} (got ${describe(type)})` };
+  if (type === 'REG_DWORD' && !(/^\d{1,10}$/.test(text as string) && Number(text) <= 0xffffffff))
+    return { at: 'value', says: `must be a REG_DWORD's decimal number (got ${describe(text)})` };
+  if (type === 'REG_BINARY' && !/^(?:[0-9a-f]{2})*$/i.test(text as string))
+    return { at: 'value', says: `must be REG_BINARY data as hex digits (got ${describe(text)})` };
+  return undefined;
+}
+
+/** The WinHTTP proxy as the backup holds it: the JSON of {proxyServer, bypassList}. */
+function winHttpProblem(text: string): { at: string; says: string } | undefined {
+  let proxy: unknown;
+  try {
+    proxy = JSON.parse(text);
+  } catch {
+    proxy = undefined;
+  }
+  const says = 'must be the JSON of {"proxyServer": "host:port", "bypassList": "..."}';
+  if (!isObject(proxy) || Object.keys(proxy).some((key) => key !== 'proxyServer' && key !== 'bypassList'))
+    return { at: 'value', says: `${says} (got ${describe(text)})` };
+  const problem =
+    lineProblem(proxy.proxyServer) ??
+    (proxy.bypassList === undefined ? undefined : lineProblem(proxy.bypassList));
+  if (problem || proxy.proxyServer === '')
+    return { at: 'value', says: `${says}: ${problem ?? 'empty proxyServer'}` };
+  return undefined;
+}
+
+/**
+ * Why a text cannot be a setting's value: not a string, or it holds a line break or NUL. go
+ * refuses such values itself, but only after they reach it; a registry value with a newline
+ * would be a second line in go's view of the environment.
+ */
+function lineProblem(text: unknown): string | undefined {
+  if (typeof text !== 'string') return `must be a string (got ${describe(text)})`;
+  if (/[\r\n\0]/.test(text)) return `must be one line: it holds a line break or NUL (${describe(text)})`;
+  return undefined;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A value for the message: JSON, cut short (a hostile file can hold anything). */
+function describe(value: unknown): string {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,39 @@
+# The task cmdlet that changes nothing but a file the user names: Get-GoProxyGuardTaskXml -OutputPath
+# resolves the path against the PowerShell location and writes the bytes schtasks.exe reads.
+BeforeAll {
+    $script:ModulePath = Join-Path $PSScriptRoot '../../dist-psm/GoProxyGuard'
+    Import-Module $script:ModulePath -Force
+    $script:Xsd = if ($env:GOPROXYGUARD_TASK_XSD) { $env:GOPROXYGUARD_TASK_XSD } else { Join-Path $PSScriptRoot '../../../shared/reference/task-scheduler-1.3.xsd' }
+    $script:Folder = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-task-" + [guid]::NewGuid())
+    New-Item -ItemType Directory -Path $script:Folder | Out-Null
+}
+
+AfterAll {
+    Remove-Item -Recurse -Force $script:Folder
+    Remove-Module GoProxyGuard -ErrorAction SilentlyContinue
+}
+
+Describe 'Get-GoProxyGuardTaskXml' {
+    It 'returns the XML as one string declared UTF-8, which [xml] reads' {
+        $xml = Get-GoProxyGuardTaskXml
+        $xml | Should -BeOfType [string]
+        $xml | Should -BeLike '<?xml version="1.0" encoding="UTF-8"?>*'
+        ([xml]$xml).Task.Principals.Principal.RunLevel | Should -Be 'LeastPrivilege'
+    }
+
+    It '-OutputPath writes a UTF-16LE file with a byte order mark at the PowerShell location, valid against the schema' {
+        Push-Location $script:Folder
+        try {
+            $null = Get-GoProxyGuardTaskXml -OutputPath 'guard.xml'
+        } finally {
+            Pop-Location
+        }
+        $file = Join-Path $script:Folder 'guard.xml'
+        $bytes = [System.IO.File]::ReadAllBytes($file)
+        $bytes[0] | Should -Be 0xFF
+        $bytes[1] | Should -Be 0xFE
+        [System.Text.Encoding]::Unicode.GetString($bytes, 2, $bytes.Length - 2) | Should -BeLike '<?xml version="1.0" encoding="UTF-16"?>*'
+        $lint = & xmllint --noout --schema $script:Xsd $file 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($lint -join "`n")
+    }
+}
