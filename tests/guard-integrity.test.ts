@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { validate } from '../src/config/load.js';
+import type { IntegrityResult } from '../src/guardproxy/contracts.js';
+import { createIntegrityGate, type RunningIntegrityGate } from '../src/guardproxy/integrity-gate.js';
+import { modulePrivacy } from '../src/guardproxy/module-privacy.js';
+import { h1FromFileHashes, hashGoMod } from '../src/integrity/h1.js';
+import { leafHash, treeHashes } from '../src/integrity/tlog.js';
+import {
+  LAB_CANARY,
+  LAB_GO_MOD,
+  labModuleFileList,
+  labModuleZip,
+  labTamperedZip,
+} from '../src/lab/modules.js';
+import { type RunningLab, startLab } from '../src/lab/scenarios.js';
+import type { LabDatabase } from '../src/lab/sumdb-server.js';
+import { tempDir } from './helpers.js';
+
+const dir = await tempDir();
+const { module, version } = LAB_CANARY;
+const TAMPERED_MOD = `${LAB_GO_MOD}require evil.example/backdoor v1.0.0\n`;
+const RECORDED_ZIP = h1FromFileHashes(
+  labModuleFileList(version).map((f) => ({
+    name: f.name,
+    sha256Hex: createHash('sha256').update(f.content).digest('hex'),
+  })),
+);
+
+const files = {
+  mod: join(dir, 'honest.mod'),
+  zip: join(dir, 'honest.zip'),
+  tamperedMod: join(dir, 'tampered.mod'),
+  tamperedZip: join(dir, 'tampered.zip'),
+  notZip: join(dir, 'portal.zip'),
+  oldZip: join(dir, 'v1.0.0.zip'),
+};
+
+let lab: RunningLab;
+beforeAll(async () => {
+  lab = await startLab('integrity');
+  await writeFile(files.mod, LAB_GO_MOD);
+  await writeFile(files.zip, labModuleZip(version));
+  await writeFile(files.tamperedMod, TAMPERED_MOD);
+  await writeFile(files.tamperedZip, labTamperedZip());
+  await writeFile(files.notZip, '<html><body>Sign in to Guest WiFi</body></html>');
+  await writeFile(files.oldZip, labModuleZip('v1.0.0'));
+});
+afterAll(() => lab.stop());
+
+const gates: RunningIntegrityGate[] = [];
+afterEach(() => {
+  for (const gate of gates.splice(0)) gate.close();
+  lab.sumdb.setMode('healthy');
+});
+
+/** A gate over the lab's config with some of it changed, closed after the test. */
+async function gateFor(
+  changes: { sumdbUrl?: string; mirrors?: { name: string; url: string }[]; goprivate?: string } = {},
+  attemptMs?: number,
+): Promise<RunningIntegrityGate> {
+  const { config, extraCas } = await validate(lab.config);
+  // Plain-http stand-ins are set after validation (the schema wants https for the database).
+  if (changes.sumdbUrl) config.sumdb.url = changes.sumdbUrl;
+  if (changes.mirrors) config.mirrors = changes.mirrors;
+  const privacy = modulePrivacy({ goprivate: changes.goprivate ?? '' });
+  const gate = createIntegrityGate({ config, extraCas, privacy, ...(attemptMs ? { attemptMs } : {}) });
+  gates.push(gate);
+  return gate;
+}
+
+const check = (gate: RunningIntegrityGate, kind: 'mod' | 'zip', file: string, v: string = version) =>
+  gate.check({ module, version: v, kind, file }, new AbortController().signal);
+
+/**
+ * The lab's checksum database behind a plain-http server that counts what it is asked; `forge`
+ * may answer a path itself (a lying database), and `silent` makes it accept and never answer.
+ */
+async function countingDatabase(
+  database: LabDatabase,
+  forge?: (path: string) => string | undefined,
+): Promise<{ url: string; paths: string[]; close(): Promise<void> }> {
+  const paths: string[] = [];
+  const server = http.createServer((request, response) => {
+    const path = request.url ?? '/';
+    paths.push(path);
+    const forged = forge?.(path);
+    const answer = forged !== undefined ? { status: 200, body: forged } : database.answer(path);
+    response.writeHead(answer?.status ?? 404).end(answer?.body ?? 'not found\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    paths,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A loopback port that accepts connections and counts them, and never answers. */
+async function countingPort(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  let count = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    count++;
+    sockets.add(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => count,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('the integrity gate', () => {
+  it("verifies an honest .mod and .zip against the database's proven record", async () => {
+    const gate = await gateFor();
+    expect(await check(gate, 'mod', files.mod)).toEqual({ outcome: 'verified', h1: hashGoMod(LAB_GO_MOD) });
+    expect(await check(gate, 'zip', files.zip)).toEqual({ outcome: 'verified', h1: RECORDED_ZIP });
+    expect(gate.usage()).toMatchObject({ records: 1, treeSize: 2 });
+  });
+
+  it("says mismatch, with both hashes, for the tampered mirror's .mod and .zip", async () => {
+    const gate = await gateFor();
+    expect(await check(gate, 'mod', files.tamperedMod)).toEqual({
+      outcome: 'mismatch',
+      h1: hashGoMod(TAMPERED_MOD),
+      expected: hashGoMod(LAB_GO_MOD),
+    });
+    const zip = await check(gate, 'zip', files.tamperedZip);
+    expect(zip).toEqual({ outcome: 'mismatch', h1: expect.stringMatching(/^h1:/), expected: RECORDED_ZIP });
+    expect((zip as { h1: string }).h1).not.toBe(RECORDED_ZIP);
+  });
+
+  it('calls a file that is not a zip at all a mismatch, and a missing file unchecked', async () => {
+    const gate = await gateFor();
+    expect(await check(gate, 'zip', files.notZip)).toEqual({
+      outcome: 'mismatch',
+      h1: expect.stringContaining('not a module zip'),
+      expected: RECORDED_ZIP,
+    });
+    expect(await check(gate, 'zip', join(dir, 'missing.zip'))).toEqual({
+      outcome: 'unchecked',
+      reason: expect.stringContaining(`cannot read ${join(dir, 'missing.zip')}`),
+    });
+  });
+
+  it("verifies through a mirror's proxy of the database when the database refuses connections", async () => {
+    const gate = await gateFor({ sumdbUrl: 'https://127.0.0.1:1' });
+    expect(await check(gate, 'zip', files.zip)).toEqual({ outcome: 'verified', h1: RECORDED_ZIP });
+    expect(await check(gate, 'mod', files.tamperedMod)).toMatchObject({ outcome: 'mismatch' });
+  });
+
+  it('verifies through a mirror when the database hangs, within its deadline', async () => {
+    const silent = await countingPort();
+    try {
+      const gate = await gateFor({ sumdbUrl: silent.url }, 300);
+      expect(await check(gate, 'mod', files.mod)).toEqual({ outcome: 'verified', h1: hashGoMod(LAB_GO_MOD) });
+      expect(silent.connections()).toBe(1); // the database was asked first
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('is unchecked, naming every source, when the database and every mirror are down', async () => {
+    const silent = await countingPort();
+    try {
+      const gate = await gateFor(
+        {
+          sumdbUrl: 'https://127.0.0.1:1',
+          mirrors: [
+            { name: 'refusing', url: 'https://127.0.0.1:2' },
+            { name: 'hanging', url: silent.url },
+          ],
+        },
+        300,
+      );
+      const result = await check(gate, 'zip', files.zip);
+      expect(result.outcome).toBe('unchecked');
+      const reason = (result as { reason: string }).reason;
+      expect(reason).toContain('GET https://127.0.0.1:1/lookup/lab.test/canary@v1.1.0');
+      expect(reason).toContain('GET https://127.0.0.1:2/sumdb/sum.lab.test/lookup/lab.test/canary@v1.1.0');
+      expect(reason).toContain(`GET ${silent.url}/sumdb/sum.lab.test/lookup/lab.test/canary@v1.1.0`);
+      expect(reason).toContain('(no answer within 300 ms)');
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('makes no request at all for a private module', async () => {
+    const database = await countingDatabase(lab.sumdb);
+    const mirror = await countingPort();
+    try {
+      const gate = await gateFor(
+        { sumdbUrl: database.url, mirrors: [{ name: 'm', url: mirror.url }], goprivate: 'lab.test' },
+        300,
+      );
+      expect(await check(gate, 'zip', files.tamperedZip)).toEqual({
+        outcome: 'unchecked',
+        reason: 'lab.test/canary is private (GONOSUMDB/GOPRIVATE/GOSUMDB=off): not looked up',
+      });
+      expect(database.paths).toEqual([]);
+      expect(mirror.connections()).toBe(0);
+      // The same gate setup without GOPRIVATE does ask: the counters count.
+      const open = await gateFor({ sumdbUrl: database.url, mirrors: [{ name: 'm', url: mirror.url }] }, 300);
+      expect(await check(open, 'zip', files.zip)).toMatchObject({ outcome: 'verified' });
+      expect(database.paths[0]).toBe('/lookup/lab.test/canary@v1.1.0');
+    } finally {
+      await Promise.all([database.close(), mirror.close()]);
+    }
+  });
+
+  it('asks once per module version: the .mod and .zip checks share one lookup, later ones none', async () => {
+    const database = await countingDatabase(lab.sumdb);
+    try {
+      const gate = await gateFor({ sumdbUrl: database.url });
+      const results = await Promise.all([check(gate, 'mod', files.mod), check(gate, 'zip', files.zip)]);
+      expect(results.map((r) => r.outcome)).toEqual(['verified', 'verified']);
+      const lookups = database.paths.filter((p) => p.startsWith('/lookup/'));
+      expect(lookups).toEqual(['/lookup/lab.test/canary@v1.1.0']);
+      const asked = database.paths.length;
+      expect(await check(gate, 'zip', files.tamperedZip)).toMatchObject({ outcome: 'mismatch' });
+      expect(database.paths).toHaveLength(asked);
+      // Another version of the same tree: its lookup, but no tile again (the tile is held).
+      expect(await check(gate, 'zip', files.oldZip, 'v1.0.0')).toMatchObject({ outcome: 'verified' });
+      expect(database.paths.slice(asked)).toEqual(['/lookup/lab.test/canary@v1.0.0']);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('takes the database at its word when it has no record, without asking mirrors', async () => {
+    const mirror = await countingPort();
+    try {
+      const gate = await gateFor({ mirrors: [{ name: 'm', url: mirror.url }] }, 300);
+      expect(await check(gate, 'zip', files.zip, 'v9.9.9')).toEqual({
+        outcome: 'unchecked',
+        reason: expect.stringContaining('404 (no record of lab.test/canary@v9.9.9)'),
+      });
+      expect(mirror.connections()).toBe(0);
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it.each([
+    ['wrong-hash', 'is not in the signed tree of 2 records'],
+    ['bad-signature', 'no signature by a known key (signed by: sum.lab.test)'],
+  ] as const)('never verifies against a database that lies (%s)', async (mode, evidence) => {
+    lab.sumdb.setMode(mode);
+    const gate = await gateFor();
+    const result = await check(gate, 'mod', files.tamperedMod);
+    expect(result.outcome).toBe('unchecked');
+    expect((result as { reason: string }).reason).toContain(evidence);
+    // Every mirror proxies the same lying database: each was asked, none believed.
+    expect((result as { reason: string }).reason.split('; ')).toHaveLength(1 + lab.mirrors.length);
+  });
+
+  it('refuses a record placed beyond the signed tree, which would leave the root unchanged', async () => {
+    // A lying source: the genuine signed head, and a record for the tampered files "at" leaf 2 of 2.
+    const latest = lab.sumdb.answer('/latest')?.body as string;
+    const forgedRecord = `${module} ${version} ${h1FromFileHashes([{ name: 'x', sha256Hex: 'y' }])}\n${module} ${version}/go.mod ${hashGoMod(TAMPERED_MOD)}\n`;
+    const liar = await countingDatabase(lab.sumdb, (path) =>
+      path.startsWith('/lookup/') ? `2\n${forgedRecord}\n${latest}` : undefined,
+    );
+    try {
+      const gate = await gateFor({ sumdbUrl: liar.url });
+      const result = await check(gate, 'mod', files.tamperedMod);
+      // The honest mirrors' proxies of the database then give the real record.
+      expect(result).toEqual({
+        outcome: 'mismatch',
+        h1: hashGoMod(TAMPERED_MOD),
+        expected: hashGoMod(LAB_GO_MOD),
+      });
+    } finally {
+      await liar.close();
+    }
+  });
+
+  it('reports a fork when the database shows another history than the one verified before', async () => {
+    const gate = await gateFor();
+    expect(await check(gate, 'mod', files.mod)).toMatchObject({ outcome: 'verified' });
+    lab.sumdb.setMode('fork');
+    const result = await check(gate, 'zip', files.oldZip, 'v1.0.0');
+    expect(result.outcome).toBe('unchecked');
+    expect((result as { reason: string }).reason).toMatch(/^FORK at https:\/\/.+: the tree of 2 records/);
+  });
+
+  it('gives up waiting when the request is cancelled, and never throws', async () => {
+    const silent = await countingPort();
+    try {
+      const gate = await gateFor({ sumdbUrl: silent.url, mirrors: [] }, 2000);
+      const controller = new AbortController();
+      const pending = gate.check({ module, version, kind: 'zip', file: files.zip }, controller.signal);
+      controller.abort();
+      const result: IntegrityResult = await pending;
+      expect(result).toEqual({ outcome: 'unchecked', reason: 'the request was cancelled' });
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+describe('tree proofs', () => {
+  it('refuse a leaf outside the tree instead of returning the untouched root', async () => {
+    const leaves = ['a\n', 'b\n'].map((r) => leafHash(r));
+    const tree = treeHashes(2, async () => Buffer.concat(leaves));
+    await expect(tree.rootWithLeaf(2, 'forged\n')).rejects.toThrow(
+      'record 2 is beyond the signed tree of 2 records',
+    );
+    await expect(tree.rootWithLeaf(-1, 'forged\n')).rejects.toThrow('beyond the signed tree');
+    expect((await tree.rootWithLeaf(1, 'b\n')).equals(await tree.root())).toBe(true);
+  });
+});
