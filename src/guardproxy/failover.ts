@@ -6,6 +6,7 @@ import {
   type Outcome,
   orderMirrors,
   recordOutcome,
+  recordOutrun,
   recordStart,
 } from './mirror-health.js';
 import { type Upstream, UpstreamError } from './upstream.js';
@@ -62,6 +63,7 @@ export async function askTargets(
   const reasons: string[] = [];
   let notFound: Extract<FailoverResult, { kind: 'not-found' }> | undefined;
   const controllers: AbortController[] = [];
+  const silent = new Map<Target, number>(); // attempts under way and when they started
   let next = 0;
   let running = 0;
   let settled = false;
@@ -70,6 +72,8 @@ export async function askTargets(
     const finish = (result: FailoverResult) => {
       if (settled) return;
       settled = true;
+      if (result.kind === 'answer')
+        for (const [target, startedAt] of silent) recordOutrun(target.health, now() - startedAt);
       for (const controller of controllers) controller.abort();
       resolve(result);
     };
@@ -82,10 +86,12 @@ export async function askTargets(
       controllers.push(controller);
       running++;
       recordStart(target.health, now());
+      silent.set(target, now());
       const hedge = setTimeout(() => launch('hedge'), hedgeDelayMs(target.health, hedgeBounds));
       attempt(target, request, upstream, controller.signal).then((result) => {
         clearTimeout(hedge);
         running--;
+        silent.delete(target);
         if (settled) {
           if (result.kind === 'answer') void rm(result.file, { force: true });
           return; // lost the race: its outcome says nothing about the mirror

@@ -123,6 +123,16 @@ export function recordOutcome(
   }
 }
 
+/**
+ * A mirror still silent when another mirror's answer won: the time it had taken so far is a
+ * lower bound of its latency, so it moves down the order without counting as a failure.
+ */
+export function recordOutrun(state: MirrorHealthState, waitedMs: number): void {
+  state.trialInFlight = false;
+  const before = state.latencyEwmaMs ?? waitedMs;
+  state.latencyEwmaMs = before * (1 - EWMA_WEIGHT) + Math.max(before, waitedMs) * EWMA_WEIGHT;
+}
+
 /** Marks the start of a request; a half-open mirror's request is its one trial. */
 export function recordStart(state: MirrorHealthState, now: number): void {
   if (breakerOf(state, now) === 'half-open') state.trialInFlight = true;

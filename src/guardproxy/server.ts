@@ -1,8 +1,9 @@
-import { open, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/schema.js';
+import { openAnswer } from './answer-cache.js';
 import { ANSWER_LIMITS, type AnswerKind } from './answer-check.js';
 import type { AnswerCache, CachedAnswer, IntegrityGate, ModulePrivacy } from './contracts.js';
 import { askTargets, type FailoverCounters, type FailoverResult, type Target } from './failover.js';
@@ -273,7 +274,7 @@ function json(response: http.ServerResponse, body: unknown): void {
 
 /** Streams an answer from its file; opened first, so an eviction meanwhile cannot cut it short. */
 async function send(response: http.ServerResponse, answer: CachedAnswer, head: boolean): Promise<void> {
-  const handle = await open(answer.file, 'r');
+  const handle = await openAnswer(answer.file);
   response.writeHead(200, { 'content-type': answer.contentType, 'content-length': answer.size });
   if (head) {
     await handle.close();

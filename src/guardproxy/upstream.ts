@@ -166,14 +166,16 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
           else done(null, chunk);
         },
       });
-      await pipeline(response.body, cap, createWriteStream(file)).catch((error: Error) => {
-        if (error instanceof UpstreamError) throw error;
-        if (signal.aborted) throw new UpstreamError('error', 'cancelled');
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'UND_ERR_BODY_TIMEOUT')
-          throw new UpstreamError('stall', `the body stopped flowing for ${config.guard.stallMs} ms`);
-        throw new UpstreamError('error', `body: ${code ?? error.name} ${error.message}`);
-      });
+      await pipeline(response.body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 })).catch(
+        (error: Error) => {
+          if (error instanceof UpstreamError) throw error;
+          if (signal.aborted) throw new UpstreamError('error', 'cancelled');
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'UND_ERR_BODY_TIMEOUT')
+            throw new UpstreamError('stall', `the body stopped flowing for ${config.guard.stallMs} ms`);
+          throw new UpstreamError('error', `body: ${code ?? error.name} ${error.message}`);
+        },
+      );
       return { status: 200, contentType: header('content-type') ?? '', size, location: undefined };
     } finally {
       clearTimeout(firstByte);
