@@ -4,12 +4,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { join } from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '../src/config/load.js';
 import type { IntegrityResult } from '../src/guardproxy/contracts.js';
 import { createIntegrityGate, type RunningIntegrityGate } from '../src/guardproxy/integrity-gate.js';
 import { modulePrivacy } from '../src/guardproxy/module-privacy.js';
-import { h1FromFileHashes, hashGoMod } from '../src/integrity/h1.js';
+import { h1FromFileHashes, hashGoMod, hashZip } from '../src/integrity/h1.js';
 import { leafHash, treeHashes } from '../src/integrity/tlog.js';
 import {
   LAB_CANARY,
@@ -159,12 +160,15 @@ describe('the integrity gate', () => {
     expect(await check(gate, 'mod', files.tamperedMod)).toMatchObject({ outcome: 'mismatch' });
   });
 
-  it('verifies through a mirror when the database hangs, within its deadline', async () => {
+  it('verifies through a mirror when the database hangs, within its deadline, and asks that mirror first after', async () => {
     const silent = await countingPort();
     try {
       const gate = await gateFor({ sumdbUrl: silent.url }, 300);
       expect(await check(gate, 'mod', files.mod)).toEqual({ outcome: 'verified', h1: hashGoMod(LAB_GO_MOD) });
       expect(silent.connections()).toBe(1); // the database was asked first
+      // The mirror that answered is asked first from now on: the hanging database costs its deadline once.
+      expect(await check(gate, 'zip', files.oldZip, 'v1.0.0')).toMatchObject({ outcome: 'verified' });
+      expect(silent.connections()).toBe(1);
     } finally {
       await silent.close();
     }
@@ -306,6 +310,80 @@ describe('the integrity gate', () => {
     } finally {
       await silent.close();
     }
+  });
+});
+
+/** A one-file zip whose entry is deflated, with the uncompressed size it claims (not always the truth). */
+function deflatedZip(name: string, content: Buffer, declaredSize: number): Buffer {
+  const data = deflateRawSync(content);
+  const fileName = Buffer.from(name);
+  const header = (signature: number, size: number) => {
+    const b = Buffer.alloc(size);
+    b.writeUInt32LE(signature, 0);
+    return b;
+  };
+  const local = header(0x04034b50, 30);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc32(content), 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(declaredSize, 22);
+  local.writeUInt16LE(fileName.length, 26);
+  const central = header(0x02014b50, 46);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc32(content), 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(declaredSize, 24);
+  central.writeUInt16LE(fileName.length, 28);
+  const end = header(0x06054b50, 22);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + fileName.length, 12);
+  end.writeUInt32LE(30 + fileName.length + data.length, 16);
+  return Buffer.concat([local, fileName, data, central, fileName, end]);
+}
+
+describe('hashing a hostile zip stays bounded, as go bounds it', () => {
+  const name = `${module}@${version}/canary.go`;
+
+  it('hashes an honest deflated zip', async () => {
+    const content = Buffer.from('package canary\n');
+    const file = join(dir, 'deflated.zip');
+    await writeFile(file, deflatedZip(name, content, content.length));
+    expect(await hashZip(file)).toBe(
+      h1FromFileHashes([{ name, sha256Hex: createHash('sha256').update(content).digest('hex') }]),
+    );
+  });
+
+  it('refuses an entry that inflates to more than it declares (a zip bomb), and the gate calls it a mismatch', async () => {
+    const file = join(dir, 'bomb.zip');
+    await writeFile(file, deflatedZip(name, Buffer.alloc(8 << 20), 100));
+    await expect(hashZip(file)).rejects.toThrow(`${name} inflates to more than its declared 100 bytes`);
+    const gate = await gateFor();
+    expect(await check(gate, 'zip', file)).toEqual({
+      outcome: 'mismatch',
+      h1: expect.stringContaining('inflates to more than its declared 100 bytes'),
+      expected: RECORDED_ZIP,
+    });
+  });
+
+  it('refuses contents that declare more than 500 MB in all, before inflating anything', async () => {
+    const file = join(dir, 'too-large.zip');
+    await writeFile(file, deflatedZip(name, Buffer.from('x'), 600 << 20));
+    await expect(hashZip(file)).rejects.toThrow('total uncompressed size of module contents too large');
+  });
+
+  it('refuses a central directory that lies beyond the end of the file', async () => {
+    const zip = deflatedZip(name, Buffer.from('x'), 1);
+    zip.writeUInt32LE(0xfffffff0, zip.length - 22 + 12); // the directory "size"
+    const file = join(dir, 'lying-directory.zip');
+    await writeFile(file, zip);
+    await expect(hashZip(file)).rejects.toThrow('the central directory lies beyond the end of the file');
+  });
+
+  it('stops when the request is cancelled', async () => {
+    const file = join(dir, 'large.zip');
+    await writeFile(file, deflatedZip(name, Buffer.alloc(64 << 20), 64 << 20));
+    await expect(hashZip(file, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
 

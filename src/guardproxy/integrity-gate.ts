@@ -53,6 +53,7 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
   const tiles = lru<Buffer>(MAX_TILES);
   const inFlight = new Map<string, Promise<ProvenRecord | string>>();
   let latest: TreeHead | undefined;
+  let lastGood = sumdb.url;
   let closed = false;
 
   /** One source asked, bounded by its own deadline; never throws. */
@@ -84,19 +85,25 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
     }
   }
 
-  /** The proven record, or why there is none: the database first, then each mirror's proxy of it. */
+  /**
+   * The proven record, or why there is none: the database first, then each mirror's proxy of it;
+   * the source that last proved a record is asked first, so a database that hangs costs its
+   * deadline once, not on every new module version.
+   */
   async function recordOf(target: { module: string; version: string }): Promise<ProvenRecord | string> {
     const reasons: string[] = [];
-    for (const [i, base] of sources.entries()) {
+    const order = [lastGood, ...sources.filter((base) => base !== lastGood)];
+    for (const base of order) {
       if (closed) break;
       const answer = await ask(base, target);
       if (answer.kind === 'proven') {
+        lastGood = base;
         records.set(`${target.module}@${target.version}`, answer.record);
         return answer.record;
       }
       reasons.push(answer.reason);
       // The database's own "no such record" is final; a fork is the database's lie, not a mirror's.
-      if ((answer.kind === 'absent' && i === 0) || answer.kind === 'forked') break;
+      if ((answer.kind === 'absent' && base === sumdb.url) || answer.kind === 'forked') break;
     }
     return reasons.join('; ') || 'the gate is closed';
   }
@@ -124,7 +131,7 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
         };
       if (closed) return { outcome: 'unchecked', reason: 'the integrity gate is closed' };
       // The file is hashed while the record is fetched; neither waits for the other.
-      const hashing = hashFile(kind, file);
+      const hashing = hashFile(kind, file, signal);
       const recording = sharedRecord({ module, version });
       hashing.catch(() => {});
       recording.catch(() => {});
@@ -163,11 +170,11 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
   };
 }
 
-/** The file's h1, streamed from disk: a go.mod alone, or every file of a module zip. */
-async function hashFile(kind: 'mod' | 'zip', file: string): Promise<string> {
-  if (kind === 'zip') return hashZip(file);
+/** The file's h1, streamed from disk: a go.mod alone, or every file of a module zip; stops when the request does. */
+async function hashFile(kind: 'mod' | 'zip', file: string, signal: AbortSignal): Promise<string> {
+  if (kind === 'zip') return hashZip(file, signal);
   const sha = createHash('sha256');
-  for await (const chunk of createReadStream(file)) sha.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { signal })) sha.update(chunk as Buffer);
   return h1FromFileHashes([{ name: 'go.mod', sha256Hex: sha.digest('hex') }]);
 }
 
