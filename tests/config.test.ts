@@ -136,6 +136,7 @@ describe('config', () => {
       stallMs: 5000,
       hedgeMinMs: 150,
       hedgeMaxMs: 2000,
+      listFreshMs: 60_000,
       cacheMaxMb: 2048,
       perMirrorConcurrency: 8,
     });

@@ -192,46 +192,49 @@ describe('the guard proxy with the real go command, one fault per request', () =
   });
 });
 
-describe('the guard proxy checks .mod and .zip against the checksum database', () => {
-  let lab: RunningLab;
-  let world: World;
-  beforeAll(async () => {
-    lab = await labOf(['tampered', { kind: 'tampered' }], ['honest', { kind: 'ok' }]);
-    world = await goWorld(lab, RUNTIME);
-  });
-  afterAll(async () => {
-    await lab.stop();
-    await world.cleanup();
-  });
-  // go checks the lab's modules against the lab's database, asked through the GOPROXY entry.
-  const checked = () => ({ GONOSUMDB: '', GOSUMDB: lab.sumdb.verifierKey });
+describe.each<['mod' | 'zip']>([['mod'], ['zip']])(
+  'the guard proxy checks the .%s against the checksum database',
+  (only) => {
+    let lab: RunningLab;
+    let world: World;
+    beforeAll(async () => {
+      lab = await labOf(['tampered', { kind: 'tampered', only }], ['honest', { kind: 'ok' }]);
+      world = await goWorld(lab, RUNTIME);
+    });
+    afterAll(async () => {
+      await lab.stop();
+      await world.cleanup();
+    });
+    // go checks the lab's modules against the lab's database, asked through the GOPROXY entry.
+    const checked = () => ({ GONOSUMDB: '', GOSUMDB: lab.sumdb.verifierKey });
 
-  it('go gets the honest bytes through the guard where go straight to the mirror stops with a SECURITY ERROR', async () => {
-    const straight = await world.go(
-      ['mod', 'download', '-json', both],
-      { ...checked(), GOPROXY: mirrorUrl(lab, 'tampered'), GOMODCACHE: join(world.dir, 'straight') },
-      GO_TIMEOUT,
-    );
-    expect(straight.exitCode).not.toBe(0);
-    expect(`${straight.stdout}${straight.stderr}`).toMatch(/SECURITY ERROR|checksum mismatch/);
-
-    const guard = await startGuard(lab, world, { env: checked() });
-    try {
-      const download = await world.go(
+    it('go gets the honest bytes through the guard where go straight to the mirror stops with a SECURITY ERROR', async () => {
+      const straight = await world.go(
         ['mod', 'download', '-json', both],
-        { ...checked(), GOPROXY: `${guard.url}|off`, GOMODCACHE: join(world.dir, 'guarded') },
+        { ...checked(), GOPROXY: mirrorUrl(lab, 'tampered'), GOMODCACHE: join(world.dir, 'straight') },
         GO_TIMEOUT,
       );
-      expect(download.exitCode, `${download.stdout}${download.stderr}`).toBe(0);
-      expect(JSON.parse(download.stdout).Sum).toBe(lab.sumdb.records[1]?.split(' ')[2]?.split('\n')[0]);
-      const status = await guard.status();
-      expect(status.counters.tamperedRefused).toBeGreaterThanOrEqual(1);
-      expect(status.mirrors.find((m) => m.name === 'tampered')?.breaker).toBe('open');
-    } finally {
-      await guard.stop();
-    }
-  });
-});
+      expect(straight.exitCode).not.toBe(0);
+      expect(`${straight.stdout}${straight.stderr}`).toMatch(/SECURITY ERROR|checksum mismatch/);
+
+      const guard = await startGuard(lab, world, { env: checked() });
+      try {
+        const download = await world.go(
+          ['mod', 'download', '-json', both],
+          { ...checked(), GOPROXY: `${guard.url}|off`, GOMODCACHE: join(world.dir, 'guarded') },
+          GO_TIMEOUT,
+        );
+        expect(download.exitCode, `${download.stdout}${download.stderr}`).toBe(0);
+        expect(JSON.parse(download.stdout).Sum).toBe(lab.sumdb.records[1]?.split(' ')[2]?.split('\n')[0]);
+        const status = await guard.status();
+        expect(status.counters.tamperedRefused).toBeGreaterThanOrEqual(1);
+        expect(status.mirrors.find((m) => m.name === 'tampered')?.breaker).toBe('open');
+      } finally {
+        await guard.stop();
+      }
+    });
+  },
+);
 
 describe('the guard proxy itself', () => {
   let lab: RunningLab;
@@ -278,6 +281,48 @@ describe('the guard proxy itself', () => {
       expect(supported.status).toBe(200);
     } finally {
       await guard.stop();
+    }
+  });
+
+  it('serves a version list it has seen, flagged stale, only when every mirror fails', async () => {
+    const guard = await startGuard(lab, world, { guard: { listFreshMs: 0 } });
+    const healthy = lab.mirrors[0];
+    try {
+      const path = `${guard.url}/lab.test/canary/@v/list`;
+      expect(await (await fetch(path)).text()).toBe('v1.0.0\nv1.1.0\n');
+      healthy?.setMode({ kind: 'status', status: 502 });
+      const stale = await fetch(path);
+      expect(stale.status).toBe(200);
+      expect(await stale.text()).toBe('v1.0.0\nv1.1.0\n');
+      expect((await guard.status()).counters.staleServed).toBe(1);
+      // never seen: no stale copy to fall back on
+      expect((await fetch(`${guard.url}/lab.test/canary/@latest`)).status).toBe(502);
+    } finally {
+      healthy?.setMode({ kind: 'ok' });
+      await guard.stop();
+    }
+  });
+
+  it('reaches a mirror whose name the system resolver hijacks, through the trusted answer proven by TLS', async () => {
+    const hijacked = await startLab({
+      summary: 'a mirror whose name the system resolver answers with a bogon',
+      mirrors: [{ name: 'hijacked', mode: { kind: 'ok' }, dns: 'bogon' }],
+    });
+    try {
+      const guard = await startGuard(hijacked, world);
+      try {
+        const download = await world.go(
+          ['mod', 'download', '-json', both],
+          { GOPROXY: `${guard.url}|off`, GOMODCACHE: join(world.dir, 'modcache-hijacked') },
+          GO_TIMEOUT,
+        );
+        expect(download.exitCode, `${download.stdout}${download.stderr}`).toBe(0);
+        expect(hijacked.mirrors[0]?.requests).toContain('/lab.test/canary/@v/v1.1.0.zip');
+      } finally {
+        await guard.stop();
+      }
+    } finally {
+      await hijacked.stop();
     }
   });
 

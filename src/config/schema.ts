@@ -280,6 +280,11 @@ const guardSchema = z
     hedgeMinMs: millis(10, 30_000).default(150),
     /** The longest wait before a hedge: a mirror slower than this always gets a second mirror racing it. */
     hedgeMaxMs: millis(10, 30_000).default(2000),
+    /**
+     * How long a version list, an @latest or the .info of a branch or query is reused without
+     * asking a mirror again; older ones are still served (flagged stale) when every mirror fails.
+     */
+    listFreshMs: millis(0, 24 * 3_600_000).default(60_000),
     /** Megabytes of immutable answers (.info, .mod, .zip, checksum database tiles) kept on disk. */
     cacheMaxMb: z
       .number()

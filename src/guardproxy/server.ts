@@ -52,8 +52,6 @@ interface Counters extends FailoverCounters {
   privateRefused: number;
 }
 
-/** Lists, @latest and .info of a query (not a version) may change: reused this long without asking. */
-const FRESH_MS = 60_000;
 const CANONICAL = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/;
 
 /**
@@ -138,7 +136,7 @@ export async function startGuardServer(
       }
     }
     const cached = key ? await cache.lookup(key) : undefined;
-    if (cached && (immutable || now() - cached.storedAt < FRESH_MS)) {
+    if (cached && (immutable || now() - cached.storedAt < config.guard.listFreshMs)) {
       counters.cacheHits++;
       return send(response, cached, head);
     }

@@ -22,7 +22,7 @@ export type MirrorMode =
   | { kind: 'huge' } // a version list that never seems to end
   | { kind: 'redirect'; to: string } // 302 to the same path on another origin
   | { kind: 'redirect-loop' } // 302 back and forth
-  | { kind: 'tampered' } // a go.mod and zip that differ from what the checksum database records
+  | { kind: 'tampered'; only?: 'mod' | 'zip' } // a go.mod and zip (or just one) that differ from what the checksum database records
   | { kind: 'hang-after'; requests: number } // answers well, then from request N+1 (since the mode was set) never answers
   | { kind: 'hang-mid-body' }; // sends 200, the headers and half of each file, then nothing
 
@@ -106,8 +106,9 @@ export async function startMirror(options: {
       body = 'module evil.example/other\n';
     if (body !== undefined && mode.kind === 'tampered' && path.includes(`@v/${LAB_CANARY.version}.`)) {
       // Same module path, different content: only the checksum database can tell.
-      if (path.endsWith('.mod')) body = `${body}require evil.example/backdoor v1.0.0\n`;
-      if (path.endsWith('.zip')) body = labTamperedZip();
+      if (path.endsWith('.mod') && mode.only !== 'zip')
+        body = `${body}require evil.example/backdoor v1.0.0\n`;
+      if (path.endsWith('.zip') && mode.only !== 'mod') body = labTamperedZip();
     }
     const type = path.endsWith('.zip') ? 'application/zip' : undefined;
     const send = () => {
