@@ -322,18 +322,17 @@ function deflatedZip(name: string, content: Buffer, declaredSize: number): Buffe
     b.writeUInt32LE(signature, 0);
     return b;
   };
-  const local = header(0x04034b50, 30);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc32(content), 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(declaredSize, 22);
-  local.writeUInt16LE(fileName.length, 26);
-  const central = header(0x02014b50, 46);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc32(content), 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(declaredSize, 24);
-  central.writeUInt16LE(fileName.length, 28);
+  // The central header repeats the local one's fields two bytes further on.
+  const withFields = (b: Buffer, shift: number) => {
+    b.writeUInt16LE(8, 8 + shift); // deflated
+    b.writeUInt32LE(crc32(content), 14 + shift);
+    b.writeUInt32LE(data.length, 18 + shift);
+    b.writeUInt32LE(declaredSize, 22 + shift);
+    b.writeUInt16LE(fileName.length, 26 + shift);
+    return b;
+  };
+  const local = withFields(header(0x04034b50, 30), 0);
+  const central = withFields(header(0x02014b50, 46), 2);
   const end = header(0x06054b50, 22);
   end.writeUInt16LE(1, 8);
   end.writeUInt16LE(1, 10);
