@@ -51,6 +51,8 @@ export async function askTargets(
   upstream: Upstream,
   counters: FailoverCounters,
   hedgeBounds: { minMs: number; maxMs: number },
+  /** Fires when go hung up or the guard is closing: every attempt is cancelled. */
+  signal: AbortSignal,
   now: () => number = Date.now,
 ): Promise<FailoverResult> {
   const byName = new Map(targets.map((t) => [t.health.name, t]));
@@ -105,6 +107,10 @@ export async function askTargets(
         if (running === 0) finish(notFound ?? { kind: 'failed', reasons });
       });
     };
+    if (signal.aborted) return finish({ kind: 'failed', reasons: ['cancelled'] });
+    signal.addEventListener('abort', () => finish({ kind: 'failed', reasons: ['cancelled'] }), {
+      once: true,
+    });
     launch('first');
   });
 }

@@ -103,6 +103,8 @@ export async function startGuardServer(
     let immutable: boolean;
     let targets: Target[];
     let verify: ((file: string, signal: AbortSignal) => Promise<'ok' | 'tampered'>) | undefined;
+    // The guard itself forwards to the database (or to the mirrors that proxy it), so go may ask it.
+    if (request.kind === 'sumdb' && request.databasePath === '/supported') return text(response, 200, '');
     if (request.kind === 'sumdb') {
       const lookup = /^\/lookup\/(.+)@[^@]+$/.exec(request.databasePath)?.[1];
       // A private path goes to the database itself at most (go would send it there), never to a mirror.
@@ -158,6 +160,7 @@ export async function startGuardServer(
         upstream,
         counters,
         hedgeBounds,
+        controller.signal,
         now,
       );
     } finally {
