@@ -298,6 +298,41 @@ describe('the integrity gate', () => {
     expect((result as { reason: string }).reason).toMatch(/^FORK at https:\/\/.+: the tree of 2 records/);
   });
 
+  it('sees a fork between two lookups that were under way at the same time', async () => {
+    // v1.0.0's answer comes from the forked history and is held back until v1.1.0's (honest) is verified:
+    // the held one was sent before any head was known, and must still be compared with it.
+    lab.sumdb.setMode('fork');
+    const forked = lab.sumdb.answer('/lookup/lab.test/canary@v1.0.0')?.body as string;
+    lab.sumdb.setMode('healthy');
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const server = http.createServer((request, response) => {
+      const path = request.url ?? '/';
+      if (path === '/lookup/lab.test/canary@v1.0.0')
+        return void released.then(() => response.writeHead(200).end(forked));
+      const answer = lab.sumdb.answer(path);
+      response.writeHead(answer?.status ?? 404).end(answer?.body ?? 'not found\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const gate = await gateFor({ sumdbUrl: url, mirrors: [] });
+      const held = check(gate, 'zip', files.oldZip, 'v1.0.0');
+      expect(await check(gate, 'mod', files.mod)).toMatchObject({ outcome: 'verified' });
+      release();
+      const result = await held;
+      expect(result.outcome).toBe('unchecked');
+      expect((result as { reason: string }).reason).toMatch(
+        /^FORK at http:\/\/127\.0\.0\.1:\d+: the tree of 2 records/,
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('gives up waiting when the request is cancelled, and never throws', async () => {
     const silent = await countingPort();
     try {

@@ -69,7 +69,8 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
 
   /** Removes least recently used answers until the total fits; `keep` is the answer being stored. */
   async function evict(keep?: string) {
-    for (const hash of [...index.keys()]) {
+    // A Map's iterator survives deletions, and stops here as soon as the total fits.
+    for (const hash of index.keys()) {
       if (bytes <= capBytes) return;
       if (hash !== keep) await remove(hash);
     }

@@ -9,7 +9,13 @@ import { createFetcher } from '../probe/fetcher.js';
 import type { ProxyRoute } from '../probe/route.js';
 import { createRunContext } from '../probe/run-context.js';
 import type { IntegrityGate, IntegrityResult, ModulePrivacy } from './contracts.js';
-import { type Get, type ProvenRecord, proveRecord, type RecordAnswer } from './integrity-record.js';
+import {
+  type Get,
+  type KnownHeads,
+  type ProvenRecord,
+  proveRecord,
+  type RecordAnswer,
+} from './integrity-record.js';
 
 export interface IntegrityGateOptions {
   config: Config;
@@ -54,6 +60,12 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
   const inFlight = new Map<string, Promise<ProvenRecord | string>>();
   let latest: TreeHead | undefined;
   let lastGood = sumdb.url;
+  const heads: KnownHeads = {
+    latest: () => latest,
+    accept(head) {
+      if (!latest || head.size > latest.size) latest = head;
+    },
+  };
   let closed = false;
 
   /** One source asked, bounded by its own deadline; never throws. */
@@ -74,8 +86,7 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
       return { status: exchange.status, bytes: exchange.bytes, truncated: exchange.truncated };
     };
     try {
-      const answer = await proveRecord(base, target, key, latest, get, tiles);
-      if (answer.kind === 'proven' && (!latest || answer.head.size > latest.size)) latest = answer.head;
+      const answer = await proveRecord(base, target, key, heads, get, tiles);
       if (deadline.signal.aborted && answer.kind === 'failed')
         return { kind: 'failed', reason: `${answer.reason} (no answer within ${attemptMs} ms)` };
       return answer;

@@ -29,6 +29,13 @@ export type Get = (
   maxBytes: number,
 ) => Promise<{ status: number; bytes: Buffer; truncated: boolean }>;
 
+/** The latest tree head verified, shared by every lookup so that all of them see one history. */
+export interface KnownHeads {
+  latest(): TreeHead | undefined;
+  /** Called at once, with no wait, after the head was checked against latest(). */
+  accept(head: TreeHead): void;
+}
+
 /** Tiles already proven useful, shared between lookups; the same tile path holds the same hashes. */
 export interface TileStore {
   get(path: string): Buffer | undefined;
@@ -43,14 +50,14 @@ const TILE_LIMIT = 256 * 32;
  * Reads module@version's record from a checksum database (or a mirror's proxy of it) and proves
  * it as go's sumdb client does: the tree head that comes with the lookup is signed by the
  * database's key, the record is a leaf of that tree (hashed up to the signed root from tiles), and
- * that tree and the one verified before (`known`) are one history. /latest is not asked for: the
+ * that tree and the latest one verified before are one history. /latest is not asked for: the
  * lookup carries its own signed head, so one request and the tiles not yet held suffice.
  */
 export async function proveRecord(
   base: string,
   target: { module: string; version: string },
   key: VerifierKey,
-  known: TreeHead | undefined,
+  heads: KnownHeads,
   get: Get,
   tiles: TileStore,
 ): Promise<RecordAnswer> {
@@ -88,11 +95,19 @@ export async function proveRecord(
       return lie(`the record ${record.id} for ${name} is not in the signed tree of ${head.size} records`);
     const hashes = recordHashes(record.text, target.module, target.version);
     if (!hashes.zip && !hashes.mod) return lie(`the record ${record.id} does not name ${name}`);
-    const fork = known && (await forkBetween(known, head, tree, readTile));
-    if (fork) {
-      forget();
-      return { kind: 'forked', reason: `FORK at ${base}: ${fork}` };
+    // Checked again if another lookup moved the latest head meanwhile: no two answers escape the check.
+    let checked: TreeHead | undefined;
+    let known = heads.latest();
+    while (known && known !== checked) {
+      const fork = await forkBetween(known, head, tree, readTile);
+      if (fork) {
+        forget();
+        return { kind: 'forked', reason: `FORK at ${base}: ${fork}` };
+      }
+      checked = known;
+      known = heads.latest();
     }
+    heads.accept(head);
     for (const [path, tile] of fetched) tiles.set(path, tile);
     return { kind: 'proven', record: { ...hashes, id: record.id, treeSize: head.size, from: base }, head };
   } catch (error) {
