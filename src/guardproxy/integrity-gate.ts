@@ -142,35 +142,31 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
         };
       if (closed) return { outcome: 'unchecked', reason: 'the integrity gate is closed' };
       // The file is hashed while the record is fetched; neither waits for the other.
-      const hashing = hashFile(kind, file, signal);
-      const recording = sharedRecord({ module, version });
-      hashing.catch(() => {});
-      recording.catch(() => {});
-      let h1: string;
-      let record: ProvenRecord | string;
-      try {
-        [h1, record] = await Promise.race([Promise.all([hashing, recording]), whenAborted(signal)]);
-      } catch (error) {
-        if (signal.aborted) return { outcome: 'unchecked', reason: 'the request was cancelled' };
-        const failure = error as NodeJS.ErrnoException;
+      const settled = await Promise.race([
+        Promise.allSettled([hashFile(kind, file, signal), sharedRecord({ module, version })]),
+        whenAborted(signal).catch(() => undefined),
+      ]);
+      if (!settled || signal.aborted) return { outcome: 'unchecked', reason: 'the request was cancelled' };
+      const [hashed, recorded] = settled;
+      // sharedRecord never rejects: a failure is its reason.
+      const record = recorded.status === 'fulfilled' ? recorded.value : String(recorded.reason);
+      const expected = typeof record === 'string' ? undefined : record[kind];
+      if (hashed.status === 'rejected') {
+        const failure = hashed.reason as NodeJS.ErrnoException;
         // The file itself cannot be read here: nothing is known about the mirror from that.
         if (failure.code && /^E[A-Z]+$/.test(failure.code))
           return { outcome: 'unchecked', reason: `cannot read ${file}: ${failure.message}` };
-        // Not a module zip at all: certainly not the bytes the database records.
-        const expected = await recording.then(
-          (r) => (typeof r === 'string' ? undefined : r.zip),
-          () => undefined,
-        );
+        // Not a module zip at all (or one go would refuse): certainly not the bytes the database records.
         if (expected) return { outcome: 'mismatch', h1: `not a module zip (${failure.message})`, expected };
         return { outcome: 'unchecked', reason: `${file} is not a module zip: ${failure.message}` };
       }
       if (typeof record === 'string') return { outcome: 'unchecked', reason: record };
-      const expected = record[kind];
       if (!expected)
         return {
           outcome: 'unchecked',
           reason: `the record of ${module}@${version} (from ${record.from}) has no ${kind === 'mod' ? 'go.mod ' : ''}hash`,
         };
+      const h1 = hashed.value;
       return h1 === expected ? { outcome: 'verified', h1 } : { outcome: 'mismatch', h1, expected };
     },
     usage: () => ({ records: records.size(), tiles: tiles.size(), treeSize: latest?.size ?? null }),
