@@ -62,13 +62,19 @@ afterEach(() => {
 
 /** A gate over the lab's config with some of it changed, closed after the test. */
 async function gateFor(
-  changes: { sumdbUrl?: string; mirrors?: { name: string; url: string }[]; goprivate?: string } = {},
+  changes: {
+    sumdbUrl?: string;
+    mirrors?: { name: string; url: string }[];
+    goprivate?: string;
+    withoutKey?: boolean;
+  } = {},
   attemptMs?: number,
 ): Promise<RunningIntegrityGate> {
   const { config, extraCas } = await validate(lab.config);
   // Plain-http stand-ins are set after validation (the schema wants https for the database).
   if (changes.sumdbUrl) config.sumdb.url = changes.sumdbUrl;
   if (changes.mirrors) config.mirrors = changes.mirrors;
+  if (changes.withoutKey) config.sumdb.key = undefined;
   const privacy = modulePrivacy({ goprivate: changes.goprivate ?? '' });
   const gate = createIntegrityGate({ config, extraCas, privacy, ...(attemptMs ? { attemptMs } : {}) });
   gates.push(gate);
@@ -219,6 +225,20 @@ describe('the integrity gate', () => {
       expect(database.paths[0]).toBe('/lookup/lab.test/canary@v1.1.0');
     } finally {
       await Promise.all([database.close(), mirror.close()]);
+    }
+  });
+
+  it('makes no request without the database key: nothing could be proven', async () => {
+    const database = await countingDatabase(lab.sumdb);
+    try {
+      const gate = await gateFor({ sumdbUrl: database.url, mirrors: [], withoutKey: true });
+      expect(await check(gate, 'zip', files.zip)).toEqual({
+        outcome: 'unchecked',
+        reason: 'no verifier key for sum.lab.test in the config (sumdb.key): no record can be proven',
+      });
+      expect(database.paths).toEqual([]);
+    } finally {
+      await database.close();
     }
   });
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { h1FromFileHashes, hashZip } from '../integrity/h1.js';
 import type { TreeHead } from '../integrity/tree.js';
-import { parseVerifierKey } from '../integrity/verifier-key.js';
+import { parseVerifierKey, type VerifierKey } from '../integrity/verifier-key.js';
 import { whenAborted } from '../probe/context.js';
 import { createFetcher } from '../probe/fetcher.js';
 import type { ProxyRoute } from '../probe/route.js';
@@ -69,8 +69,11 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
   let closed = false;
 
   /** One source asked, bounded by its own deadline; never throws. */
-  async function ask(base: string, target: { module: string; version: string }): Promise<RecordAnswer> {
-    if (!key) return { kind: 'failed', reason: `no key for ${sumdb.name} in the config (sumdb.key)` };
+  async function ask(
+    base: string,
+    target: { module: string; version: string },
+    key: VerifierKey,
+  ): Promise<RecordAnswer> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), attemptMs);
     const context = {
@@ -101,12 +104,15 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
    * the source that last proved a record is asked first, so a database that hangs costs its
    * deadline once, not on every new module version.
    */
-  async function recordOf(target: { module: string; version: string }): Promise<ProvenRecord | string> {
+  async function recordOf(
+    target: { module: string; version: string },
+    key: VerifierKey,
+  ): Promise<ProvenRecord | string> {
     const reasons: string[] = [];
     const order = [lastGood, ...sources.filter((base) => base !== lastGood)];
     for (const base of order) {
       if (closed) break;
-      const answer = await ask(base, target);
+      const answer = await ask(base, target, key);
       if (answer.kind === 'proven') {
         lastGood = base;
         records.set(`${target.module}@${target.version}`, answer.record);
@@ -120,13 +126,16 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
   }
 
   /** One lookup per module@version at a time, shared by the .mod and .zip checks that wait for it. */
-  function sharedRecord(target: { module: string; version: string }): Promise<ProvenRecord | string> {
+  function sharedRecord(
+    target: { module: string; version: string },
+    key: VerifierKey,
+  ): Promise<ProvenRecord | string> {
     const id = `${target.module}@${target.version}`;
     const held = records.get(id);
     if (held) return Promise.resolve(held);
     let pending = inFlight.get(id);
     if (!pending) {
-      pending = recordOf(target).finally(() => inFlight.delete(id));
+      pending = recordOf(target, key).finally(() => inFlight.delete(id));
       inFlight.set(id, pending);
     }
     return pending;
@@ -141,9 +150,14 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
           reason: `${module} is private (GONOSUMDB/GOPRIVATE/GOSUMDB=off): not looked up`,
         };
       if (closed) return { outcome: 'unchecked', reason: 'the integrity gate is closed' };
+      if (!key)
+        return {
+          outcome: 'unchecked',
+          reason: `no verifier key for ${sumdb.name} in the config (sumdb.key): no record can be proven`,
+        };
       // The file is hashed while the record is fetched; neither waits for the other.
       const settled = await Promise.race([
-        Promise.allSettled([hashFile(kind, file, signal), sharedRecord({ module, version })]),
+        Promise.allSettled([hashFile(kind, file, signal), sharedRecord({ module, version }, key)]),
         whenAborted(signal).catch(() => undefined),
       ]);
       if (!settled || signal.aborted) return { outcome: 'unchecked', reason: 'the request was cancelled' };
