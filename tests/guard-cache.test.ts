@@ -150,7 +150,7 @@ describe('the answer cache', () => {
     const half = await download(first, 'half a download');
     const outside = join(parent, 'precious.txt');
     await writeFile(outside, 'not the cache');
-    const planted = join(dir, `${'0'.repeat(64)}.dGV4dC9wbGFpbg`);
+    const planted = join(dir, `${'0'.repeat(64)}.${Buffer.from('text/plain').toString('hex')}`);
     await symlink(outside, planted);
     await writeFile(join(dir, 'README.txt'), 'a file the cache did not write');
     const second = await createAnswerCache({ dir, capBytes: 1000 });
@@ -179,7 +179,7 @@ describe('the answer cache', () => {
     expect(await readdir(parent)).toEqual(['cache']);
     const names = await readdir(dir);
     expect(names).toHaveLength(keys.length);
-    for (const name of names) expect(name).toMatch(/^[0-9a-f]{64}\.[A-Za-z0-9_-]+$/);
+    for (const name of names) expect(name).toMatch(/^[0-9a-f]{64}\.[0-9a-f]+$/);
     for (const [i, key] of keys.entries()) expect((await bodyOf(cache, key))?.toString()).toBe(`answer ${i}`);
   });
 
@@ -237,6 +237,14 @@ describe('the answer cache', () => {
     );
     expect((await put(cache, 'b', 'x', 1, 'a'.repeat(500))).contentType).toBe('application/octet-stream');
     expect((await put(cache, 'c', 'x', 1, 'application/zip')).contentType).toBe('application/zip');
+    expect((await put(cache, 'd', 'x', 1, 'text/plain; charset=utf-8')).contentType).toBe(
+      'text/plain; charset=utf-8',
+    );
+    // What a restarted guard reads back from the names.
+    const again = await createAnswerCache({ dir, capBytes: 10_000 });
+    expect((await again.lookup('d'))?.contentType).toBe('text/plain; charset=utf-8');
+    expect((await again.lookup('a'))?.contentType).toBe('application/octet-stream');
+    for (const name of await readdir(dir)) expect(name.length).toBeLessThan(170);
   });
 
   it('refuses a folder that is a symlink, and a cap that is not a positive number', async () => {

@@ -10,11 +10,12 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const TEMP_PREFIX = '.tmp-';
 /**
  * A stored answer's file name: the SHA-256 of its key (so no key, however hostile, can name a
- * path of its own) and its content type in base64url (so a restarted guard knows it without an
- * index file). The file's mtime is when it was stored, its atime when it was last used.
+ * path of its own) and its content type in lower-case hex (so a restarted guard knows it without
+ * an index file; hex, because Windows does not tell "A" from "a" in a name). The file's mtime is
+ * when it was stored, its atime when it was last used. Names stay under 170 characters.
  */
-const ANSWER_NAME = /^([0-9a-f]{64})\.([A-Za-z0-9_-]{0,172})$/;
-const PLAIN_CONTENT_TYPE = /^[\x20-\x7e]{1,127}$/;
+const ANSWER_NAME = /^([0-9a-f]{64})\.((?:[0-9a-f]{2}){1,48})$/;
+const PLAIN_CONTENT_TYPE = /^[\x20-\x7e]{1,48}$/;
 
 interface Entry extends CachedAnswer {
   usedAt: number;
@@ -105,7 +106,7 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
         // A mirror's content type is kept only when it is plain, short text.
         const type = PLAIN_CONTENT_TYPE.test(contentType) ? contentType : 'application/octet-stream';
         const hash = keyHash(key);
-        const file = join(dir, `${hash}.${Buffer.from(type).toString('base64url')}`);
+        const file = join(dir, `${hash}.${Buffer.from(type).toString('hex')}`);
         const entry: Entry = { file, size: stats.size, contentType: type, storedAt: now, usedAt: useTime() };
         await lutimes(temp, entry.usedAt / 1000, now / 1000); // times first: the final name is always complete
         await rename(temp, file);
@@ -177,7 +178,7 @@ async function scan(dir: string): Promise<(Entry & { hash: string })[]> {
       continue;
     }
     const hash = match[1] as string;
-    const type = Buffer.from(match[2] as string, 'base64url').toString('utf8');
+    const type = Buffer.from(match[2] as string, 'hex').toString('latin1');
     const entry = {
       hash,
       file: path,
