@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -351,6 +352,19 @@ describe('the integrity gate', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('leaves no listener on the request signal once a check is done', async () => {
+    const gate = await gateFor();
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const result = await gate.check(
+        { module, version, kind: i % 2 ? 'zip' : 'mod', file: i % 2 ? files.zip : files.mod },
+        controller.signal,
+      );
+      expect(result.outcome).toBe('verified');
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('gives up waiting when the request is cancelled, and never throws', async () => {

@@ -4,7 +4,6 @@ import type { Config } from '../config/schema.js';
 import { h1FromFileHashes, hashZip } from '../integrity/h1.js';
 import type { TreeHead } from '../integrity/tree.js';
 import { parseVerifierKey, type VerifierKey } from '../integrity/verifier-key.js';
-import { whenAborted } from '../probe/context.js';
 import { createFetcher } from '../probe/fetcher.js';
 import type { ProxyRoute } from '../probe/route.js';
 import { createRunContext } from '../probe/run-context.js';
@@ -156,10 +155,10 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
           reason: `no verifier key for ${sumdb.name} in the config (sumdb.key): no record can be proven`,
         };
       // The file is hashed while the record is fetched; neither waits for the other.
-      const settled = await Promise.race([
+      const settled = await untilAborted(
+        signal,
         Promise.allSettled([hashFile(kind, file, signal), sharedRecord({ module, version }, key)]),
-        whenAborted(signal).catch(() => undefined),
-      ]);
+      );
       if (!settled || signal.aborted) return { outcome: 'unchecked', reason: 'the request was cancelled' };
       const [hashed, recorded] = settled;
       // sharedRecord never rejects: a failure is its reason.
@@ -189,6 +188,17 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
       shared.close();
     },
   };
+}
+
+/** The work's result, or undefined as soon as the signal fires; the listener goes when it is done. */
+function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  let onAbort = () => {};
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** The file's h1, streamed from disk: a go.mod alone, or every file of a module zip; stops when the request does. */
