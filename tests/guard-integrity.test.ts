@@ -229,6 +229,24 @@ describe('the integrity gate', () => {
     }
   });
 
+  it("sends a private module's path nowhere: the lab mirrors' request logs and the database stay as they were", async () => {
+    const database = await countingDatabase(lab.sumdb);
+    try {
+      // The database refuses nothing here: were the gate to ask, it would get an answer and go on to tiles.
+      const gate = await gateFor({ sumdbUrl: database.url, goprivate: '*.test' });
+      const before = lab.mirrors.map((m) => m.requests.length);
+      for (const [kind, file] of [
+        ['mod', files.tamperedMod],
+        ['zip', files.tamperedZip],
+      ] as const)
+        expect(await check(gate, kind, file)).toMatchObject({ outcome: 'unchecked' });
+      expect(lab.mirrors.map((m) => m.requests.length)).toEqual(before);
+      expect(database.paths).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('makes no request without the database key: nothing could be proven', async () => {
     const database = await countingDatabase(lab.sumdb);
     try {
