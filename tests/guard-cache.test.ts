@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAnswerCache, createTempFile, openAnswer } from '../src/guardproxy/answer-cache.js';
@@ -227,6 +227,28 @@ describe('the answer cache', () => {
     expect(bodies.some((candidate) => candidate.equals(body as Buffer))).toBe(true);
     expect(cache.usage()).toEqual({ bytes: body?.length, entries: 1, capBytes: 1_000_000 });
     expect((await stat(join(dir, files[0] as string))).size).toBe(body?.length);
+  });
+
+  it('treats an answer removed behind its back as a miss, and forgets it', async () => {
+    const { dir } = await freshDir();
+    const cache = await createAnswerCache({ dir, capBytes: 10_000 });
+    const stored = await put(cache, 'gone', 'x'.repeat(10));
+    await put(cache, 'kept', 'y'.repeat(20));
+    await rm(stored.file);
+    expect(await cache.lookup('gone')).toBeUndefined();
+    expect(cache.usage()).toEqual({ bytes: 20, entries: 1, capBytes: 10_000 });
+  });
+
+  it('fails a store of a temp file that is not there, naming it, and keeps what it had', async () => {
+    const { dir } = await freshDir();
+    const cache = await createAnswerCache({ dir, capBytes: 10_000 });
+    await put(cache, 'k', 'first');
+    const missing = cache.tempFile();
+    await expect(cache.store('k', missing, 'text/plain', 2)).rejects.toThrow(missing);
+    expect((await bodyOf(cache, 'k'))?.toString()).toBe('first');
+    expect(cache.usage()).toMatchObject({ bytes: 5, entries: 1 });
+    // The queue of stores goes on after a failed one.
+    expect((await put(cache, 'k', 'second')).size).toBe(6);
   });
 
   it('keeps a plain content type only', async () => {

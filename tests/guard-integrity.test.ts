@@ -13,6 +13,7 @@ import { createIntegrityGate, type RunningIntegrityGate } from '../src/guardprox
 import { modulePrivacy } from '../src/guardproxy/module-privacy.js';
 import { h1FromFileHashes, hashGoMod, hashZip } from '../src/integrity/h1.js';
 import { leafHash, treeHashes } from '../src/integrity/tlog.js';
+import type { LabProxy } from '../src/lab/connect-proxy.js';
 import {
   LAB_CANARY,
   LAB_GO_MOD,
@@ -22,6 +23,7 @@ import {
 } from '../src/lab/modules.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
 import type { LabDatabase } from '../src/lab/sumdb-server.js';
+import { routeFromEnv } from '../src/probe/route.js';
 import { tempDir } from './helpers.js';
 
 const dir = await tempDir();
@@ -178,6 +180,25 @@ describe('the integrity gate', () => {
       expect(silent.connections()).toBe(1);
     } finally {
       await silent.close();
+    }
+  });
+
+  it('reaches the database through the proxy go uses (HTTPS_PROXY), which resolves the name itself', async () => {
+    const behind = await startLab({
+      summary: 'a mirror and the database behind a corporate proxy',
+      mirrors: [{ name: 'honest', mode: { kind: 'ok' } }],
+      proxies: [{ name: 'corporate', mode: 'ok' }],
+    });
+    try {
+      const proxy = behind.proxies[0] as LabProxy;
+      const { config, extraCas } = await validate(behind.config);
+      const route = routeFromEnv({ HTTPS_PROXY: proxy.url });
+      const gate = createIntegrityGate({ config, extraCas, route, privacy: modulePrivacy({}) });
+      gates.push(gate);
+      expect(await check(gate, 'zip', files.zip)).toEqual({ outcome: 'verified', h1: RECORDED_ZIP });
+      expect(proxy.requests).toEqual([expect.stringMatching(/^CONNECT database\.lab\.test:\d+$/)]);
+    } finally {
+      await behind.stop();
     }
   });
 
