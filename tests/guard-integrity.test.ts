@@ -69,6 +69,7 @@ async function gateFor(
     sumdbUrl?: string;
     mirrors?: { name: string; url: string }[];
     goprivate?: string;
+    gonoproxy?: string;
     withoutKey?: boolean;
   } = {},
   attemptMs?: number,
@@ -78,7 +79,7 @@ async function gateFor(
   if (changes.sumdbUrl) config.sumdb.url = changes.sumdbUrl;
   if (changes.mirrors) config.mirrors = changes.mirrors;
   if (changes.withoutKey) config.sumdb.key = undefined;
-  const privacy = modulePrivacy({ goprivate: changes.goprivate ?? '' });
+  const privacy = modulePrivacy({ goprivate: changes.goprivate ?? '', gonoproxy: changes.gonoproxy ?? '' });
   const gate = createIntegrityGate({ config, extraCas, privacy, ...(attemptMs ? { attemptMs } : {}) });
   gates.push(gate);
   return gate;
@@ -266,6 +267,18 @@ describe('the integrity gate', () => {
     } finally {
       await database.close();
     }
+  });
+
+  it('asks only the database itself about a module kept from mirrors (GONOPROXY) but checked', async () => {
+    const before = lab.mirrors.map((m) => m.requests.length);
+    const down = await gateFor({ sumdbUrl: 'https://127.0.0.1:1', gonoproxy: 'lab.test' });
+    const result = await check(down, 'zip', files.zip);
+    expect(result.outcome).toBe('unchecked');
+    expect((result as { reason: string }).reason).not.toContain('/sumdb/');
+    expect(lab.mirrors.map((m) => m.requests.length)).toEqual(before);
+    const up = await gateFor({ gonoproxy: 'lab.test' });
+    expect(await check(up, 'zip', files.zip)).toEqual({ outcome: 'verified', h1: RECORDED_ZIP });
+    expect(lab.mirrors.map((m) => m.requests.length)).toEqual(before);
   });
 
   it('makes no request without the database key: nothing could be proven', async () => {

@@ -108,7 +108,10 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
     key: VerifierKey,
   ): Promise<ProvenRecord | string> {
     const reasons: string[] = [];
-    const order = [lastGood, ...sources.filter((base) => base !== lastGood)];
+    // A path kept from mirrors (GONOPROXY) is not sent to their proxies of the database either.
+    const order = privacy.neverUpstream(target.module)
+      ? [sumdb.url]
+      : [lastGood, ...sources.filter((base) => base !== lastGood)];
     for (const base of order) {
       if (closed) break;
       const answer = await ask(base, target, key);
