@@ -281,6 +281,30 @@ describe('the integrity gate', () => {
     expect(lab.mirrors.map((m) => m.requests.length)).toEqual(before);
   });
 
+  it.each([
+    ['lab.test/canary', 'v1.1.0?x=1'],
+    ['lab.test/canary', 'v1.1.0#x'],
+    ['lab.test/../canary', 'v1.1.0'],
+    ['lab.test/canary\nx', 'v1.1.0'],
+    ['lab.test/canary', '../v1.1.0'],
+  ])('asks nothing for %j @ %j, which go never sends', async (badModule, badVersion) => {
+    const database = await countingDatabase(lab.sumdb);
+    try {
+      const gate = await gateFor({ sumdbUrl: database.url, mirrors: [] });
+      const result = await gate.check(
+        { module: badModule, version: badVersion, kind: 'mod', file: files.mod },
+        new AbortController().signal,
+      );
+      expect(result).toEqual({
+        outcome: 'unchecked',
+        reason: expect.stringContaining('not a module version go would ask for'),
+      });
+      expect(database.paths).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('makes no request without the database key: nothing could be proven', async () => {
     const database = await countingDatabase(lab.sumdb);
     try {

@@ -32,6 +32,9 @@ export interface RunningIntegrityGate extends IntegrityGate {
   close(): void;
 }
 
+const SAFE_MODULE = /^[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/;
+const SAFE_VERSION = /^v[A-Za-z0-9._+-]+$/;
+
 /** Proven records kept per module@version (a few hundred bytes each): a long-running guard asks once. */
 const MAX_RECORDS = 4096;
 /** Hash tiles kept (8 KiB each at most): the upper levels are shared by every proof of one tree. */
@@ -152,6 +155,12 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
           reason: `${module} is private (GONOSUMDB/GOPRIVATE/GOSUMDB=off): not looked up`,
         };
       if (closed) return { outcome: 'unchecked', reason: 'the integrity gate is closed' };
+      // Only characters go's module paths and versions may hold go into a lookup URL.
+      if (!SAFE_MODULE.test(module) || module.split('/').includes('..') || !SAFE_VERSION.test(version))
+        return {
+          outcome: 'unchecked',
+          reason: `not a module version go would ask for: ${JSON.stringify(`${module}@${version}`)}`,
+        };
       if (!key)
         return {
           outcome: 'unchecked',
