@@ -101,6 +101,17 @@ describe('config', () => {
     [{ proxies: { bypass: ['a;b'] } }, 'proxies.bypass[0]'],
     [{ proxies: { targets: ['env', 'firefox'] } }, 'proxies.targets[1]'],
     [{ proxies: { direct: 'yes' } }, 'proxies.direct'],
+    [{ guard: { listen: '0.0.0.0:47193' } }, 'guard.listen'],
+    [{ guard: { listen: '192.168.1.5:8080' } }, 'guard.listen'],
+    [{ guard: { listen: '[::]:47193' } }, 'guard.listen'],
+    [{ guard: { listen: 'guard.example:80' } }, 'guard.listen'],
+    [{ guard: { listen: '127.0.0.1' } }, 'guard.listen'],
+    [{ guard: { listen: '127.0.0.1:70000' } }, 'guard.listen'],
+    [{ guard: { firstByteMs: 0 } }, 'guard.firstByteMs'],
+    [{ guard: { hedgeMinMs: 3000, hedgeMaxMs: 1000 } }, 'guard.hedgeMinMs'],
+    [{ guard: { cacheMaxMb: 1 } }, 'guard.cacheMaxMb'],
+    [{ guard: { perMirrorConcurrency: 0 } }, 'guard.perMirrorConcurrency'],
+    [{ guard: { port: 1 } }, 'guard.port'],
   ])('rejects %j naming the field %s', async (raw, field) => {
     expect(await fieldOf(raw)).toBe(field);
   });
@@ -115,6 +126,26 @@ describe('config', () => {
       targets: ['env', 'wininet'],
       direct: false,
     });
+  });
+
+  it('defaults the guard to a fixed loopback port and takes any loopback listen address', async () => {
+    const { config } = await validate({});
+    expect(config.guard).toEqual({
+      listen: '127.0.0.1:47193',
+      firstByteMs: 4000,
+      stallMs: 5000,
+      hedgeMinMs: 150,
+      hedgeMaxMs: 2000,
+      listFreshMs: 60_000,
+      cacheMaxMb: 2048,
+      perMirrorConcurrency: 8,
+    });
+    for (const listen of ['127.0.0.1:0', '127.3.2.1:8080', '[::1]:47193', 'localhost:9000']) {
+      expect((await validate({ guard: { listen } })).config.guard.listen).toBe(listen);
+    }
+    await expect(validate({ guard: { listen: '0.0.0.0:47193' } })).rejects.toThrow(
+      /config field "guard.listen": must be a loopback address \(127.0.0.0\/8 or \[::1\]\)/,
+    );
   });
 
   it('explains the fix in the message', async () => {

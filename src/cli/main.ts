@@ -76,8 +76,12 @@ async function runCommand(
       if (flags.events) io.stderr(JSON.stringify(event));
       else if (event.type === 'log' && (flags.verbose || event.level === 'warning')) io.stderr(event.message);
     };
-    const outcome = await command.run(options, { env: io.env, emit });
-    io.stdout(flags.json ? JSON.stringify(outcome.document, null, 2) : outcome.text);
+    const announce = (document: unknown, text: string) =>
+      io.stdout(flags.json ? JSON.stringify(document) : text);
+    const outcome = await command.run(options, { env: io.env, emit, announce });
+    if (outcome.document !== undefined) {
+      io.stdout(flags.json ? JSON.stringify(outcome.document, null, 2) : outcome.text);
+    } else if (!flags.json) io.stderr(outcome.text);
     return outcome.exitCode;
   } catch (error) {
     const { report, exitCode } = describeFailure(error, command.name, io.env);

@@ -45,11 +45,20 @@ export type RuntimeEvent =
 export interface CommandIO {
   env: NodeJS.ProcessEnv;
   emit(event: RuntimeEvent): void;
+  /**
+   * For a long-running command (serve): prints its one "ready" line at once, as one JSON line
+   * with --json, else the text, while run() goes on until the command ends.
+   */
+  announce?(document: unknown, text: string): void;
 }
 
 export interface CommandOutcome {
   exitCode: number;
-  /** The --json document; the cmdlet emits document[outputProperty] as objects. */
+  /**
+   * The --json document; the cmdlet emits document[outputProperty] as objects. Undefined for a
+   * command that announced its result while running: then only `text` is printed, and only
+   * without --json (stdout keeps the one announced JSON object).
+   */
   document: unknown;
   /** The human rendering, printed without --json. */
   text: string;

@@ -6,6 +6,7 @@ import { health } from './health.js';
 import { plan } from './plan.js';
 import { restore } from './restore.js';
 import { run } from './run.js';
+import { serve } from './serve.js';
 import { status } from './status.js';
 import { taskRegister, taskStatus, taskUnregister, taskXmlCommand } from './task.js';
 import { verify } from './verify.js';
@@ -24,5 +25,6 @@ export const COMMANDS: readonly CommandDefinition[] = [
   taskRegister,
   taskUnregister,
   taskStatus,
+  serve,
   demo,
 ];

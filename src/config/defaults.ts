@@ -24,3 +24,10 @@ export const DEFAULT_TRUSTED_RESOLVERS = [
 ] as const;
 
 export const DEFAULT_SUMDB_NAME = 'sum.golang.org';
+
+/**
+ * Where the guard proxy listens unless guard.listen or --listen says otherwise. Loopback only;
+ * 47193 is below Windows' dynamic port range (49152-65535), so no outgoing connection of the
+ * desktop is handed it, and no common developer tool claims it.
+ */
+export const DEFAULT_GUARD_LISTEN = '127.0.0.1:47193';

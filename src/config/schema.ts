@@ -3,6 +3,7 @@ import { parseVerifierKey, SUM_GOLANG_ORG_KEY } from '../integrity/verifier-key.
 import {
   DEFAULT_CANARY,
   DEFAULT_DEADLINE_MS,
+  DEFAULT_GUARD_LISTEN,
   DEFAULT_MIRRORS,
   DEFAULT_SUMDB_NAME,
   DEFAULT_TRUSTED_RESOLVERS,
@@ -233,6 +234,77 @@ const proxiesSchema = z.strictObject({
   direct: z.boolean().default(false),
 });
 
+/** Why a guard listen address is unusable, or undefined when it is a loopback "host:port". */
+export function listenProblem(listen: string): string | undefined {
+  const match = /^(\[([0-9a-fA-F:.]+)\]|([0-9.]+)|localhost):(\d{1,5})$/.exec(listen);
+  if (!match || Number(match[4]) > 65535) {
+    return `must be a loopback "address:port" such as ${DEFAULT_GUARD_LISTEN} or [::1]:47193 (got "${listen}")`;
+  }
+  const address = match[2] ?? match[3] ?? 'localhost';
+  const loopback =
+    address === 'localhost' || address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
+  if (!loopback) {
+    return `must be a loopback address (127.0.0.0/8 or [::1]): the guard never listens where other machines can reach it (got "${listen}")`;
+  }
+  return undefined;
+}
+
+const millis = (min: number, max: number) =>
+  z
+    .number()
+    .int('must be a whole number of milliseconds')
+    .min(min, `must be at least ${min} ms`)
+    .max(max, `must be at most ${max} ms`);
+
+const guardSchema = z
+  .strictObject({
+    /**
+     * Where the guard proxy listens, "address:port" on loopback (127.0.0.0/8 or [::1]); go is
+     * pointed at http://<listen>. Any other address is refused: the guard serves this desktop only.
+     */
+    listen: z
+      .string()
+      .superRefine((listen, ctx) => {
+        const problem = listenProblem(listen);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default(DEFAULT_GUARD_LISTEN),
+    /** How long a mirror may take to send its answer's headers before the guard gives up on it for that request. */
+    firstByteMs: millis(200, 60_000).default(4000),
+    /** How long an answer's body may stop flowing before the guard abandons it and asks the next mirror. */
+    stallMs: millis(200, 60_000).default(5000),
+    /**
+     * The shortest wait before the same request also goes to the next mirror (a hedge); the wait is
+     * learned from the first mirror's recent latency and kept between hedgeMinMs and hedgeMaxMs.
+     */
+    hedgeMinMs: millis(10, 30_000).default(150),
+    /** The longest wait before a hedge: a mirror slower than this always gets a second mirror racing it. */
+    hedgeMaxMs: millis(10, 30_000).default(2000),
+    /**
+     * How long a version list, an @latest or the .info of a branch or query is reused without
+     * asking a mirror again; older ones are still served (flagged stale) when every mirror fails.
+     */
+    listFreshMs: millis(0, 24 * 3_600_000).default(60_000),
+    /** Megabytes of immutable answers (.info, .mod, .zip, checksum database tiles) kept on disk. */
+    cacheMaxMb: z
+      .number()
+      .int('must be a whole number of megabytes')
+      .min(16, 'must be at least 16 MB (one go.mod may be that large)')
+      .max(1_048_576, 'must be at most 1048576 MB (1 TB)')
+      .default(2048),
+    /** Requests the guard sends to one mirror at the same time; more wait their turn or go to another mirror. */
+    perMirrorConcurrency: count('requests').default(8),
+  })
+  .superRefine((guard, ctx) => {
+    if (guard.hedgeMinMs > guard.hedgeMaxMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hedgeMinMs'],
+        message: `must not exceed guard.hedgeMaxMs (${guard.hedgeMaxMs} ms)`,
+      });
+    }
+  });
+
 const tlsSchema = z.strictObject({
   extraCaFiles: z.array(z.string().min(1, 'must be a file path')).default([]),
 });
@@ -256,6 +328,8 @@ export const configSchema = z
     schedule: scheduleSchema.prefault({}),
     tls: tlsSchema.default({ extraCaFiles: [] }),
     proxies: proxiesSchema.prefault({}),
+    /** The guard proxy (goproxy-guard serve): a GOPROXY on loopback that fails over per request. */
+    guard: guardSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -30,8 +30,12 @@ interface ZipEntry {
   name: string;
   method: number;
   compressedSize: number;
+  uncompressedSize: number;
   localHeaderOffset: number;
 }
+
+/** go's limit on a module's total uncompressed content (golang.org/x/mod/zip MaxZipFile). */
+export const MAX_UNZIPPED_BYTES = 500 << 20;
 
 /** Reads the central directory: the entries and where their data lies, without reading the data. */
 async function readCentralDirectory(path: string): Promise<ZipEntry[]> {
@@ -48,6 +52,8 @@ async function readCentralDirectory(path: string): Promise<ZipEntry[]> {
     const dirOffset = tail.readUInt32LE(eocd + 16);
     if (dirOffset === 0xffffffff || count === 0xffff)
       throw new Error(`${path} is a zip64 archive, which module zips never are`);
+    if (dirOffset + dirSize > size)
+      throw new Error(`${path}: the central directory lies beyond the end of the file`);
     const dir = Buffer.alloc(dirSize);
     await handle.read(dir, 0, dirSize, dirOffset);
     const entries: ZipEntry[] = [];
@@ -62,10 +68,17 @@ async function readCentralDirectory(path: string): Promise<ZipEntry[]> {
         name: dir.toString('utf8', at + 46, at + 46 + nameLength),
         method: dir.readUInt16LE(at + 10),
         compressedSize: dir.readUInt32LE(at + 20),
+        uncompressedSize: dir.readUInt32LE(at + 24),
         localHeaderOffset: dir.readUInt32LE(at + 42),
       });
       at += 46 + nameLength + extraLength + commentLength;
     }
+    // As go refuses it (x/mod/zip CheckZip): a hostile zip cannot make the hash inflate forever.
+    const unzipped = entries.reduce((total, entry) => total + entry.uncompressedSize, 0);
+    if (unzipped > MAX_UNZIPPED_BYTES)
+      throw new Error(
+        `${path}: total uncompressed size of module contents too large (${unzipped} bytes; go allows ${MAX_UNZIPPED_BYTES})`,
+      );
     // Where each entry's data starts depends on its local header's own name and extra lengths.
     for (const entry of entries) {
       const local = Buffer.alloc(30);
@@ -85,13 +98,14 @@ async function readCentralDirectory(path: string): Promise<ZipEntry[]> {
  * path (module@version/...). Each file is streamed from disk through inflate into the hash, so a
  * large zip is never held in memory.
  */
-export async function hashZip(path: string): Promise<string> {
+export async function hashZip(path: string, signal?: AbortSignal): Promise<string> {
   const entries = await readCentralDirectory(path);
   const files: { name: string; sha256Hex: string }[] = [];
   const handle = await open(path, 'r');
   const buffer = Buffer.allocUnsafe(1 << 20); // one reused 1 MiB buffer for stored entries
   try {
     for (const entry of entries) {
+      signal?.throwIfAborted();
       if (entry.name.endsWith('/')) continue; // directory entries carry no content
       const hash = createHash('sha256');
       if (entry.method === 0) {
@@ -105,9 +119,17 @@ export async function hashZip(path: string): Promise<string> {
         }
       } else if (entry.method === 8) {
         if (entry.compressedSize > 0) {
-          // Deflated: streamed through inflate into the hash, never held whole.
+          // Deflated: streamed through inflate into the hash, never held whole, and no more than declared.
+          let inflated = 0;
           const sink = new Writable({
             write(chunk: Buffer, _encoding, done) {
+              inflated += chunk.length;
+              if (inflated > entry.uncompressedSize)
+                return done(
+                  new Error(
+                    `${path}: ${entry.name} inflates to more than its declared ${entry.uncompressedSize} bytes`,
+                  ),
+                );
               hash.update(chunk);
               done();
             },
@@ -117,7 +139,7 @@ export async function hashZip(path: string): Promise<string> {
             end: entry.localHeaderOffset + entry.compressedSize - 1,
             highWaterMark: 1 << 20,
           });
-          await pipeline(raw, createInflateRaw(), sink);
+          await pipeline(raw, createInflateRaw(), sink, ...(signal ? [{ signal }] : []));
         }
       } else {
         throw new Error(

@@ -78,6 +78,11 @@ export function treeHashes(size: number, readTile: TileReader) {
     /** The root of the first `n` leaves (n <= size), from this tree's tiles. */
     root: (n = size) => rangeHash(0, n),
     /** The root computed with our own hash of the record at `index`: equal to the signed root iff it is in the tree. */
-    rootWithLeaf: (index: number, record: string) => rangeHash(0, size, { index, hash: leafHash(record) }),
+    rootWithLeaf: async (index: number, record: string) => {
+      // A leaf outside the tree would leave the root as it is and so "prove" any record text.
+      if (!Number.isSafeInteger(index) || index < 0 || index >= size)
+        throw new Error(`record ${index} is beyond the signed tree of ${size} records`);
+      return rangeHash(0, size, { index, hash: leafHash(record) });
+    },
   };
 }

@@ -23,7 +23,9 @@ export type MirrorMode =
   | { kind: 'redirect'; to: string } // 302 to the same path on another origin
   | { kind: 'redirect-loop' } // 302 back and forth
   | { kind: 'redirect-to'; location: string } // 302 with exactly this Location (file:, javascript: ...)
-  | { kind: 'tampered' }; // a go.mod and zip that differ from what the checksum database records
+  | { kind: 'tampered'; only?: 'mod' | 'zip' } // a go.mod and zip (or just one) that differ from what the checksum database records
+  | { kind: 'hang-after'; requests: number } // answers well, then from request N+1 (since the mode was set) never answers
+  | { kind: 'hang-mid-body' }; // sends 200, the headers and half of each file, then nothing
 
 export type SumdbMode = 'healthy' | 'missing' | 'broken';
 
@@ -33,6 +35,8 @@ export interface LabMirror {
   port: number;
   /** Changes how the mirror behaves from the next request on (a flapping mirror). */
   setMode(mode: MirrorMode): void;
+  /** The paths asked of this mirror, in order (the latest 10,000): what reached it, and what never did. */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -59,10 +63,16 @@ export async function startMirror(options: {
 }): Promise<LabMirror> {
   const files = labModuleFiles();
   let current = options.mode;
+  const requests: string[] = [];
+  let sinceModeSet = 0; // requests since the mode was set, for hang-after
   const handler: http.RequestListener = (request, response) => {
     const mode = current;
     const url = new URL(request.url ?? '/', 'http://lab');
     const path = url.pathname;
+    requests.push(path);
+    if (requests.length > 10_000) requests.shift();
+    sinceModeSet++;
+    if (mode.kind === 'hang-after' && sinceModeSet > mode.requests) return; // silent from now on
     const text = (status: number, body: string | Buffer, type = 'text/plain; charset=utf-8') =>
       void response.writeHead(status, { 'content-type': type }).end(body);
     if (mode.kind === 'hang') return; // keep the socket open and silent
@@ -98,11 +108,22 @@ export async function startMirror(options: {
       body = 'module evil.example/other\n';
     if (body !== undefined && mode.kind === 'tampered' && path.includes(`@v/${LAB_CANARY.version}.`)) {
       // Same module path, different content: only the checksum database can tell.
-      if (path.endsWith('.mod')) body = `${body}require evil.example/backdoor v1.0.0\n`;
-      if (path.endsWith('.zip')) body = labTamperedZip();
+      if (path.endsWith('.mod') && mode.only !== 'zip')
+        body = `${body}require evil.example/backdoor v1.0.0\n`;
+      if (path.endsWith('.zip') && mode.only !== 'mod') body = labTamperedZip();
     }
     const type = path.endsWith('.zip') ? 'application/zip' : undefined;
-    const send = () => (body === undefined ? text(404, 'not found\n') : text(200, body, type));
+    const send = () => {
+      if (body === undefined) return text(404, 'not found\n');
+      if (mode.kind !== 'hang-mid-body') return text(200, body, type);
+      // The length of the whole file is promised; half of it comes, then the mirror goes silent.
+      const bytes = Buffer.from(body);
+      response.writeHead(200, {
+        'content-type': type ?? 'text/plain; charset=utf-8',
+        'content-length': bytes.length,
+      });
+      response.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+    };
     if (mode.kind === 'slow') setTimeout(send, mode.delayMs).unref();
     else send();
   };
@@ -128,7 +149,9 @@ export async function startMirror(options: {
     port,
     setMode: (mode) => {
       current = mode;
+      sinceModeSet = 0;
     },
+    requests,
     close: async () => {
       for (const set of sockets) for (const socket of set) socket.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

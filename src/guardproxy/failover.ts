@@ -1,0 +1,185 @@
+import { open, readFile, rm } from 'node:fs/promises';
+import { type AnswerKind, answerProblem } from './answer-check.js';
+import {
+  hedgeDelayMs,
+  type MirrorHealthState,
+  type Outcome,
+  orderMirrors,
+  recordOutcome,
+  recordOutrun,
+  recordStart,
+} from './mirror-health.js';
+import { type Upstream, UpstreamError } from './upstream.js';
+
+/** One place a request can be sent: a mirror (or the checksum database) and its health. */
+export interface Target {
+  health: MirrorHealthState;
+  /** The URL of this request on that target. */
+  url: string;
+}
+
+export interface FailoverCounters {
+  hedgesFired: number;
+  failovers: number;
+  tamperedRefused: number;
+}
+
+/** What the guard answers go after asking the mirrors. */
+export type FailoverResult =
+  | { kind: 'answer'; file: string; size: number; contentType: string; mirror: string }
+  | { kind: 'not-found'; status: 404 | 410; body: string; mirror: string }
+  | { kind: 'failed'; reasons: string[] };
+
+export interface FailoverRequest {
+  kind: AnswerKind;
+  maxBytes: number;
+  /** A temp file for each attempt (answerCache.tempFile()). */
+  tempFile(): string;
+  /** Checks a fully received, valid body; 'tampered' refuses it. */
+  verify?(file: string, signal: AbortSignal): Promise<'ok' | 'tampered'>;
+}
+
+/**
+ * Asks the targets for one request, best first, until one gives a valid answer: a target that
+ * fails hands over at once (failover); a target that has not answered within its hedge delay
+ * gets the next one racing it (hedge); the first valid answer wins and the others are
+ * cancelled. 404/410 is the answer only when no target gave a valid one and at least one said so.
+ */
+export async function askTargets(
+  targets: readonly Target[],
+  request: FailoverRequest,
+  upstream: Upstream,
+  counters: FailoverCounters,
+  hedgeBounds: { minMs: number; maxMs: number },
+  /** Fires when go hung up or the guard is closing: every attempt is cancelled. */
+  signal: AbortSignal,
+  now: () => number = Date.now,
+): Promise<FailoverResult> {
+  const byName = new Map(targets.map((t) => [t.health.name, t]));
+  const order = orderMirrors(
+    targets.map((t) => t.health),
+    now(),
+  ).map((health) => byName.get(health.name) as Target);
+  if (order.length === 0)
+    return { kind: 'failed', reasons: ['every mirror is out for a while (circuit breakers open)'] };
+  const reasons: string[] = [];
+  let notFound: Extract<FailoverResult, { kind: 'not-found' }> | undefined;
+  const controllers: AbortController[] = [];
+  const silent = new Map<Target, number>(); // attempts under way and when they started
+  let next = 0;
+  let running = 0;
+  let settled = false;
+
+  return new Promise<FailoverResult>((resolve) => {
+    const finish = (result: FailoverResult) => {
+      if (settled) return;
+      settled = true;
+      if (result.kind === 'answer')
+        for (const [target, startedAt] of silent) recordOutrun(target.health, now() - startedAt);
+      for (const controller of controllers) controller.abort();
+      resolve(result);
+    };
+    const launch = (why: 'first' | 'hedge' | 'failover') => {
+      const target = order[next++];
+      if (!target || settled) return;
+      if (why === 'hedge') counters.hedgesFired++;
+      if (why === 'failover') counters.failovers++;
+      const controller = new AbortController();
+      controllers.push(controller);
+      running++;
+      recordStart(target.health, now());
+      silent.set(target, now());
+      const hedge = setTimeout(() => launch('hedge'), hedgeDelayMs(target.health, hedgeBounds));
+      attempt(target, request, upstream, controller.signal).then((result) => {
+        clearTimeout(hedge);
+        running--;
+        silent.delete(target);
+        if (settled) {
+          if (result.kind === 'answer') void rm(result.file, { force: true });
+          return; // lost the race: its outcome says nothing about the mirror
+        }
+        recordOutcome(target.health, result.outcome, now(), result.firstByteMs);
+        if (result.kind === 'answer') return finish(result);
+        if (result.outcome === 'tampered') counters.tamperedRefused++;
+        if (result.kind === 'not-found') notFound ??= result;
+        else reasons.push(`${target.health.name}: ${result.reason}`);
+        if (next < order.length) return launch('failover');
+        if (running === 0) finish(notFound ?? { kind: 'failed', reasons });
+      });
+    };
+    if (signal.aborted) return finish({ kind: 'failed', reasons: ['cancelled'] });
+    signal.addEventListener('abort', () => finish({ kind: 'failed', reasons: ['cancelled'] }), {
+      once: true,
+    });
+    launch('first');
+  });
+}
+
+type Attempt =
+  | (Extract<FailoverResult, { kind: 'answer' }> & { outcome: Outcome; firstByteMs: number })
+  | (Extract<FailoverResult, { kind: 'not-found' }> & { outcome: Outcome; firstByteMs?: number })
+  | { kind: 'failed'; outcome: Outcome; reason: string; firstByteMs?: number };
+
+/** One target asked once; never throws. */
+async function attempt(
+  target: Target,
+  request: FailoverRequest,
+  upstream: Upstream,
+  signal: AbortSignal,
+): Promise<Attempt> {
+  const mirror = target.health.name;
+  const file = request.tempFile();
+  try {
+    const answer = await upstream.fetch(target.url, file, request.maxBytes, signal);
+    if (answer.status === 404 || answer.status === 410) {
+      return {
+        kind: 'not-found',
+        status: answer.status,
+        body: `${mirror}: ${answer.status} for ${target.url}\n`,
+        mirror,
+        outcome: 'not-found',
+      };
+    }
+    if (answer.status !== 200) {
+      return { kind: 'failed', outcome: 'error', reason: `GET ${target.url}: ${answer.status}` };
+    }
+    // Small answers are judged whole; a zip by its first bytes (it is hashed by the gate).
+    const head = request.kind === 'zip' ? await firstBytes(file, 4) : await readFile(file);
+    const problem = answerProblem(request.kind, answer.contentType, head);
+    if (problem) {
+      await rm(file, { force: true });
+      return { kind: 'failed', outcome: 'invalid', reason: `GET ${target.url}: 200 but ${problem}` };
+    }
+    if (request.verify && (await request.verify(file, signal)) === 'tampered') {
+      await rm(file, { force: true });
+      return {
+        kind: 'failed',
+        outcome: 'tampered',
+        reason: `GET ${target.url}: the content differs from the checksum database's record (refused)`,
+      };
+    }
+    return {
+      kind: 'answer',
+      file,
+      size: answer.size,
+      contentType: answer.contentType,
+      mirror,
+      outcome: 'ok',
+      firstByteMs: answer.firstByteMs,
+    };
+  } catch (error) {
+    await rm(file, { force: true });
+    const outcome = error instanceof UpstreamError ? error.outcome : 'error';
+    return { kind: 'failed', outcome, reason: `GET ${target.url}: ${(error as Error).message}` };
+  }
+}
+
+async function firstBytes(file: string, count: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(count), 0, count, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoadedConfig } from '../config/load.js';
+import { stateDir, statePaths } from '../state/paths.js';
+import type { GuardState } from '../state/store.js';
+import { createAnswerCache } from './answer-cache.js';
+import { createIntegrityGate } from './integrity-gate.js';
+import { modulePrivacy } from './module-privacy.js';
+import { type RunningGuard, startGuardServer } from './server.js';
+import { createUpstream } from './upstream.js';
+
+/** Where the guard keeps immutable answers: under the state folder, so restore never touches it. */
+export const cacheDir = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'guard-cache');
+
+/**
+ * Builds the guard from its parts and starts it: go's private-module settings (as go reads them:
+ * environment, then its env file), the last probe verdicts from the state file as the mirrors'
+ * starting standing, the answer cache under the state folder, the integrity gate, the upstream
+ * client. Closing the guard closes every part.
+ */
+export async function startGuard(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv,
+  listen: { host: string; port: number },
+  log: (level: 'verbose' | 'warning', message: string) => void,
+): Promise<RunningGuard> {
+  const { config, extraCas } = loaded;
+  const route = loaded.route;
+  const [go, probeVerdicts] = await Promise.all([privacySettings(env, log), lastVerdicts(env)]);
+  const privacy = modulePrivacy(go);
+  const cache = await createAnswerCache({
+    dir: cacheDir(env),
+    capBytes: config.guard.cacheMaxMb * 1024 * 1024,
+  });
+  const gate = createIntegrityGate({ config, extraCas, privacy, ...(route ? { route } : {}) });
+  const upstream = createUpstream({ config, extraCas, ...(route ? { route } : {}) });
+  try {
+    const guard = await startGuardServer(
+      { config, upstream, gate, privacy, cache, probeVerdicts, log },
+      listen,
+    );
+    void guard.closed.then(() => {
+      gate.close();
+      return upstream.close();
+    });
+    return guard;
+  } catch (error) {
+    gate.close();
+    await upstream.close();
+    throw error;
+  }
+}
+
+/** GOPRIVATE, GONOPROXY, GONOSUMDB and GOSUMDB as go sees them; the environment alone without go. */
+async function privacySettings(
+  env: NodeJS.ProcessEnv,
+  log: (level: 'verbose' | 'warning', message: string) => void,
+) {
+  try {
+    const { readGoSettings } = await import('../system/go-env.js');
+    const { effective } = await readGoSettings(env);
+    return {
+      goprivate: effective.GOPRIVATE,
+      gonoproxy: effective.GONOPROXY,
+      gonosumdb: effective.GONOSUMDB,
+      gosumdb: effective.GOSUMDB,
+    };
+  } catch (error) {
+    log(
+      'warning',
+      `go's settings were not read (${(error as Error).message}); private modules are taken from the environment only`,
+    );
+    return {
+      goprivate: env.GOPRIVATE,
+      gonoproxy: env.GONOPROXY,
+      gonosumdb: env.GONOSUMDB,
+      gosumdb: env.GOSUMDB,
+    };
+  }
+}
+
+async function lastVerdicts(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  try {
+    // Read, never repaired: a corrupt state file is for the next scheduled run to set aside.
+    const state = JSON.parse(await readFile(statePaths(stateDir(env)).state, 'utf8')) as GuardState;
+    return Object.fromEntries(
+      Object.entries(state.mirrors).map(([name, track]) => [name, track.lastVerdict]),
+    );
+  } catch {
+    return {}; // an unreadable state file only costs the head start
+  }
+}
+
+/** "127.0.0.1:47193" or "[::1]:47193" as a host and a port. */
+export function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}

@@ -1,0 +1,234 @@
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import type { Config } from '../config/schema.js';
+import { openConnection, PhaseError, proxyAuthorization } from '../probe/connect.js';
+import type { ProbeContext } from '../probe/context.js';
+import { observeDns } from '../probe/dns.js';
+import { assessDns } from '../probe/dns-verdict.js';
+import { createDohClient } from '../probe/doh.js';
+import { type ProxyRoute, proxyFor } from '../probe/route.js';
+import { Agent } from '../probe/undici.js';
+
+/** A mirror's answer, its body already on disk (never held in memory). */
+export interface UpstreamAnswer {
+  status: number;
+  contentType: string;
+  /** The temp file holding the body (the caller owns it and must remove or store it). */
+  file: string;
+  size: number;
+  /** Milliseconds from the request to the answer's headers (redirects included). */
+  firstByteMs: number;
+}
+
+/** Why a fetch failed, in the words the health rules use. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly outcome: 'error' | 'timeout' | 'stall' | 'invalid',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_REDIRECTS = 5;
+const USER_AGENT = 'goproxy-guard (+guard proxy)';
+/** How long a verified DNS answer is reused: long enough to matter, short enough to follow moves. */
+const DNS_REUSE_MS = 60_000;
+
+/**
+ * The guard's one HTTP client, built from the probes' parts so a mirror is reached exactly as a
+ * probe reaches it: names resolved and judged (assessDns) with the trusted resolvers, where a
+ * hijacked system answer is replaced by the trusted one for https (TLS then proves the name);
+ * TLS verified against the same roots; the corporate proxy go would use (HTTPS_PROXY/NO_PROXY)
+ * taken as go takes it. One undici Agent keeps connections alive, at most
+ * guard.perMirrorConcurrency per origin.
+ */
+export function createUpstream(options: { config: Config; extraCas: string[]; route?: ProxyRoute }) {
+  const { config, route } = options;
+  const secureContext = createSecureContext({ ca: [...rootCertificates, ...options.extraCas] });
+  const doh = createDohClient(secureContext);
+  let dnsCache = new Map<string, Promise<import('../probe/dns.js').DnsObservation>>();
+  const dnsTimer = setInterval(() => {
+    dnsCache = new Map();
+  }, DNS_REUSE_MS);
+  dnsTimer.unref();
+  /** Origins that are proxies taking plain-http requests in absolute form. */
+  const proxyOrigins = new Set<string>();
+
+  const dnsContext = (signal: AbortSignal): ProbeContext => ({
+    signal,
+    deadlineMs: config.deadlineMs,
+    ...(config.dns.systemResolver ? { systemResolver: config.dns.systemResolver } : {}),
+    trustedResolvers: config.dns.trusted,
+    doh,
+    dnsCache,
+    secureContext,
+    extraCaFingerprints: new Map(),
+    canary: config.canary,
+    sumdb: config.sumdb,
+  });
+
+  /** The address to connect to: the system's answer, or the trusted one when the system's is hijacked. */
+  async function addressOf(host: string, secure: boolean): Promise<string> {
+    const dns = await observeDns(host, dnsContext(AbortSignal.timeout(config.deadlineMs)));
+    const assessment = assessDns(dns, config.deadlineMs);
+    const system = 'addresses' in dns.system ? dns.system.addresses : [];
+    if (!assessment.verdict && system[0]) return system[0];
+    const trusted = dns.trusted.flatMap((t) => (t.status === 'answered' ? t.addresses : []));
+    // Only over TLS: the certificate then proves the trusted address really serves the name.
+    if (secure && trusted[0]) return trusted[0];
+    throw new PhaseError('dns', 'DNS_VERDICT', `${host}: ${assessment.evidence.join('; ')}`, false, host);
+  }
+
+  async function connectSocket(origin: URL): Promise<Socket> {
+    const host = origin.hostname.replace(/^\[|\]$/g, '');
+    const secure = origin.protocol === 'https:';
+    const port = Number(origin.port) || (secure ? 443 : 80);
+    const signal = AbortSignal.timeout(config.guard.firstByteMs);
+    const common = { host, secure, secureContext, extraCaFingerprints: new Map<string, string>(), signal };
+    if (proxyOrigins.has(origin.origin)) {
+      return (await openConnection({ ...common, address: host, port, secure: false })).socket;
+    }
+    const proxy = secure ? proxyFor(route, origin) : undefined;
+    if (proxy) {
+      // As go does: the proxy resolves the name; TLS inside the tunnel still proves it.
+      const address = proxy.hostname.replace(/^\[|\]$/g, '');
+      const tunnel = { proxy, targetPort: port };
+      return (await openConnection({ ...common, address, port: Number(proxy.port) || 80, tunnel })).socket;
+    }
+    const address = await addressOf(host, secure);
+    return (await openConnection({ ...common, address, port })).socket;
+  }
+
+  const agent = new Agent({
+    connections: config.guard.perMirrorConcurrency,
+    keepAliveTimeout: 30_000,
+    connect: (opts, callback) => {
+      const origin = new URL(`${opts.protocol}//${opts.hostname}${opts.port ? `:${opts.port}` : ''}`);
+      connectSocket(origin).then(
+        (socket) => callback(null, socket),
+        (error: Error) => callback(error, null),
+      );
+    },
+  });
+
+  /** One GET or HEAD, headers within the first-byte deadline, the body streamed to `file`. */
+  async function exchange(url: URL, file: string, maxBytes: number, signal: AbortSignal, started: number) {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    const firstByte = setTimeout(
+      abort,
+      Math.max(0, config.guard.firstByteMs - (performance.now() - started)),
+    );
+    const plainProxy = url.protocol === 'http:' ? proxyFor(route, url) : undefined;
+    if (plainProxy) proxyOrigins.add(plainProxy.origin);
+    const auth = plainProxy && proxyAuthorization(plainProxy);
+    try {
+      const response = await agent
+        .request({
+          origin: plainProxy ? plainProxy.origin : url.origin,
+          path: plainProxy ? url.href : `${url.pathname}${url.search}`,
+          method: 'GET',
+          signal: controller.signal,
+          headers: { 'user-agent': USER_AGENT, ...(auth ? { 'proxy-authorization': auth } : {}) },
+          bodyTimeout: config.guard.stallMs,
+        })
+        .catch((error: Error) => {
+          if (signal.aborted) throw new UpstreamError('error', 'cancelled');
+          if (controller.signal.aborted)
+            throw new UpstreamError('timeout', `no answer within ${config.guard.firstByteMs} ms`);
+          throw new UpstreamError(
+            'error',
+            `${(error as NodeJS.ErrnoException).code ?? error.name} ${error.message}`,
+          );
+        });
+      clearTimeout(firstByte);
+      const header = (name: string) => {
+        const value = response.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
+      const location =
+        response.statusCode >= 300 && response.statusCode < 400 ? header('location') : undefined;
+      if (location || response.statusCode !== 200) {
+        response.body.resume();
+        return { status: response.statusCode, contentType: header('content-type') ?? '', size: 0, location };
+      }
+      let size = 0;
+      const cap = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.length;
+          if (size > maxBytes) done(new UpstreamError('invalid', `body larger than ${maxBytes} bytes`));
+          else done(null, chunk);
+        },
+      });
+      await pipeline(response.body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 })).catch(
+        (error: Error) => {
+          if (error instanceof UpstreamError) throw error;
+          if (signal.aborted) throw new UpstreamError('error', 'cancelled');
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'UND_ERR_BODY_TIMEOUT')
+            throw new UpstreamError('stall', `the body stopped flowing for ${config.guard.stallMs} ms`);
+          throw new UpstreamError('error', `body: ${code ?? error.name} ${error.message}`);
+        },
+      );
+      return { status: 200, contentType: header('content-type') ?? '', size, location: undefined };
+    } finally {
+      clearTimeout(firstByte);
+      signal.removeEventListener('abort', abort);
+    }
+  }
+
+  return {
+    /**
+     * GETs a URL, following redirects (never from https to http), within the first-byte
+     * deadline and the stall timeout. A 200 body lands in `file`; other statuses leave it absent.
+     */
+    async fetch(
+      target: string,
+      file: string,
+      maxBytes: number,
+      signal: AbortSignal,
+    ): Promise<UpstreamAnswer> {
+      const started = performance.now();
+      let url = new URL(target);
+      try {
+        for (let hops = 0; ; hops++) {
+          const answer = await exchange(url, file, maxBytes, signal, started);
+          if (!answer.location) {
+            return {
+              status: answer.status,
+              contentType: answer.contentType,
+              file,
+              size: answer.size,
+              firstByteMs: Math.round(performance.now() - started),
+            };
+          }
+          const next = new URL(answer.location, url);
+          if (url.protocol === 'https:' && next.protocol !== 'https:')
+            throw new UpstreamError(
+              'invalid',
+              `redirect from https to ${next.protocol}// refused: ${next.href}`,
+            );
+          if (hops >= MAX_REDIRECTS)
+            throw new UpstreamError('invalid', `more than ${MAX_REDIRECTS} redirects`);
+          url = next;
+        }
+      } catch (error) {
+        await rm(file, { force: true });
+        if (error instanceof UpstreamError) throw error;
+        throw new UpstreamError('error', (error as Error).message);
+      }
+    },
+    async close(): Promise<void> {
+      clearInterval(dnsTimer);
+      await Promise.all([agent.destroy().catch(() => {}), doh.close().catch(() => {})]);
+    },
+  };
+}
+
+export type Upstream = ReturnType<typeof createUpstream>;
