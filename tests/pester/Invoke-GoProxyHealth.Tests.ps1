@@ -159,9 +159,9 @@ Describe 'Invoke-GoProxyHealth with bad input' {
     }
 }
 
-Describe 'Start-GoProxyGuardLab -Demo' {
+Describe 'Start-GoProxyLab -Demo' {
     It 'returns the five demo mirrors with verdict and meaning, and stops its lab' {
-        $mirrors = @(Start-GoProxyGuardLab -Demo)
+        $mirrors = @(Start-GoProxyLab -Demo)
         $mirrors.Count | Should -Be 5
         $mirrors[0].PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.DemoMirror'
         ($mirrors | ForEach-Object { $_.Verdict }) -join ',' | Should -Be 'healthy,dns-hijacked,tls-invalid,timeout,tampered'
