@@ -1,4 +1,7 @@
 $arguments = @({{commandArgs}})
+{{#resolvesPaths}}
+# Paths are resolved against the PowerShell location, which can differ from the process directory.
+{{/resolvesPaths}}
 {{#options}}
 {{#value}}
 if ($PSBoundParameters.ContainsKey('{{parameter}}')) { $arguments += @('--{{flag}}', [string]${{parameter}}) }
@@ -7,7 +10,6 @@ if ($PSBoundParameters.ContainsKey('{{parameter}}')) { $arguments += @('--{{flag
 if (${{parameter}}) { $arguments += '--{{flag}}' }
 {{/switch}}
 {{#path}}
-# Resolved against the PowerShell location, which can differ from the process directory.
 if ($PSBoundParameters.ContainsKey('{{parameter}}')) { $arguments += @('--{{flag}}', $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(${{parameter}})) }
 {{/path}}
 {{#list}}

@@ -165,6 +165,7 @@ function functionValues(command: CommandModel): TemplateValues {
           },
         ]
       : [],
+    resolvesPaths: options.some(({ spec }) => spec.kind === 'path' || spec.kind === 'lines'),
     collects: collecting.length > 0,
     tempFile: lines !== undefined,
     reportsUnhealthy: command.reportsUnhealthy,
