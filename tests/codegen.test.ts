@@ -210,10 +210,24 @@ describe('the whole module, from every command in src/commands', () => {
   });
 
   it('shows the current cmdlet names in help even where a TSDoc still says the former one', () => {
-    const restore = all.find((c) => c.cmdlet === 'Restore-GoProxySetting');
-    expect(restore?.examples[0]?.code).toBe('Restore-GoProxySettings'); // the TSDoc as written
-    expect(functionText('Restore-GoProxySetting')).toContain('PS> Restore-GoProxySetting\n');
-    expect(functionText('Restore-GoProxySetting')).not.toContain('PS> Restore-GoProxySettings');
+    const renamed = newCommand({
+      cmdletAliases: ['Export-GoProxyGuardReport'],
+      description: 'Like Export-GoProxyGuardReport, not Export-GoProxyGuardReports.',
+      examples: [
+        {
+          code: 'Export-GoProxyGuardReport -OutputPath r.json',
+          remarks: 'Export-GoProxyGuardReport writes.',
+        },
+      ],
+    });
+    const { files: generated, help } = generateModule([renamed], info, 'ps-templates');
+    const text = generated.get('GoProxyGuard.psm1') ?? '';
+    expect(text).toContain('PS> Export-GoProxyReport -OutputPath r.json\n\nExport-GoProxyReport writes.');
+    expect(text).toContain('Like Export-GoProxyReport, not Export-GoProxyGuardReports.');
+    expect(text).toContain("    [Alias('Export-GoProxyGuardReport')]\n");
+    expect(help['export report']?.description).toBe(
+      'Like Export-GoProxyReport, not Export-GoProxyGuardReports.',
+    );
   });
 
   it('names the table columns by the PowerShell-cased properties', () => {
@@ -229,26 +243,12 @@ describe('the whole module, from every command in src/commands', () => {
   });
 
   it('makes no assumptions about the command list: a new command with a path and a plain list', () => {
-    const extra: CommandModel = {
-      file: 'export.ts',
-      name: 'export report',
-      cmdlet: 'Export-GoProxyReport',
-      cmdletAliases: [],
-      outputType: 'GoProxyGuard.Report',
-      outputProperty: '.',
-      changesMachine: false,
-      reportsUnhealthy: false,
-      cliOnly: false,
-      columns: [],
-      synopsis: 'Writes a report.',
-      description: 'Writes it.',
-      examples: [{ code: 'Export-GoProxyReport -OutputPath r.json', remarks: 'Writes r.json.' }],
-      cliExamples: [],
+    const extra = newCommand({
       options: [
         { key: 'output', spec: { kind: 'path', flag: 'output', parameter: 'OutputPath' }, help: 'Where.' },
         { key: 'only', spec: { kind: 'list', flag: 'only', parameter: 'Only' }, help: 'Which.' },
       ],
-    };
+    });
     const alone = generateModule([extra], info, 'ps-templates').files.get('GoProxyGuard.psm1') ?? '';
     const body = alone.slice(alone.indexOf('function Export-GoProxyReport'));
     expect(body).toContain(
@@ -263,6 +263,28 @@ describe('the whole module, from every command in src/commands', () => {
     expect(alone).not.toContain('Get-GoProxyGuardMirrorName');
   });
 });
+
+/** A command no src/commands file defines, as another engineer might add it. */
+function newCommand(fields: Partial<CommandModel>): CommandModel {
+  return {
+    file: 'export.ts',
+    name: 'export report',
+    cmdlet: 'Export-GoProxyReport',
+    cmdletAliases: [],
+    outputType: 'GoProxyGuard.Report',
+    outputProperty: '.',
+    changesMachine: false,
+    reportsUnhealthy: false,
+    cliOnly: false,
+    columns: [],
+    synopsis: 'Writes a report.',
+    description: 'Writes it.',
+    examples: [{ code: 'Export-GoProxyReport -OutputPath r.json', remarks: 'Writes r.json.' }],
+    cliExamples: [],
+    options: [],
+    ...fields,
+  };
+}
 
 describe('PowerShell property names', () => {
   it.each([
