@@ -12,7 +12,7 @@
     FunctionsToExport    = @({{exports}})
     CmdletsToExport      = @()
     VariablesToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @({{aliasExports}})
     FormatsToProcess     = @('GoProxyGuard.Format.ps1xml')
     PrivateData          = @{
         PSData = @{

@@ -82,13 +82,30 @@ function ConvertTo-GoProxyGuardArgumentString {
     $parts -join ' '
 }
 
+# JSON property names are camelCase; PowerShell users expect PascalCase (Name, Verdict), and
+# words such as goproxy cased as their owners write them (GoProxy, not Goproxy). The list comes
+# from src/codegen/property-names.ts, which also names the format views' columns.
+$script:CompoundWords = @{
+{{#compoundWords}}
+    '{{word}}' = '{{powerShell}}'
+{{/compoundWords}}
+}
+
+function ConvertTo-GoProxyGuardPropertyName {
+    param([string] $Name)
+    $words = foreach ($word in [regex]::Split($Name, '(?<=[a-z0-9])(?=[A-Z])')) {
+        $compound = $script:CompoundWords[$word]
+        if ($compound) { $compound } elseif ($word) { $word.Substring(0, 1).ToUpperInvariant() + $word.Substring(1) }
+    }
+    -join $words
+}
+
 function ConvertTo-GoProxyGuardObject {
-    # JSON property names are camelCase; PowerShell users expect PascalCase (Name, Verdict).
     param([object] $InputObject, [string] $TypeName)
     if ($InputObject -is [System.Management.Automation.PSCustomObject]) {
         $result = New-Object System.Management.Automation.PSObject
         foreach ($property in $InputObject.PSObject.Properties) {
-            $name = $property.Name.Substring(0, 1).ToUpperInvariant() + $property.Name.Substring(1)
+            $name = ConvertTo-GoProxyGuardPropertyName -Name $property.Name
             $value = ConvertTo-GoProxyGuardObject -InputObject $property.Value
             Add-Member -InputObject $result -MemberType NoteProperty -Name $name -Value $value
         }
@@ -187,28 +204,21 @@ function Invoke-GoProxyGuardCommand {
         if ($ReportUnhealthy -and $object.PSObject.Properties['Healthy'] -and -not $object.Healthy) {
             # One catchable, filterable error per failed mirror; the object itself was emitted too.
             $category = $script:VerdictCategories[[string]$object.Verdict]
-            if (-not $category) { $category = 'NotSpecified' }
             $message = "$($object.Name): $($object.Verdict): $(@($object.Evidence)[0])"
             $Cmdlet.WriteError((New-GoProxyGuardErrorRecord -Message $message -ErrorId "Mirror.$($object.Verdict)" -Category $category -TargetObject $object))
         }
     }
 }
 
-# How each verdict maps onto PowerShell's error categories.
+# How each verdict maps onto PowerShell's error categories: generated from the Record next to
+# the verdict type (src/probe/verdict-category.ts), so every verdict has one.
 $script:VerdictCategories = @{
-    'degraded'       = 'NotSpecified'
-    'dns-failed'     = 'ResourceUnavailable'
-    'dns-hijacked'   = 'SecurityError'
-    'tls-invalid'    = 'SecurityError'
-    'http-error'     = 'InvalidResult'
-    'bad-response'   = 'InvalidData'
-    'captive-portal' = 'InvalidData'
-    'timeout'        = 'OperationTimeout'
-    'unreachable'    = 'ConnectionError'
-    'auth-required'  = 'PermissionDenied'
-    'tampered'       = 'SecurityError'
+{{#verdicts}}
+    '{{verdict}}' = '{{category}}'
+{{/verdicts}}
 }
 
+{{#completes}}
 function Get-GoProxyGuardMirrorName {
     # Mirror names for tab completion: from -ConfigPath, else GOPROXYGUARD_CONFIG, else the
     # built-in defaults. Reads the JSON only; never runs the runtime or touches the network.
@@ -225,17 +235,20 @@ function Get-GoProxyGuardMirrorName {
     return @({{defaultMirrorNames}})
 }
 
-$script:NativeLoaded = $false
-function Initialize-GoProxyGuardNative {
-    # The Win32 calls Node cannot make without a native add-on (WM_SETTINGCHANGE broadcast,
-    # InternetSetOption), compiled once per session from GoProxyGuard.Native.cs.
-    if (-not $script:NativeLoaded) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'GoProxyGuard.Native.cs')
-        $script:NativeLoaded = $true
-    }
+# Tab completion of mirror names, for every parameter that takes them.
+$script:MirrorNameCompleter = {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    Get-GoProxyGuardMirrorName -ConfigPath $fakeBoundParameters['ConfigPath'] |
+        Where-Object { $_ -like "$wordToComplete*" } |
+        ForEach-Object { New-Object System.Management.Automation.CompletionResult $_, $_, 'ParameterValue', $_ }
 }
+{{#completers}}
+Register-ArgumentCompleter -CommandName '{{cmdlet}}' -ParameterName '{{parameter}}' -ScriptBlock $script:MirrorNameCompleter
+{{/completers}}
 
-{{functions}}
+{{/completes}}
+{{#commands}}
+{{>function.ps1}}
 
-{{completers}}
-Export-ModuleMember -Function @({{exports}})
+{{/commands}}
+Export-ModuleMember -Function @({{exports}}) -Alias @({{aliasExports}})

@@ -19,6 +19,8 @@ export interface CommandModel {
   file: string;
   name: string;
   cmdlet: string;
+  /** Former cmdlet names, kept working as aliases. */
+  cmdletAliases: string[];
   outputType: string;
   outputProperty: string;
   changesMachine: boolean;
@@ -100,6 +102,7 @@ function toModel(file: string, literal: ObjectLiteralExpression, docs: JSDoc[]):
     file,
     name: String(data.name),
     cmdlet: String(data.cmdlet),
+    cmdletAliases: (data.cmdletAliases as string[] | undefined) ?? [],
     outputType: String(data.outputType),
     outputProperty: String(data.outputProperty),
     changesMachine: data.changesMachine === true,

@@ -77,6 +77,8 @@ export interface CommandDefinition<T extends OptionSpecs = OptionSpecs> {
   name: string;
   /** The generated cmdlet, an approved verb plus a GoProxy noun. */
   cmdlet: string;
+  /** Former names of the cmdlet: exported as aliases, so scripts written for them keep working. */
+  cmdletAliases?: readonly string[];
   /** PSTypeName given to each emitted object; the format view is keyed on it. */
   outputType: string;
   /** Property of the JSON document holding the objects the cmdlet emits; "." emits the document. */

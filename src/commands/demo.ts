@@ -17,7 +17,8 @@ import { defineCommand } from './definition.js';
  */
 export const demo = defineCommand({
   name: 'lab demo',
-  cmdlet: 'Start-GoProxyGuardLab',
+  cmdlet: 'Start-GoProxyLab',
+  cmdletAliases: ['Start-GoProxyGuardLab'],
   outputType: 'GoProxyGuard.DemoMirror',
   outputProperty: 'mirrors',
   changesMachine: false,

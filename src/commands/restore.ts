@@ -27,7 +27,8 @@ import { LOCK_WAIT_MS } from './shared.js';
  */
 export const restore = defineCommand({
   name: 'restore',
-  cmdlet: 'Restore-GoProxySettings',
+  cmdlet: 'Restore-GoProxySetting',
+  cmdletAliases: ['Restore-GoProxySettings'],
   outputType: 'GoProxyGuard.RestoredSetting',
   outputProperty: 'restored',
   changesMachine: true,

@@ -24,7 +24,7 @@ const CYCLE_MARGIN_MS = 60_000;
  */
 export const run = defineCommand({
   name: 'run',
-  cmdlet: 'Invoke-GoProxyGuardCycle',
+  cmdlet: 'Invoke-GoProxyCycle',
   outputType: 'GoProxyGuard.Plan',
   outputProperty: '.',
   changesMachine: true,

@@ -80,7 +80,8 @@ async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS
  */
 export const taskXmlCommand = defineCommand({
   name: 'task xml',
-  cmdlet: 'Get-GoProxyGuardTaskXml',
+  cmdlet: 'Get-GoProxyTaskXml',
+  cmdletAliases: ['Get-GoProxyGuardTaskXml'],
   outputType: 'System.String',
   outputProperty: 'xml',
   changesMachine: false,
@@ -130,7 +131,8 @@ export const taskXmlCommand = defineCommand({
  */
 export const taskRegister = defineCommand({
   name: 'task register',
-  cmdlet: 'Register-GoProxyGuardTask',
+  cmdlet: 'Register-GoProxyTask',
+  cmdletAliases: ['Register-GoProxyGuardTask'],
   outputType: 'GoProxyGuard.TaskChange',
   outputProperty: '.',
   changesMachine: true,
@@ -182,7 +184,8 @@ export const taskRegister = defineCommand({
  */
 export const taskUnregister = defineCommand({
   name: 'task unregister',
-  cmdlet: 'Unregister-GoProxyGuardTask',
+  cmdlet: 'Unregister-GoProxyTask',
+  cmdletAliases: ['Unregister-GoProxyGuardTask'],
   outputType: 'GoProxyGuard.TaskChange',
   outputProperty: '.',
   changesMachine: true,
@@ -223,7 +226,8 @@ export const taskUnregister = defineCommand({
  */
 export const taskStatus = defineCommand({
   name: 'task status',
-  cmdlet: 'Get-GoProxyGuardTask',
+  cmdlet: 'Get-GoProxyTask',
+  cmdletAliases: ['Get-GoProxyGuardTask'],
   outputType: 'GoProxyGuard.Task',
   outputProperty: '.',
   changesMachine: false,

@@ -27,7 +27,8 @@ const MODULE_AT_VERSION =
  */
 export const verify = defineCommand({
   name: 'verify',
-  cmdlet: 'Test-GoModuleIntegrity',
+  cmdlet: 'Test-GoProxyModuleIntegrity',
+  cmdletAliases: ['Test-GoModuleIntegrity'],
   outputType: 'GoProxyGuard.ModuleIntegrity',
   outputProperty: 'mirrors',
   changesMachine: false,

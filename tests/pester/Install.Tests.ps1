@@ -42,7 +42,8 @@ $health = @(Invoke-GoProxyHealth -ConfigPath $env:LAB_CONFIG)
 [pscustomobject]@{
     Path = $module.Path
     Version = $module.Version.ToString()
-    Commands = @((Get-Command -Module GoProxyGuard).Name).Count
+    Commands = @((Get-Command -Module GoProxyGuard -CommandType Function).Name).Count
+    Aliases = @((Get-Command -Module GoProxyGuard -CommandType Alias).Name)
     Verdict = $health[0].Verdict
 } | ConvertTo-Json -Compress
 '@
@@ -68,6 +69,7 @@ Install-PSResource -Name GoProxyGuard -Repository GoProxyGuardLocal -Scope Curre
             $result.Path | Should -BeLike "$userHome*"
             $result.Version | Should -Be $script:Version
             $result.Commands | Should -BeGreaterOrEqual 10
+            $result.Aliases | Should -Contain 'Restore-GoProxySettings' -Because 'former cmdlet names keep working after an install'
             $result.Verdict | Should -Be 'healthy'
             $uninstall = Invoke-FreshPwsh -UserHome $userHome -Script 'Uninstall-PSResource -Name GoProxyGuard -Scope CurrentUser -ErrorAction Stop; Unregister-PSResourceRepository -Name GoProxyGuardLocal'
             $uninstall.ExitCode | Should -Be 0 -Because $uninstall.Stderr
@@ -87,6 +89,7 @@ Describe 'Copy-install from the zip' {
             $check.ExitCode | Should -Be 0 -Because $check.Stderr
             $result = $check.Stdout | ConvertFrom-Json
             $result.Path | Should -Be (Join-Path $modules 'GoProxyGuard/GoProxyGuard.psm1')
+            $result.Aliases | Should -Contain 'Test-GoModuleIntegrity'
             $result.Verdict | Should -Be 'healthy'
             Remove-Item -Recurse -Force (Join-Path $modules 'GoProxyGuard')
             @(Get-ChildItem -Path $modules).Count | Should -Be 0

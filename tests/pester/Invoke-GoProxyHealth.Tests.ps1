@@ -102,7 +102,11 @@ Describe 'Invoke-GoProxyHealth against the loopback lab' {
             $output.Count | Should -Be 4
             $records = @($shell.Streams.Progress | Where-Object { $_.Activity -eq 'Probing Go module mirrors' })
             $records.Count | Should -BeGreaterOrEqual 4
-            ($records.StatusDescription -join "`n") | Should -BeLike '*healthy is healthy*'
+            # One status per mirror as its verdict comes in; which verdict a loaded machine gives
+            # the healthy mirror (degraded when slow) is not what this test is about.
+            foreach ($name in 'healthy', 'hanging', 'bad-gateway', 'captive') {
+                ($records.StatusDescription -join "`n") | Should -Match "/4: $name is [a-z-]+" -Because "the progress names $name"
+            }
         } finally { $shell.Dispose() }
     }
 }
@@ -159,9 +163,9 @@ Describe 'Invoke-GoProxyHealth with bad input' {
     }
 }
 
-Describe 'Start-GoProxyGuardLab -Demo' {
+Describe 'Start-GoProxyLab -Demo' {
     It 'returns the five demo mirrors with verdict and meaning, and stops its lab' {
-        $mirrors = @(Start-GoProxyGuardLab -Demo)
+        $mirrors = @(Start-GoProxyLab -Demo)
         $mirrors.Count | Should -Be 5
         $mirrors[0].PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.DemoMirror'
         ($mirrors | ForEach-Object { $_.Verdict }) -join ',' | Should -Be 'healthy,dns-hijacked,tls-invalid,timeout,tampered'

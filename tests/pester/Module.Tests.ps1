@@ -3,7 +3,7 @@
 BeforeDiscovery {
     $moduleDir = Join-Path $PSScriptRoot '../../dist-psm/GoProxyGuard'
     Import-Module $moduleDir -Force
-    $script:CommandNames = @((Get-Command -Module GoProxyGuard).Name)
+    $script:CommandNames = @((Get-Command -Module GoProxyGuard -CommandType Function).Name)
 }
 
 BeforeAll {
@@ -24,8 +24,26 @@ Describe 'The module manifest' {
     It 'exports exactly the generated functions, listed explicitly' {
         $data = Import-PowerShellDataFile (Join-Path $script:ModuleDir 'GoProxyGuard.psd1')
         $data.FunctionsToExport | Should -Not -Contain '*'
-        (Get-Command -Module GoProxyGuard).Name | Sort-Object | Should -Be ($data.FunctionsToExport | Sort-Object)
+        (Get-Command -Module GoProxyGuard -CommandType Function).Name | Sort-Object | Should -Be ($data.FunctionsToExport | Sort-Object)
         $data.FunctionsToExport | Should -Contain 'Invoke-GoProxyHealth'
+    }
+
+    It 'exports the former cmdlet names as aliases, listed explicitly, each naming the renamed function' {
+        $data = Import-PowerShellDataFile (Join-Path $script:ModuleDir 'GoProxyGuard.psd1')
+        $data.AliasesToExport | Should -Not -Contain '*'
+        (Get-Command -Module GoProxyGuard -CommandType Alias).Name | Sort-Object | Should -Be ($data.AliasesToExport | Sort-Object)
+        $renamed = @{
+            'Restore-GoProxySettings'     = 'Restore-GoProxySetting'
+            'Start-GoProxyGuardLab'       = 'Start-GoProxyLab'
+            'Get-GoProxyGuardTaskXml'     = 'Get-GoProxyTaskXml'
+            'Register-GoProxyGuardTask'   = 'Register-GoProxyTask'
+            'Unregister-GoProxyGuardTask' = 'Unregister-GoProxyTask'
+            'Get-GoProxyGuardTask'        = 'Get-GoProxyTask'
+            'Test-GoModuleIntegrity'      = 'Test-GoProxyModuleIntegrity'
+        }
+        foreach ($old in $renamed.Keys) {
+            (Get-Alias -Name $old -ErrorAction Stop).ResolvedCommandName | Should -Be $renamed[$old] -Because "$old is a former name"
+        }
     }
 
     It 'has the version of package.json' {
@@ -67,26 +85,59 @@ Describe 'Help for <_>' -ForEach $script:CommandNames {
     }
 }
 
+Describe 'Command names' {
+    It '<_> has an approved verb and a GoProxy noun' -ForEach $script:CommandNames {
+        $command = Get-Command $_
+        (Get-Verb).Verb | Should -Contain $command.Verb
+        $command.Noun | Should -BeLikeExactly 'GoProxy*'
+        $command.Noun | Should -Not -BeLikeExactly 'GoProxyGuard*' -Because 'one noun prefix: GoProxy'
+    }
+}
+
 Describe 'Commands that change the machine' {
     It '<_> supports -WhatIf and -Confirm' -ForEach @(
-        (Get-Command -Module GoProxyGuard | Where-Object { $_.Verb -in 'Set', 'Restore', 'Register', 'Unregister', 'Remove', 'Install' }).Name
+        (Get-Command -Module GoProxyGuard -CommandType Function | Where-Object { $_.Verb -in 'Set', 'Restore', 'Register', 'Unregister', 'Remove', 'Install' }).Name
     ) {
         $command = Get-Command $_
         $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
         $command.Parameters.ContainsKey('Confirm') | Should -BeTrue
     }
 
-    It 'includes Set-GoProxy and Restore-GoProxySettings' {
+    It 'includes Set-GoProxy and Restore-GoProxySetting' {
         (Get-Command -Module GoProxyGuard).Name | Should -Contain 'Set-GoProxy'
-        (Get-Command -Module GoProxyGuard).Name | Should -Contain 'Restore-GoProxySettings'
+        (Get-Command -Module GoProxyGuard).Name | Should -Contain 'Restore-GoProxySetting'
     }
 }
 
 Describe 'about_GoProxyGuard' {
-    It 'is found by Get-Help and lists every command' {
+    It 'is found by Get-Help and lists every command and former name' {
         $about = (Get-Help about_GoProxyGuard | Out-String)
         $about | Should -BeLike '*GOPROXYGUARD_NODE*'
         foreach ($name in (Get-Command -Module GoProxyGuard).Name) { $about | Should -BeLike "*$name*" }
+    }
+}
+
+Describe 'How the module names and files what the runtime reports' {
+    It 'gives every verdict a real ErrorCategory' {
+        $categories = & (Get-Module GoProxyGuard) { $script:VerdictCategories }
+        $categories.Keys | Should -Contain 'timeout'
+        foreach ($verdict in $categories.Keys) {
+            $category = [System.Management.Automation.ErrorCategory]::NotSpecified
+            [System.Enum]::TryParse([string]$categories[$verdict], [ref]$category) | Should -BeTrue -Because "$verdict maps to '$($categories[$verdict])'"
+        }
+    }
+
+    It 'PascalCases JSON names with Go''s and Windows'' words as their owners write them: <Json> -> <Expected>' -TestCases @(
+        @{ Json = 'goproxy'; Expected = 'GoProxy' }
+        @{ Json = 'goproxySource'; Expected = 'GoProxySource' }
+        @{ Json = 'gosumdb'; Expected = 'GoSumDb' }
+        @{ Json = 'sumdbHeads'; Expected = 'SumDbHeads' }
+        @{ Json = 'latencyMs'; Expected = 'LatencyMs' }
+        @{ Json = 'nxdomainHijack'; Expected = 'NxDomainHijack' }
+        @{ Json = 'ttfb'; Expected = 'Ttfb' }
+    ) {
+        param($Json, $Expected)
+        & (Get-Module GoProxyGuard) { param($n) ConvertTo-GoProxyGuardPropertyName -Name $n } $Json | Should -BeExactly $Expected
     }
 }
 
@@ -157,6 +208,17 @@ Describe 'Generated code is valid for Windows PowerShell 5.1' {
                 ($node -is [System.Management.Automation.Language.CommandParameterAst] -and $node.ParameterName -eq 'Parallel')
             }, $true)
         @($newer | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Extent.Text)" }) | Should -BeNullOrEmpty
+    }
+
+    It 'defines no function that nothing calls or exports' {
+        $tokens = $null
+        $errors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $script:ModuleDir 'GoProxyGuard.psm1'), [ref]$tokens, [ref]$errors)
+        $defined = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true).Name)
+        $called = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true) | ForEach-Object { $_.GetCommandName() })
+        $exported = (Import-PowerShellDataFile (Join-Path $script:ModuleDir 'GoProxyGuard.psd1')).FunctionsToExport
+        $defined | Should -Contain 'ConvertTo-GoProxyGuardPropertyName'
+        @($defined | Where-Object { $called -notcontains $_ -and $exported -notcontains $_ }) | Should -BeNullOrEmpty
     }
 
     It 'says at the top that it is generated' {

@@ -32,10 +32,53 @@ Describe 'Get-GoProxyPlan' {
         $before = Get-Content -Raw $env:GOENV
         $plan = Get-GoProxyPlan -ConfigPath $script:Lab.configPath
         $plan.PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.Plan'
-        $plan.Goproxy | Should -Be $script:Healthy
+        $plan.GoProxy | Should -Be $script:Healthy
         @($plan.Changes).Count | Should -Be 1
         $plan.Changes[0].From | Should -Be 'https://old.example'
         (Get-Content -Raw $env:GOENV) | Should -Be $before
+    }
+}
+
+Describe 'Property names' {
+    BeforeAll {
+        $script:Emitted = @{
+            'Get-GoProxyPlan'   = Get-GoProxyPlan -ConfigPath $script:Lab.configPath
+            'Get-GoProxyStatus' = Get-GoProxyStatus
+        }
+    }
+
+    It 'are cased as PowerShell users write them: <Name> on <Cmdlet>' -TestCases @(
+        @{ Cmdlet = 'Get-GoProxyPlan'; Name = 'GoProxy' }
+        @{ Cmdlet = 'Get-GoProxyPlan'; Name = 'GoSumDb' }
+        @{ Cmdlet = 'Get-GoProxyStatus'; Name = 'GoProxy' }
+        @{ Cmdlet = 'Get-GoProxyStatus'; Name = 'GoProxySource' }
+        @{ Cmdlet = 'Get-GoProxyStatus'; Name = 'GoSumDb' }
+    ) {
+        param($Cmdlet, $Name)
+        $object = $script:Emitted[$Cmdlet]
+        # PowerShell finds properties whatever their case, so compare the names themselves.
+        $object.PSObject.Properties.Name -ccontains $Name | Should -BeTrue -Because "$Cmdlet emits $($object.PSObject.Properties.Name -join ', ')"
+    }
+
+    It 'never spell a compound word of the JSON (goproxy, gosumdb, sumdb, ...) another way, at any depth' {
+        $words = & (Get-Module GoProxyGuard) { $script:CompoundWords }
+        $names = New-Object System.Collections.Generic.List[string]
+        $walk = {
+            param($value)
+            if ($value -is [System.Management.Automation.PSCustomObject]) {
+                foreach ($property in $value.PSObject.Properties) { $names.Add($property.Name); & $walk $property.Value }
+            } elseif ($value -is [System.Array]) { foreach ($item in $value) { & $walk $item } }
+        }
+        foreach ($object in @($script:Emitted.Values) + @(Invoke-GoProxyHealth -ConfigPath $script:Lab.configPath -DeadlineMs 1000 -ErrorAction SilentlyContinue)) {
+            & $walk $object
+        }
+        $names | Should -Contain 'SumDb'
+        $wrong = foreach ($name in ($names | Sort-Object -Unique)) {
+            foreach ($word in $words.Keys) {
+                if ($name -match $word -and $name -cnotmatch $words[$word]) { "$name (want $($words[$word]))" }
+            }
+        }
+        @($wrong) | Should -BeNullOrEmpty
     }
 }
 
@@ -45,7 +88,7 @@ Describe 'Set-GoProxy' {
         $plan = Set-GoProxy -ConfigPath $script:Lab.configPath -WhatIf
         $plan.DryRun | Should -BeTrue
         $plan.Applied | Should -BeFalse
-        $plan.Goproxy | Should -Be $script:Healthy
+        $plan.GoProxy | Should -Be $script:Healthy
         (Get-Content -Raw $env:GOENV) | Should -Be $before
         Test-Path (Join-Path $env:GOPROXYGUARD_HOME 'backup.json') | Should -BeFalse
     }
@@ -56,21 +99,27 @@ Describe 'Set-GoProxy' {
         (& go env GOPROXY) | Should -Be $script:Healthy
         $status = Get-GoProxyStatus
         $status.PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.Status'
-        $status.Goproxy | Should -Be $script:Healthy
-        $status.GoproxySource | Should -Be 'go env file'
+        $status.GoProxy | Should -Be $script:Healthy
+        $status.GoProxySource | Should -Be 'go env file'
         $status.BackupExists | Should -BeTrue
     }
 
-    It 'Restore-GoProxySettings -WhatIf lists what it would put back, and changes nothing' {
-        $would = @(Restore-GoProxySettings -WhatIf)
+    It 'Restore-GoProxySetting -WhatIf lists what it would put back, and changes nothing' {
+        $would = @(Restore-GoProxySetting -WhatIf)
         $would.Count | Should -Be 1
         $would[0].Setting | Should -Be 'GOPROXY'
         $would[0].To | Should -Be 'https://old.example'
         (& go env GOPROXY) | Should -Be $script:Healthy
     }
 
-    It 'Restore-GoProxySettings puts the original value back' {
-        $restored = @(Restore-GoProxySettings -Confirm:$false)
+    It 'answers to its former name Restore-GoProxySettings (an alias), -WhatIf included' {
+        $would = @(Restore-GoProxySettings -WhatIf)
+        $would[0].Setting | Should -Be 'GOPROXY'
+        (& go env GOPROXY) | Should -Be $script:Healthy
+    }
+
+    It 'Restore-GoProxySetting puts the original value back' {
+        $restored = @(Restore-GoProxySetting -Confirm:$false)
         $restored[0].PSObject.TypeNames[0] | Should -Be 'GoProxyGuard.RestoredSetting'
         (& go env GOPROXY) | Should -Be 'https://old.example'
         (Get-GoProxyStatus).BackupExists | Should -BeFalse

@@ -1,1 +1,0 @@
-        if ($collected.Count -gt 0) { $arguments += @('--{{flag}}', ($collected -join ',')) }

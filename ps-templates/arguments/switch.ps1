@@ -1,1 +1,0 @@
-        if (${{parameter}}) { $arguments += '--{{flag}}' }

@@ -1,1 +1,0 @@
-        if ($PSBoundParameters.ContainsKey('{{parameter}}')) { $arguments += @('--{{flag}}', [string]${{parameter}}) }

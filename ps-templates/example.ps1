@@ -1,4 +1,0 @@
-.EXAMPLE
-PS> {{code}}
-
-{{remarks}}

@@ -1,2 +1,0 @@
-.PARAMETER {{parameter}}
-{{help}}

@@ -1,3 +1,0 @@
-        [Parameter({{pipelineAttribute}})]
-        [ValidateSet({{choices}})]
-        [string] ${{parameter}},

@@ -1,3 +1,0 @@
-        [Parameter({{pipelineAttribute}})]
-        [ValidateRange({{min}}, {{max}})]
-        [int] ${{parameter}},

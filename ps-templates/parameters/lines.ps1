@@ -1,6 +1,0 @@
-        [Parameter({{pipelineAttribute}})]
-        [ValidateNotNullOrEmpty()]
-        [string] ${{parameter}},
-        [Parameter(ValueFromPipeline = $true)]
-        [AllowEmptyString()]
-        [string[]] $InputObject,

@@ -1,4 +1,0 @@
-        [Parameter({{pipelineAttribute}})]
-        [ValidateNotNullOrEmpty()]
-        [Alias('Name')]
-        [string[]] ${{parameter}},

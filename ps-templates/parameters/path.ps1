@@ -1,3 +1,0 @@
-        [Parameter({{pipelineAttribute}})]
-        [ValidateNotNullOrEmpty()]
-        [string] ${{parameter}},

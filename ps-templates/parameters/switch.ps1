@@ -1,2 +1,0 @@
-        [Parameter()]
-        [switch] ${{parameter}},
