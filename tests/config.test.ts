@@ -131,6 +131,7 @@ describe('config', () => {
   it('defaults the guard to a fixed loopback port and takes any loopback listen address', async () => {
     const { config } = await validate({});
     expect(config.guard).toEqual({
+      enabled: false,
       listen: '127.0.0.1:47193',
       firstByteMs: 4000,
       stallMs: 5000,

@@ -259,6 +259,12 @@ const millis = (min: number, max: number) =>
 const guardSchema = z
   .strictObject({
     /**
+     * Guard mode: apply writes GOPROXY=http://<listen>|<usable mirrors> once and leaves it alone,
+     * and the scheduled task runs the guard proxy from logon; the guard then picks a mirror per
+     * request. Off (the default), apply writes the health-ordered mirror list itself.
+     */
+    enabled: z.boolean().default(false),
+    /**
      * Where the guard proxy listens, "address:port" on loopback (127.0.0.0/8 or [::1]); go is
      * pointed at http://<listen>. Any other address is refused: the guard serves this desktop only.
      */
