@@ -91,8 +91,4 @@ async function lastVerdicts(env: NodeJS.ProcessEnv): Promise<Record<string, stri
   }
 }
 
-/** "127.0.0.1:47193" or "[::1]:47193" as a host and a port. */
-export function splitListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
-}
+export { splitListen } from './listen.js';
