@@ -301,6 +301,22 @@ describe('the guard proxy itself', () => {
     }
   });
 
+  it('answers 404 only when no mirror has the module, asking the next mirror after a 404', async () => {
+    const twoLab = await labOf(['not-found', { kind: 'status', status: 404 }], ['healthy', { kind: 'ok' }]);
+    const guard = await startGuard(twoLab, world);
+    try {
+      const list = await fetch(`${guard.url}/lab.test/canary/@v/list`);
+      expect(list.status).toBe(200);
+      expect(await list.text()).toBe('v1.0.0\nv1.1.0\n');
+      const missing = await fetch(`${guard.url}/lab.test/missing/@v/list`);
+      expect(missing.status).toBe(404);
+      for (const mirror of twoLab.mirrors) expect(mirror.requests).toContain('/lab.test/missing/@v/list');
+    } finally {
+      await guard.stop();
+      await twoLab.stop();
+    }
+  });
+
   it('says clearly that the port is in use, with exit code 2', async () => {
     const taken = http.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
