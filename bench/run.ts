@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { hashZip } from '../src/integrity/h1.js';
 import { goWorld } from '../src/lab/go-world.js';
+import type { LabMirror } from '../src/lab/mirror.js';
+import { LAB_SET } from '../src/lab/modules.js';
 import { type MirrorPlan, type ScenarioPlan, startLab } from '../src/lab/scenarios.js';
+import { serveGuard } from '../src/lab/serve-guard.js';
 import { makeZip } from '../src/lab/zip.js';
 
 const RUNTIME = join('dist-psm', 'GoProxyGuard', 'bin', 'goproxy-guard.mjs');
@@ -71,7 +74,7 @@ function plan(total: number, hanging: number): ScenarioPlan {
 }
 
 const DEADLINE = 2000;
-/** BENCH_ONLY=health,start,hostile,go,pwsh runs only those sections. */
+/** BENCH_ONLY=health,start,hostile,go,guard,pwsh runs only those sections. */
 const only = (section: string) =>
   !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(section);
 
@@ -460,9 +463,177 @@ if (only('pwsh')) {
   }
 }
 
+// The guard proxy (goproxy-guard serve): go mod download of the lab's set of 24 modules (go
+// fetches them in parallel) through the guard against go straight to a mirror; then with the
+// first mirror beginning to hang halfway (after half of the requests the download makes), through
+// the guard and with the naive "a|b" list (capped: go has no timeout); then the guard's memory
+// when idle and after 10,000 requests. The guard is the bundled runtime's `serve`.
+if (only('guard')) {
+  const requestsPerDownload = LAB_SET.length * 3; // .info, .mod, .zip of each module
+  const guardLab = await startLab(
+    {
+      summary: 'two healthy mirrors (the first one can begin to hang)',
+      addressUrls: true,
+      mirrors: [
+        { name: 'first', mode: { kind: 'ok' } },
+        { name: 'second', mode: { kind: 'ok' } },
+      ],
+    },
+    DEADLINE,
+  );
+  const [first, second] = guardLab.mirrors as [LabMirror, LabMirror];
+  const modules = LAB_SET.map((m) => `${m}@v1.0.0`);
+  const serve = (world: Awaited<ReturnType<typeof goWorld>>, guard: object = {}) =>
+    serveGuard(RUNTIME, { ...guardLab.config, guard }, world.dir, world.env);
+  const download = async (
+    goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
+    cap = 60_000,
+  ) => {
+    const world = await goWorld(guardLab, RUNTIME);
+    try {
+      const proxy = typeof goproxy === 'string' ? goproxy : await goproxy(world);
+      const started = performance.now();
+      const run = await world.go(['mod', 'download', ...modules], { GOPROXY: proxy }, cap);
+      return { ms: performance.now() - started, ok: run.exitCode === 0, timedOut: run.timedOut };
+    } finally {
+      await world.cleanup();
+    }
+  };
+  const outcome = (samples: { ok: boolean; timedOut: boolean }[]) =>
+    samples.every((s) => s.ok)
+      ? 'all succeeded'
+      : samples.every((s) => s.timedOut)
+        ? 'every run killed at the cap'
+        : 'SOME FAILED';
+  try {
+    const straight = [];
+    const guarded = [];
+    for (let i = 0; i < RUNS; i++) {
+      straight.push(await download(first.url));
+      const world = await goWorld(guardLab, RUNTIME);
+      const guard = await serve(world);
+      try {
+        // A guard runs from logon: warmed by one earlier download (of another module, so the
+        // measured one still comes from the mirror, not from the guard's cache).
+        await world.go(
+          ['mod', 'download', 'lab.test/canary@v1.1.0'],
+          { GOPROXY: `${guard.url}|off`, GOMODCACHE: join(world.dir, 'warm') },
+          60_000,
+        );
+        const started = performance.now();
+        const run = await world.go(['mod', 'download', ...modules], { GOPROXY: `${guard.url}|off` }, 60_000);
+        guarded.push({ ms: performance.now() - started, ok: run.exitCode === 0, timedOut: run.timedOut });
+      } finally {
+        await guard.stop();
+        await world.cleanup();
+      }
+    }
+    const straightFigure = summarise(
+      `go mod download of ${LAB_SET.length} modules, straight to a healthy mirror`,
+      'ms',
+      straight.map((s) => s.ms),
+      outcome(straight),
+    );
+    const guardedFigure = summarise(
+      `go mod download of ${LAB_SET.length} modules, through a warm guard (all healthy)`,
+      'ms',
+      guarded.map((s) => s.ms),
+      outcome(guarded),
+    );
+    const overhead = guardedFigure.median / Math.max(straightFigure.median, 1);
+    figures.push({
+      name: 'ratio guard / straight, all healthy',
+      unit: 'x',
+      median: Number(overhead.toFixed(2)),
+      min: 0,
+      max: 0,
+      runs: RUNS,
+      note: 'target: within 1.15x',
+    });
+    console.log(`${'ratio guard / straight, all healthy'.padEnd(58)} ${overhead.toFixed(2).padStart(7)} x`);
+
+    // The first mirror begins to hang after half of the requests of one download.
+    const halfway = async (
+      goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
+      cap?: number,
+    ) => {
+      first.setMode({ kind: 'hang-after', requests: requestsPerDownload / 2 });
+      try {
+        return await download(goproxy, cap);
+      } finally {
+        first.setMode({ kind: 'ok' });
+      }
+    };
+    const throughGuard = [];
+    for (let i = 0; i < RUNS; i++) {
+      const world = await goWorld(guardLab, RUNTIME);
+      const guard = await serve(world);
+      try {
+        throughGuard.push(await halfway(`${guard.url}|${second.url}`));
+      } finally {
+        await guard.stop();
+        await world.cleanup();
+      }
+    }
+    summarise(
+      `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, guard`,
+      'ms',
+      throughGuard.map((s) => s.ms),
+      outcome(throughGuard),
+    );
+    const naive = [await halfway(`${first.url}|${second.url}`, NAIVE_CAP_MS)];
+    summarise(
+      `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, naive a|b`,
+      'ms',
+      naive.map((s) => s.ms),
+      `${outcome(naive)}; 1 run, capped at ${NAIVE_CAP_MS / 1000} s`,
+    );
+
+    // Memory: idle after start, then after 10,000 requests (lists asked of the mirrors each time,
+    // .info from the cache), 16 at a time.
+    const world = await goWorld(guardLab, RUNTIME);
+    const guard = await serve(world, { listFreshMs: 0 });
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      const idle = guard.rssMb();
+      const paths = LAB_SET.flatMap((m) => [`/${m}/@v/list`, `/${m}/@v/v1.0.0.info`]);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < 10_000) {
+            const path = paths[next++ % paths.length];
+            await (await fetch(`${guard.url}${path}`)).arrayBuffer();
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = guard.rssMb();
+      summarise('guard RSS, idle', 'MB', [idle], 'target: under 80 MB; 1 run');
+      summarise('guard RSS, after 10,000 requests', 'MB', [after], 'target: under 80 MB; 1 run');
+      summarise('guard RSS growth over 10,000 requests', 'MB', [after - idle], 'target: under 5 MB; 1 run');
+    } finally {
+      await guard.stop();
+      await world.cleanup();
+    }
+  } finally {
+    await guardLab.stop();
+  }
+}
+
 if (!process.env.BENCH_ONLY)
   writeFileSync(
     join('bench', 'results.json'),
     `${JSON.stringify({ node: process.version, runs: RUNS, deadlineMs: DEADLINE, figures }, null, 2)}\n`,
   );
 if (!process.env.BENCH_ONLY) console.log('\nwritten: bench/results.json');
+else if (process.env.BENCH_MERGE) {
+  // BENCH_ONLY=<sections> BENCH_MERGE=1: these figures replace their namesakes in results.json
+  // (or are added at the end); the others keep the values of the last full run.
+  const path = join('bench', 'results.json');
+  const previous = JSON.parse(readFileSync(path, 'utf8')) as { figures: Figure[] };
+  const fresh = new Map(figures.map((f) => [f.name, f]));
+  const merged = previous.figures.map((f) => fresh.get(f.name) ?? f);
+  for (const f of figures) if (!previous.figures.some((p) => p.name === f.name)) merged.push(f);
+  writeFileSync(path, `${JSON.stringify({ ...previous, figures: merged }, null, 2)}\n`);
+  console.log('\nmerged into: bench/results.json');
+}

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -12,7 +12,8 @@ import type { IntegrityResult } from '../src/guardproxy/contracts.js';
 import { createIntegrityGate, type RunningIntegrityGate } from '../src/guardproxy/integrity-gate.js';
 import { modulePrivacy } from '../src/guardproxy/module-privacy.js';
 import { h1FromFileHashes, hashGoMod, hashZip } from '../src/integrity/h1.js';
-import { leafHash, treeHashes } from '../src/integrity/tlog.js';
+import { leafHash, nodeHash, treeHashes } from '../src/integrity/tlog.js';
+import { keyHash } from '../src/integrity/verifier-key.js';
 import type { LabProxy } from '../src/lab/connect-proxy.js';
 import {
   LAB_CANARY,
@@ -454,6 +455,185 @@ describe('the integrity gate', () => {
       expect(result).toEqual({ outcome: 'unchecked', reason: 'the request was cancelled' });
     } finally {
       await silent.close();
+    }
+  });
+});
+
+/**
+ * A checksum database whose tree grows (hundreds of records, so proofs span several tiles and two
+ * tile levels), served over plain http on loopback; it can also rewrite its history (a fork) or
+ * answer lookups with an older signed head, as a mirror's cached proxy may.
+ */
+type GrowingDatabase = Awaited<ReturnType<typeof growingDatabase>>;
+
+async function growingDatabase(name: string) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const withAlg = Buffer.concat([
+    Buffer.from([1]),
+    publicKey.export({ format: 'der', type: 'spki' }).subarray(-32),
+  ]);
+  const hash = keyHash(name, withAlg);
+  const verifierKey = `${name}+${hash.toString(16).padStart(8, '0')}+${withAlg.toString('base64')}`;
+  const records: string[] = [];
+  const record = (m: string, v: string, zip: string, mod: string) =>
+    `${m} ${v} ${zip}\n${m} ${v}/go.mod ${mod}\n`;
+  const filler = (i: number) =>
+    record(`example.test/m${i}`, 'v1.0.0', `h1:${'A'.repeat(43)}=`, `h1:${'B'.repeat(43)}=`);
+  const mth = (leaves: Buffer[]): Buffer => {
+    if (leaves.length === 1) return leaves[0] as Buffer;
+    const k = 2 ** Math.floor(Math.log2(leaves.length - 1));
+    return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+  };
+  let size = 0;
+  let lookupSize: number | undefined; // answer lookups with the head of this older size
+  const leaves = () => records.slice(0, size).map((r) => leafHash(r));
+  const head = (n: number) => {
+    const text = `go.sum database tree\n${n}\n${mth(leaves().slice(0, n)).toString('base64')}\n`;
+    const signature = Buffer.concat([Buffer.alloc(4), sign(null, Buffer.from(text), privateKey)]);
+    signature.writeUInt32BE(hash, 0);
+    return `${text}\n— ${name} ${signature.toString('base64')}\n`;
+  };
+  const tile = (level: number, index: number, width: number): Buffer | undefined => {
+    const all = leaves();
+    const span = 256 ** level; // leaves under one hash of this level
+    const hashes: Buffer[] = [];
+    for (let i = index * 256; i < index * 256 + width; i++) {
+      if ((i + 1) * span > all.length) return undefined;
+      hashes.push(mth(all.slice(i * span, (i + 1) * span)));
+    }
+    return Buffer.concat(hashes);
+  };
+  const frozenTiles = new Map<string, Buffer>();
+  const server = http.createServer((request, response) => {
+    const path = request.url ?? '/';
+    const send = (status: number, body: string | Buffer) => void response.writeHead(status).end(body);
+    const lookup = /^\/lookup\/(.+)@(.+)$/.exec(path);
+    if (lookup) {
+      const id = records.findIndex((r, i) => i < size && r.startsWith(`${lookup[1]} ${lookup[2]} `));
+      return id < 0
+        ? send(404, 'not found\n')
+        : send(200, `${id}\n${records[id]}\n${head(lookupSize ?? size)}`);
+    }
+    const held = frozenTiles.get(path);
+    if (held) return send(200, held);
+    const at = /^\/tile\/8\/(\d+)\/((?:x\d{3}\/)*\d{3})(?:\.p\/(\d+))?$/.exec(path);
+    const data =
+      at && tile(Number(at[1]), Number((at[2] as string).replace(/x|\//g, '')), Number(at[3] ?? 256));
+    return data ? send(200, data) : send(404, 'no such tile\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    verifierKey,
+    /** Adds records up to `total` (those given by index, fillers elsewhere) and publishes them. */
+    grow(total: number, placed: Record<number, string> = {}) {
+      for (let i = records.length; i < total; i++) records.push(placed[i] ?? filler(i));
+      size = total;
+    },
+    /** Rewrites record i: every tree from now on has another history. */
+    rewrite(i: number) {
+      records[i] = filler(i + 100_000);
+    },
+    answerLookupsWithSize(n: number | undefined) {
+      lookupSize = n;
+    },
+    /** Serves this tile path from now on as it is now (with `leaves` published), whatever is rewritten later. */
+    freezeTile(path: string, leavesNow: number) {
+      const saved = size;
+      size = Math.max(size, leavesNow);
+      while (records.length < size) records.push(filler(records.length));
+      const at = /^\/tile\/8\/(\d+)\/(\d{3})$/.exec(path);
+      const frozen = at && tile(Number(at[1]), Number(at[2]), 256);
+      if (frozen) frozenTiles.set(path, frozen);
+      size = saved;
+    },
+    record,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a growing checksum database', () => {
+  const canaryRecord = (db: GrowingDatabase) =>
+    db.record(module, version, RECORDED_ZIP, hashGoMod(LAB_GO_MOD));
+  const oldRecord = async (db: GrowingDatabase) =>
+    db.record(module, 'v1.0.0', await hashZip(files.oldZip), hashGoMod(LAB_GO_MOD));
+  const otherCheck = (gate: RunningIntegrityGate) =>
+    gate.check(
+      { module: 'lab.test/other', version: 'v1.0.0', kind: 'mod', file: files.mod },
+      new AbortController().signal,
+    );
+  const otherRecord = (db: GrowingDatabase) =>
+    db.record('lab.test/other', 'v1.0.0', `h1:${'C'.repeat(43)}=`, hashGoMod(LAB_GO_MOD));
+  async function gateOver(db: GrowingDatabase) {
+    const { config, extraCas } = await validate(lab.config);
+    config.mirrors = [];
+    config.sumdb = { ...config.sumdb, url: db.url, key: db.verifierKey };
+    const gate = createIntegrityGate({ config, extraCas, privacy: modulePrivacy({}) });
+    gates.push(gate);
+    return gate;
+  }
+
+  it('proves records across tiles, accepts a tree that extends the last one, and catches one that rewrites it', async () => {
+    const db = await growingDatabase('sum.lab.test');
+    try {
+      const gate = await gateOver(db);
+      db.grow(300, { 270: canaryRecord(db) });
+      expect(await check(gate, 'zip', files.zip)).toEqual({ outcome: 'verified', h1: RECORDED_ZIP });
+      expect(gate.usage().treeSize).toBe(300);
+      // The log grows: the new head is taken only because its first 300 records give the old root.
+      db.grow(600, { 550: await oldRecord(db) });
+      expect(await check(gate, 'zip', files.oldZip, 'v1.0.0')).toMatchObject({ outcome: 'verified' });
+      expect(gate.usage().treeSize).toBe(600);
+      // History rewritten, then grown: the new tree does not start with the 600 records verified.
+      db.rewrite(10);
+      db.grow(700, { 650: otherRecord(db) });
+      const forked = await otherCheck(gate);
+      expect(forked.outcome).toBe('unchecked');
+      expect((forked as { reason: string }).reason).toMatch(
+        /^FORK at http:\/\/127\.0\.0\.1:\d+: the tree of 600 records .* is not the start of the signed tree of 700 records$/,
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('is not fooled by a tile that shows the old history to the old root and hides the rewrite from the new one', async () => {
+    const db = await growingDatabase('sum.lab.test');
+    try {
+      const gate = await gateOver(db);
+      db.grow(300, { 270: canaryRecord(db) });
+      expect(await check(gate, 'zip', files.zip)).toMatchObject({ outcome: 'verified' });
+      // The key holder rewrites record 280 and signs a tree of 600 over it, but serves the leaf tile
+      // holding 256..511 as it was: the proof of record 550 never reads that tile, and the first 300
+      // leaves read from it still give the old root. Only a consistency proof sees the lie.
+      db.freezeTile('/tile/8/0/001', 512);
+      db.rewrite(280);
+      db.grow(600, { 550: await oldRecord(db) });
+      const result = await check(gate, 'zip', files.oldZip, 'v1.0.0');
+      expect(result.outcome).toBe('unchecked');
+      expect((result as { reason: string }).reason).toContain('FORK');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('accepts a lookup that comes with an older head than the latest, when that head is a prefix of it', async () => {
+    const db = await growingDatabase('sum.lab.test');
+    try {
+      const gate = await gateOver(db);
+      db.grow(600, { 270: canaryRecord(db), 550: await oldRecord(db) });
+      expect(await check(gate, 'zip', files.oldZip, 'v1.0.0')).toMatchObject({ outcome: 'verified' });
+      db.answerLookupsWithSize(300); // as a mirror's cache of the database might
+      expect(await check(gate, 'zip', files.zip)).toEqual({ outcome: 'verified', h1: RECORDED_ZIP });
+      expect(gate.usage().treeSize).toBe(600);
+      // An older head of another history is a fork all the same.
+      db.grow(700, { 650: otherRecord(db) });
+      db.rewrite(5);
+      db.answerLookupsWithSize(690);
+      const forked = await otherCheck(gate);
+      expect((forked as { reason: string }).reason).toContain('FORK');
+    } finally {
+      await db.close();
     }
   });
 });

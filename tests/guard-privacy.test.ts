@@ -147,6 +147,16 @@ describe('GOPRIVATE-style patterns match as go matches them', () => {
       '*/*',
       'github.com\\/corp',
       'Github.com',
+      '[a-z]*.io',
+      'rsc.io/q[u]ote',
+      'rsc.io/q[^u]ote',
+      'rsc\\.io',
+      'rsc.io/quote\\',
+      '*/[^q]*',
+      'github.com/corp/?vc',
+      '*.example.com/*/lib',
+      ' github.com/corp',
+      'github.com/corp ,rsc.io',
     ];
     const targets = [
       'rsc.io/quote',

@@ -1,13 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { goWorld } from '../src/lab/go-world.js';
 import type { MirrorMode } from '../src/lab/mirror.js';
 import { LAB_CANARY, LAB_SUMDB } from '../src/lab/modules.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
+import { serveGuard } from '../src/lab/serve-guard.js';
 import { RUNTIME } from './helpers.js';
 
 // The real go 1.19 through the real guard (the bundled runtime's `serve`) against lab mirrors
@@ -43,37 +43,12 @@ async function startGuard(
     ),
     guard: { ...GUARD_TIMINGS, ...options.guard },
   };
-  // Each guard its own config and state folder (its answer cache lives there).
-  const home = await mkdtemp(join(world.dir, 'guard-'));
-  const configPath = join(home, 'guard.json');
-  await writeFile(configPath, JSON.stringify(config));
-  const child = execa(
-    process.execPath,
-    [RUNTIME, 'serve', '--config', configPath, '--listen', '127.0.0.1:0', '--json'],
-    {
-      env: { ...world.env, GOPROXYGUARD_HOME: home, ...options.env },
-      extendEnv: false,
-      reject: false,
-      timeout: 120_000,
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('\n')) resolve(JSON.parse(seen.split('\n')[0] as string).url);
-    });
-    child.then((result) => reject(new Error(`serve ended before it was ready: ${result.stderr}`)));
-  });
+  const served = await serveGuard(RUNTIME, config, world.dir, { ...world.env, ...options.env });
   return {
-    url,
-    process: child,
-    status: async () => (await fetch(`${url}/_guard/status`)).json() as never,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const result = await child;
-      expect(result.exitCode, result.stderr).toBe(0);
-    },
+    url: served.url,
+    process: served.process,
+    status: async () => (await fetch(`${served.url}/_guard/status`)).json() as never,
+    stop: async () => expect(await served.stop()).toBe(0),
   };
 }
 
@@ -323,6 +298,22 @@ describe('the guard proxy itself', () => {
       }
     } finally {
       await hijacked.stop();
+    }
+  });
+
+  it('answers 404 only when no mirror has the module, asking the next mirror after a 404', async () => {
+    const twoLab = await labOf(['not-found', { kind: 'status', status: 404 }], ['healthy', { kind: 'ok' }]);
+    const guard = await startGuard(twoLab, world);
+    try {
+      const list = await fetch(`${guard.url}/lab.test/canary/@v/list`);
+      expect(list.status).toBe(200);
+      expect(await list.text()).toBe('v1.0.0\nv1.1.0\n');
+      const missing = await fetch(`${guard.url}/lab.test/missing/@v/list`);
+      expect(missing.status).toBe(404);
+      for (const mirror of twoLab.mirrors) expect(mirror.requests).toContain('/lab.test/missing/@v/list');
+    } finally {
+      await guard.stop();
+      await twoLab.stop();
     }
   });
 

@@ -62,21 +62,43 @@ export function treeHashes(size: number, readTile: TileReader) {
     if (level % TILE_HEIGHT === 0) return stored(level, index);
     return nodeHash(await subtree(level - 1, 2 * index), await subtree(level - 1, 2 * index + 1));
   }
-  /** MTH of leaves [start, start + n), with the leaf at `leaf.index` replaced by our own hash. */
+  /**
+   * MTH of leaves [start, start + n), with the leaf at `leaf.index` replaced by our own hash; a
+   * subtree that `boundary` cuts is hashed from its halves, never read whole from a tile.
+   */
   async function rangeHash(
     start: number,
     n: number,
     leaf?: { index: number; hash: Buffer },
+    boundary?: number,
   ): Promise<Buffer> {
     const covers = leaf !== undefined && leaf.index >= start && leaf.index < start + n;
+    const cut = boundary !== undefined && boundary > start && boundary < start + n;
     if (n === 1 && covers) return leaf.hash;
-    if ((n & (n - 1)) === 0 && !covers) return subtree(Math.log2(n), start / n);
+    if ((n & (n - 1)) === 0 && !covers && !cut) return subtree(Math.log2(n), start / n);
     const k = 2 ** Math.floor(Math.log2(n - 1)); // largest power of two below n
-    return nodeHash(await rangeHash(start, k, leaf), await rangeHash(start + k, n - k, leaf));
+    return nodeHash(
+      await rangeHash(start, k, leaf, boundary),
+      await rangeHash(start + k, n - k, leaf, boundary),
+    );
   }
   return {
     /** The root of the first `n` leaves (n <= size), from this tree's tiles. */
     root: (n = size) => rangeHash(0, n),
+    /**
+     * Whether the tree of the first m leaves (root `prefixRoot`) is the start of this one (root
+     * `treeRoot`), as an RFC 6962 consistency proof shows it: both roots are computed from the same
+     * stored hashes (this tree's is cut at m, so it is made of the pieces of the smaller one), so a
+     * tile cannot tell the smaller root one history and the larger another.
+     */
+    hasPrefix: async (m: number, prefixRoot: Buffer, treeRoot: Buffer) => {
+      if (!Number.isSafeInteger(m) || m < 0 || m > size)
+        throw new Error(`a tree of ${m} records cannot be the start of a tree of ${size}`);
+      if (m === 0) return true;
+      if (m === size) return prefixRoot.equals(treeRoot);
+      if (!(await rangeHash(0, size, undefined, m)).equals(treeRoot)) return false;
+      return (await rangeHash(0, m)).equals(prefixRoot);
+    },
     /** The root computed with our own hash of the record at `index`: equal to the signed root iff it is in the tree. */
     rootWithLeaf: async (index: number, record: string) => {
       // A leaf outside the tree would leave the root as it is and so "prove" any record text.

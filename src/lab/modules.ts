@@ -17,8 +17,35 @@ export function labModuleFiles(): Map<string, string | Buffer> {
     files.set(`${base}/${version}.mod`, LAB_GO_MOD);
     files.set(`${base}/${version}.zip`, labModuleZip(version));
   }
+  for (const module of LAB_SET) {
+    const at = `/${escapeModulePath(module)}/@v`;
+    const goMod = `module ${module}\n\ngo 1.19\n`;
+    files.set(`${at}/list`, 'v1.0.0\n');
+    files.set(`${at}/v1.0.0.info`, JSON.stringify({ Version: 'v1.0.0', Time: '2026-01-02T03:04:05Z' }));
+    files.set(`${at}/v1.0.0.mod`, goMod);
+    files.set(
+      `${at}/v1.0.0.zip`,
+      makeZip([
+        { name: `${module}@v1.0.0/go.mod`, content: goMod },
+        {
+          name: `${module}@v1.0.0/set.go`,
+          content: `// Package set is one of the lab's many modules.\npackage set\n`,
+        },
+      ]),
+    );
+  }
   return files;
 }
+
+/**
+ * A set of small modules (v1.0.0 each) every lab mirror also serves, for downloads of many
+ * modules at once (go fetches them in parallel). Not in the lab's checksum database: go and the
+ * guard are told GONOSUMDB=lab.test for them.
+ */
+export const LAB_SET: readonly string[] = Array.from(
+  { length: 24 },
+  (_, i) => `lab.test/set/m${String(i + 1).padStart(2, '0')}`,
+);
 
 export const LAB_GO_MOD = `module ${LAB_CANARY.module}\n\ngo 1.19\n`;
 
