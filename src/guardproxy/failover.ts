@@ -5,6 +5,7 @@ import {
   type MirrorHealthState,
   type Outcome,
   orderMirrors,
+  recordCancelled,
   recordOutcome,
   recordOutrun,
   recordStart,
@@ -74,8 +75,10 @@ export async function askTargets(
     const finish = (result: FailoverResult) => {
       if (settled) return;
       settled = true;
-      if (result.kind === 'answer')
-        for (const [target, startedAt] of silent) recordOutrun(target.health, now() - startedAt);
+      for (const [target, startedAt] of silent) {
+        if (result.kind === 'answer') recordOutrun(target.health, now() - startedAt);
+        else recordCancelled(target.health);
+      }
       for (const controller of controllers) controller.abort();
       resolve(result);
     };
