@@ -116,6 +116,34 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
     },
   });
 
+  // Requests to one mirror beyond guard.perMirrorConcurrency wait here, before their first-byte
+  // deadline starts: a burst of go's parallel fetches must not read as a mirror that is slow.
+  const slots = new Map<string, { used: number; waiting: (() => void)[] }>();
+  async function acquire(origin: string, signal: AbortSignal): Promise<() => void> {
+    const queue = slots.get(origin) ?? { used: 0, waiting: [] };
+    slots.set(origin, queue);
+    while (queue.used >= config.guard.perMirrorConcurrency) {
+      await new Promise<void>((resolve, reject) => {
+        const cancel = () => {
+          queue.waiting.splice(queue.waiting.indexOf(wake), 1);
+          reject(new UpstreamError('error', 'cancelled'));
+        };
+        const wake = () => {
+          signal.removeEventListener('abort', cancel);
+          resolve();
+        };
+        if (signal.aborted) return cancel();
+        queue.waiting.push(wake);
+        signal.addEventListener('abort', cancel, { once: true });
+      });
+    }
+    queue.used++;
+    return () => {
+      queue.used--;
+      queue.waiting.shift()?.();
+    };
+  }
+
   /** One GET or HEAD, headers within the first-byte deadline, the body streamed to `file`. */
   async function exchange(url: URL, file: string, maxBytes: number, signal: AbortSignal, started: number) {
     const controller = new AbortController();
@@ -194,9 +222,11 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
       maxBytes: number,
       signal: AbortSignal,
     ): Promise<UpstreamAnswer> {
-      const started = performance.now();
       let url = new URL(target);
+      let release: (() => void) | undefined;
       try {
+        release = await acquire(url.origin, signal);
+        const started = performance.now();
         for (let hops = 0; ; hops++) {
           const answer = await exchange(url, file, maxBytes, signal, started);
           if (!answer.location) {
@@ -222,6 +252,8 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
         await rm(file, { force: true });
         if (error instanceof UpstreamError) throw error;
         throw new UpstreamError('error', (error as Error).message);
+      } finally {
+        release?.();
       }
     },
     async close(): Promise<void> {
