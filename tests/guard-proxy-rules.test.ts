@@ -6,7 +6,9 @@ import {
   hedgeDelayMs,
   initialHealth,
   orderMirrors,
+  recordCancelled,
   recordOutcome,
+  recordOutrun,
   recordStart,
 } from '../src/guardproxy/mirror-health.js';
 import { parseRequestPath } from '../src/guardproxy/request-path.js';
@@ -43,6 +45,20 @@ describe('guard proxy: choosing mirrors (pure rules)', () => {
     recordOutcome(m, 'ok', later + 2 * BREAKER.coolDownMs, 50);
     expect(breakerOf(m, later + 2 * BREAKER.coolDownMs)).toBe('closed');
     expect(m.consecutiveFailures).toBe(0);
+  });
+
+  it('lets a half-open mirror be tried again when its trial was cancelled or outrun, not only when it ended', () => {
+    const m = initialHealth('m', 0);
+    for (let i = 0; i < BREAKER.failuresToOpen; i++) recordOutcome(m, 'error', 0);
+    const later = BREAKER.coolDownMs;
+    recordStart(m, later);
+    expect(orderMirrors([m], later)).toEqual([]);
+    recordCancelled(m);
+    expect(names(orderMirrors([m], later))).toEqual(['m']);
+    recordStart(m, later);
+    recordOutrun(m, 700);
+    expect(names(orderMirrors([m], later))).toEqual(['m']);
+    expect(m.latencyEwmaMs).toBe(700);
   });
 
   it('takes a tampered mirror out at once, for longer; a 404 is an answer, not a failure', () => {

@@ -317,6 +317,21 @@ describe('the guard proxy itself', () => {
     }
   });
 
+  it("does not count waiting for a free connection to a mirror against its first-byte deadline (go's bursts)", async () => {
+    const slowLab = await labOf(['slow', { kind: 'slow', delayMs: 300 }]);
+    const guard = await startGuard(slowLab, world, { guard: { perMirrorConcurrency: 1, firstByteMs: 1000 } });
+    try {
+      const paths = ['list', 'v1.0.0.info', 'v1.0.0.mod', 'v1.1.0.info', 'v1.1.0.mod'];
+      const answers = await Promise.all(paths.map((p) => fetch(`${guard.url}/lab.test/canary/@v/${p}`)));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+      const slow = (await guard.status()).mirrors[0] as unknown as { counts: Record<string, number> };
+      expect(slow.counts).toMatchObject({ ok: 5, timeout: 0 });
+    } finally {
+      await guard.stop();
+      await slowLab.stop();
+    }
+  });
+
   it('says clearly that the port is in use, with exit code 2', async () => {
     const taken = http.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -1,10 +1,11 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { type AnswerKind, answerProblem } from './answer-check.js';
 import {
   hedgeDelayMs,
   type MirrorHealthState,
   type Outcome,
   orderMirrors,
+  recordCancelled,
   recordOutcome,
   recordOutrun,
   recordStart,
@@ -74,8 +75,10 @@ export async function askTargets(
     const finish = (result: FailoverResult) => {
       if (settled) return;
       settled = true;
-      if (result.kind === 'answer')
-        for (const [target, startedAt] of silent) recordOutrun(target.health, now() - startedAt);
+      for (const [target, startedAt] of silent) {
+        if (result.kind === 'answer') recordOutrun(target.health, now() - startedAt);
+        else recordCancelled(target.health);
+      }
       for (const controller of controllers) controller.abort();
       resolve(result);
     };
@@ -144,7 +147,8 @@ async function attempt(
       return { kind: 'failed', outcome: 'error', reason: `GET ${target.url}: ${answer.status}` };
     }
     // Small answers are judged whole; a zip by its first bytes (it is hashed by the gate).
-    const head = request.kind === 'zip' ? await firstBytes(file, 4) : await readFile(file);
+    const whole = request.kind === 'zip' || answer.size <= answer.head.length;
+    const head = whole ? answer.head : await readFile(file);
     const problem = answerProblem(request.kind, answer.contentType, head);
     if (problem) {
       await rm(file, { force: true });
@@ -171,15 +175,5 @@ async function attempt(
     await rm(file, { force: true });
     const outcome = error instanceof UpstreamError ? error.outcome : 'error';
     return { kind: 'failed', outcome, reason: `GET ${target.url}: ${(error as Error).message}` };
-  }
-}
-
-async function firstBytes(file: string, count: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(count), 0, count, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
   }
 }

@@ -133,6 +133,11 @@ export function recordOutrun(state: MirrorHealthState, waitedMs: number): void {
   state.latencyEwmaMs = before * (1 - EWMA_WEIGHT) + Math.max(before, waitedMs) * EWMA_WEIGHT;
 }
 
+/** A request cancelled before it ended (go hung up, the guard closed): it says nothing about the mirror. */
+export function recordCancelled(state: MirrorHealthState): void {
+  state.trialInFlight = false;
+}
+
 /** Marks the start of a request; a half-open mirror's request is its one trial. */
 export function recordStart(state: MirrorHealthState, now: number): void {
   if (breakerOf(state, now) === 'half-open') state.trialInFlight = true;

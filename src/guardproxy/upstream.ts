@@ -20,6 +20,8 @@ export interface UpstreamAnswer {
   /** The temp file holding the body (the caller owns it and must remove or store it). */
   file: string;
   size: number;
+  /** The body's first KEEP_BYTES (all of it when size is not larger). */
+  head: Buffer;
   /** Milliseconds from the request to the answer's headers (redirects included). */
   firstByteMs: number;
 }
@@ -35,6 +37,8 @@ export class UpstreamError extends Error {
 }
 
 const MAX_REDIRECTS = 5;
+/** Bytes of each body also kept in memory: a list, .info or usual go.mod whole, a zip's signature. */
+export const KEEP_BYTES = 64 * 1024;
 const USER_AGENT = 'goproxy-guard (+guard proxy)';
 /** How long a verified DNS answer is reused: long enough to matter, short enough to follow moves. */
 const DNS_REUSE_MS = 60_000;
@@ -116,6 +120,34 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
     },
   });
 
+  // Requests to one mirror beyond guard.perMirrorConcurrency wait here, before their first-byte
+  // deadline starts: a burst of go's parallel fetches must not read as a mirror that is slow.
+  const slots = new Map<string, { used: number; waiting: (() => void)[] }>();
+  async function acquire(origin: string, signal: AbortSignal): Promise<() => void> {
+    const queue = slots.get(origin) ?? { used: 0, waiting: [] };
+    slots.set(origin, queue);
+    while (queue.used >= config.guard.perMirrorConcurrency) {
+      await new Promise<void>((resolve, reject) => {
+        const cancel = () => {
+          queue.waiting.splice(queue.waiting.indexOf(wake), 1);
+          reject(new UpstreamError('error', 'cancelled'));
+        };
+        const wake = () => {
+          signal.removeEventListener('abort', cancel);
+          resolve();
+        };
+        if (signal.aborted) return cancel();
+        queue.waiting.push(wake);
+        signal.addEventListener('abort', cancel, { once: true });
+      });
+    }
+    queue.used++;
+    return () => {
+      queue.used--;
+      queue.waiting.shift()?.();
+    };
+  }
+
   /** One GET or HEAD, headers within the first-byte deadline, the body streamed to `file`. */
   async function exchange(url: URL, file: string, maxBytes: number, signal: AbortSignal, started: number) {
     const controller = new AbortController();
@@ -156,11 +188,20 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
         response.statusCode >= 300 && response.statusCode < 400 ? header('location') : undefined;
       if (location || response.statusCode !== 200) {
         response.body.resume();
-        return { status: response.statusCode, contentType: header('content-type') ?? '', size: 0, location };
+        return {
+          status: response.statusCode,
+          contentType: header('content-type') ?? '',
+          size: 0,
+          head: Buffer.alloc(0),
+          location,
+        };
       }
       let size = 0;
+      const kept: Buffer[] = [];
       const cap = new Transform({
         transform(chunk: Buffer, _encoding, done) {
+          // The first KEEP_BYTES stay in memory too: most answers are judged without reading the file.
+          if (size < KEEP_BYTES) kept.push(chunk.subarray(0, KEEP_BYTES - size));
           size += chunk.length;
           if (size > maxBytes) done(new UpstreamError('invalid', `body larger than ${maxBytes} bytes`));
           else done(null, chunk);
@@ -176,7 +217,8 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
           throw new UpstreamError('error', `body: ${code ?? error.name} ${error.message}`);
         },
       );
-      return { status: 200, contentType: header('content-type') ?? '', size, location: undefined };
+      const head = Buffer.concat(kept);
+      return { status: 200, contentType: header('content-type') ?? '', size, head, location: undefined };
     } finally {
       clearTimeout(firstByte);
       signal.removeEventListener('abort', abort);
@@ -194,9 +236,11 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
       maxBytes: number,
       signal: AbortSignal,
     ): Promise<UpstreamAnswer> {
-      const started = performance.now();
       let url = new URL(target);
+      let release: (() => void) | undefined;
       try {
+        release = await acquire(url.origin, signal);
+        const started = performance.now();
         for (let hops = 0; ; hops++) {
           const answer = await exchange(url, file, maxBytes, signal, started);
           if (!answer.location) {
@@ -205,6 +249,7 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
               contentType: answer.contentType,
               file,
               size: answer.size,
+              head: answer.head,
               firstByteMs: Math.round(performance.now() - started),
             };
           }
@@ -222,6 +267,8 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
         await rm(file, { force: true });
         if (error instanceof UpstreamError) throw error;
         throw new UpstreamError('error', (error as Error).message);
+      } finally {
+        release?.();
       }
     },
     async close(): Promise<void> {
