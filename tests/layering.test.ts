@@ -54,6 +54,8 @@ describe('layering rules (dependency-cruiser)', () => {
       // Refused: policy reaches an effector (and is below nothing that may call it).
       'src/policy/decide.ts':
         "import type { MirrorHealth } from '../probe/types.js';\nimport { writeValue } from '../system/registry.js';\nexport const decide = (m: MirrorHealth) => (m.ok ? writeValue : 0);\n",
+      // Refused: policy reads a file.
+      'src/policy/clock.ts': "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n",
       // Refused: probe code uses the lab.
       'src/probe/run.ts': "import { startLab } from '../lab/scenarios.js';\nexport const run = startLab;\n",
       // Refused: config names a probe type (a type-only import counts: it is how cycles hide).
@@ -72,6 +74,7 @@ describe('layering rules (dependency-cruiser)', () => {
       expect.arrayContaining([
         'policy-is-pure-no-system: src/policy/decide.ts -> src/system/registry.ts',
         'policy-is-pure: src/policy/decide.ts -> src/system/registry.ts',
+        'policy-is-pure: src/policy/clock.ts -> fs',
         'lab-only-for-its-commands: src/probe/run.ts -> src/lab/scenarios.ts',
         'layer-probe: src/probe/run.ts -> src/lab/scenarios.ts',
         'layer-config: src/config/load.ts -> src/probe/types.ts',
