@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateModule } from '../src/codegen/generate.js';
 import { powerShellPropertyName } from '../src/codegen/property-names.js';
 import { type CommandModel, readCommands } from '../src/codegen/read-commands.js';
-import { fill } from '../src/codegen/template.js';
 import { VERDICTS } from '../src/probe/types.js';
+import { fill } from '../src/text/template.js';
 
 const commands = readCommands(['src/commands/health.ts']);
 const info = {

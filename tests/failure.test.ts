@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/cli/argv.js';
-import { EXIT } from '../src/cli/exit-codes.js';
 import { DEBUG_ENV, describeFailure } from '../src/cli/failure.js';
+import { UsageError } from '../src/commands/argv.js';
+import { EXIT } from '../src/commands/exit-codes.js';
 import {
   ConfigError,
   EnvironmentError,

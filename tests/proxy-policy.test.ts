@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bypassLists, decideProxy, type ProxyDecisionInput, proxySettingsFor } from '../src/policy/proxy.js';
 import type { ProxyHealth } from '../src/probe/proxy.js';
+import { hideSecrets } from '../src/settings/setting-value.js';
 import type { MirrorTrack } from '../src/state/store.js';
-import { hideSecrets } from '../src/system/setting-value.js';
 
 const CANDIDATES = [
   { name: 'primary', url: 'http://primary.corp.example:8080' },

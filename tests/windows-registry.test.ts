@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from '../src/lab/pki.js';
+import type { RegistryValue } from '../src/settings/setting-value.js';
 import {
   decodeRegFile,
   exportKey,
@@ -14,7 +15,6 @@ import {
   subkeyValues,
   writeRegistryValue,
 } from '../src/system/registry.js';
-import type { RegistryValue } from '../src/system/setting-value.js';
 import { certificateFromBlob, rootsInExport, WINDOWS_ROOT_STORES } from '../src/system/windows-roots.js';
 import { readWindowsSettings, USER_ENV_KEY, writeWindowsSettings } from '../src/system/windows-settings.js';
 import { type WindowsWorld, windowsWorld } from './windows-world.js';

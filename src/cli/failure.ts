@@ -1,6 +1,6 @@
+import { EXIT } from '../commands/exit-codes.js';
 import { type Fault, fileSystemError, GuardError } from '../config/errors.js';
 import { stateDir } from '../state/paths.js';
-import { EXIT } from './exit-codes.js';
 
 /** Each fault's exit code, in one place (config/errors.ts says whose fault each is). */
 const EXIT_FOR: Record<Fault, number> = {

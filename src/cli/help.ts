@@ -1,12 +1,4 @@
-import type { CommandDefinition } from '../commands/definition.js';
-
-/** Help text extracted from the command TSDoc at build time (src/codegen writes it). */
-export interface CommandHelp {
-  synopsis: string;
-  description: string;
-  options: Record<string, string>;
-  cliExamples: string[];
-}
+import type { CommandDefinition, CommandHelp } from '../commands/definition.js';
 
 declare const __COMMAND_HELP__: Record<string, CommandHelp> | undefined;
 

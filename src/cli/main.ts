@@ -1,10 +1,10 @@
+import { parseArgs, UsageError } from '../commands/argv.js';
 import type { CommandDefinition, RuntimeEvent } from '../commands/definition.js';
+import { EXIT } from '../commands/exit-codes.js';
 import { COMMANDS } from '../commands/index.js';
-import { parseArgs, UsageError } from './argv.js';
-import { EXIT } from './exit-codes.js';
+import { VERSION } from '../commands/version.js';
 import { describeFailure } from './failure.js';
 import { commandHelp, mainHelp } from './help.js';
-import { VERSION } from './version.js';
 
 export interface CliStreams {
   stdout: (text: string) => void;
@@ -33,7 +33,7 @@ export async function runCli(argv: readonly string[], io: CliStreams): Promise<n
     );
   }
   if (name === 'lab') {
-    const { runLab } = await import('../lab/cli.js'); // loaded only when asked: keeps start-up light
+    const { runLab } = await import('../commands/lab.js'); // loaded only when asked: keeps start-up light
     return runLab(rest, io);
   }
   // Two-word commands (task xml, task register, ...) are named by their first two words.

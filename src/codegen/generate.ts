@@ -1,9 +1,8 @@
-import type { CommandHelp } from '../cli/help.js';
-import type { OptionSpec } from '../commands/definition.js';
+import type { CommandHelp, OptionSpec } from '../commands/definition.js';
 import { VERDICT_ERROR_CATEGORY } from '../probe/verdict-category.js';
+import { type TemplateValues, templateReader } from '../text/template.js';
 import { COMPOUND_WORDS, powerShellPropertyName } from './property-names.js';
 import type { CommandModel } from './read-commands.js';
-import { type TemplateValues, templateReader } from './template.js';
 
 export interface GeneratedModule {
   /** Relative path inside dist-psm/GoProxyGuard -> file content. */

@@ -1,5 +1,5 @@
-import { EXIT } from '../cli/exit-codes.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 import { PLAN_COLUMNS, probeOptions } from './probe-options.js';
 import { LOCK_WAIT_MS, loadForRun, renderPlan } from './shared.js';
 

@@ -64,6 +64,14 @@ export interface CommandOutcome {
   text: string;
 }
 
+/** Help text extracted from the command TSDoc at build time (src/codegen writes it). */
+export interface CommandHelp {
+  synopsis: string;
+  description: string;
+  options: Record<string, string>;
+  cliExamples: string[];
+}
+
 /** A column of the PowerShell table view; `property` is the PascalCase name on the object. */
 export interface ViewColumn {
   label: string;

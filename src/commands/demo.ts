@@ -1,5 +1,5 @@
-import { EXIT } from '../cli/exit-codes.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 
 /**
  * Runs a one-minute demonstration on loopback only: five mirrors fail in five ways, GoProxyGuard says why.
@@ -46,8 +46,8 @@ export const demo = defineCommand({
       import('../probe/run.js'),
       import('../policy/decide.js'),
       import('../state/store.js'),
-      import('../cli/explain.js'),
-      import('../cli/table.js'),
+      import('./explain.js'),
+      import('./table.js'),
     ]);
     io.emit({
       type: 'progress',

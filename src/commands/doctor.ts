@@ -1,10 +1,10 @@
-import { UsageError } from '../cli/argv.js';
-import { EXIT } from '../cli/exit-codes.js';
-import { renderTable } from '../cli/table.js';
 import type { Finding } from '../doctor/findings.js';
 import { shownFinding } from '../doctor/shown.js';
+import { UsageError } from './argv.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 import { loadForRun } from './shared.js';
+import { renderTable } from './table.js';
 
 /**
  * Walks the layers a Go download depends on and names the real cause of a failure, with the fix.

@@ -1,9 +1,9 @@
-import { EXIT } from '../cli/exit-codes.js';
-import { renderTable } from '../cli/table.js';
 import type { HealthReport } from '../probe/run.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 import { probeOptions } from './probe-options.js';
 import { loadForRun, selectMirrors } from './shared.js';
+import { renderTable } from './table.js';
 
 /**
  * Probes every configured Go module mirror at once and gives each a verdict with evidence.

@@ -1,7 +1,7 @@
-import { EXIT } from '../cli/exit-codes.js';
-import { renderTable } from '../cli/table.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 import { LOCK_WAIT_MS } from './shared.js';
+import { renderTable } from './table.js';
 
 /**
  * Puts back every setting GoProxyGuard changed to exactly its original value, then forgets the backup.

@@ -1,5 +1,5 @@
-import { EXIT } from '../cli/exit-codes.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 import { loadForRun } from './shared.js';
 
 /** Extra time a scheduled cycle may take beyond the probe deadline (go env calls, writes). */
@@ -95,7 +95,7 @@ export const run = defineCommand({
         }
         if (result.changed) {
           const { writeChangeEvent } = await import('../system/event-log.js');
-          const { showValue } = await import('../system/setting-value.js');
+          const { showValue } = await import('../settings/setting-value.js');
           const changes = [
             ...planned.changes.map((c) => `${c.setting}: ${c.from ?? '(not set)'} -> ${c.to}`),
             ...planned.system.changes.map((c) => `${c.setting}: ${showValue(c.from)} -> ${showValue(c.to)}`),

@@ -1,6 +1,6 @@
-import { UsageError } from '../cli/argv.js';
-import { EXIT } from '../cli/exit-codes.js';
+import { UsageError } from './argv.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 
 /**
  * Runs the guard proxy: a GOPROXY on loopback that fails over per request, so go never stalls.

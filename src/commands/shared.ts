@@ -1,9 +1,9 @@
-import { UsageError } from '../cli/argv.js';
-import { renderTable } from '../cli/table.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Plan } from '../guard/plan.js';
-import { showValue } from '../system/setting-value.js';
+import { showValue } from '../settings/setting-value.js';
+import { UsageError } from './argv.js';
 import type { CommandIO } from './definition.js';
+import { renderTable } from './table.js';
 
 /**
  * Loads the config for a probing command, with the --deadline-ms override applied, the proxy

@@ -1,6 +1,6 @@
-import { EXIT } from '../cli/exit-codes.js';
-import { renderTable } from '../cli/table.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
+import { renderTable } from './table.js';
 
 /**
  * Shows what go will use now and why, what GoProxyGuard remembers, and its last runs. Probes nothing.
@@ -39,15 +39,13 @@ export const status = defineCommand({
   },
   async run(options, io) {
     const [
-      { readGoSettings, GO_KEYS },
-      { sourceOf },
+      { readGoSettings, GO_KEYS, sourceOf },
       { stateDir, statePaths },
       { loadState },
       { readBackup },
       { readHistory },
     ] = await Promise.all([
       import('../system/go-env.js'),
-      import('../guard/plan.js'),
       import('../state/paths.js'),
       import('../state/store.js'),
       import('../state/backup.js'),
@@ -153,7 +151,7 @@ async function readWindowsStatus(env: NodeJS.ProcessEnv): Promise<{ setting: str
   if (!windowsEffects(env)) return [];
   const [{ readWindowsSettings, USER_ENV_NAMES, WININET_NAMES, WINHTTP }, { showValue }] = await Promise.all([
     import('../system/windows-settings.js'),
-    import('../system/setting-value.js'),
+    import('../settings/setting-value.js'),
   ]);
   const groups = [
     USER_ENV_NAMES.map((n) => `user-env:${n}`),

@@ -1,10 +1,10 @@
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../cli/argv.js';
-import { EXIT } from '../cli/exit-codes.js';
-import { VERSION } from '../cli/version.js';
+import { UsageError } from './argv.js';
 import { defineCommand, type OptionValues } from './definition.js';
+import { EXIT } from './exit-codes.js';
+import { VERSION } from './version.js';
 
 const taskOptions = {
   /** The config the scheduled run uses (absolute path written into the task); default: built-in mirrors. */

@@ -1,8 +1,8 @@
-import { UsageError } from '../cli/argv.js';
-import { EXIT } from '../cli/exit-codes.js';
-import { renderTable } from '../cli/table.js';
+import { UsageError } from './argv.js';
 import { defineCommand } from './definition.js';
+import { EXIT } from './exit-codes.js';
 import { loadForRun, selectMirrors } from './shared.js';
+import { renderTable } from './table.js';
 
 const MODULE_AT_VERSION =
   /^([a-z0-9.-]+\.[a-z]{2,}(?:\/[A-Za-z0-9._~+-]+)*)@(v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+incompatible)?)$/;

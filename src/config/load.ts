@@ -13,7 +13,7 @@ export interface LoadedConfig {
   route?: ProxyRoute;
 }
 
-import type { ProxyRoute } from '../probe/route.js';
+import type { ProxyRoute } from './proxy-route.js';
 
 export const CONFIG_ENV = 'GOPROXYGUARD_CONFIG';
 

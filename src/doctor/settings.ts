@@ -1,5 +1,4 @@
-import { sourceOf } from '../guard/plan.js';
-import type { GoSettings } from '../system/go-env.js';
+import { type GoSettings, sourceOf } from '../system/go-env.js';
 import type { Finding } from './findings.js';
 
 /** The settings layer: where each value comes from, and the ones that break or weaken downloads. */

@@ -1,4 +1,4 @@
-import { hideSecrets } from '../system/setting-value.js';
+import { hideSecrets } from '../settings/setting-value.js';
 import type { Finding } from './findings.js';
 
 /** Terminal sequences (CSI such as colours, OSC such as window titles), removed whole. */

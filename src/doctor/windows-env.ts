@@ -1,4 +1,4 @@
-import type { RegistryValue } from '../system/setting-value.js';
+import type { RegistryValue } from '../settings/setting-value.js';
 import type { Finding } from './findings.js';
 
 /** The variables whose origin matters for go on Windows. */

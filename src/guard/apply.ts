@@ -1,12 +1,12 @@
 import { GuardError } from '../config/errors.js';
 import { readUserBytes } from '../config/read-file.js';
+import type { RegistryValue } from '../settings/setting-value.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { extendBackup, type OriginalValue, readBackup } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { saveState } from '../state/store.js';
 import { type GoKey, MAX_GO_ENV_BYTES, readGoSettings, writeGoSettings } from '../system/go-env.js';
-import type { RegistryValue } from '../system/setting-value.js';
 import { writeWindowsSettings } from '../system/windows-settings.js';
 import { notifyWindows } from './notify.js';
 import type { Plan } from './plan.js';

@@ -1,5 +1,5 @@
+import type { RegistryValue } from '../settings/setting-value.js';
 import { type NativeRequest, runNativeHelper } from '../system/native-helper.js';
-import type { RegistryValue } from '../system/setting-value.js';
 import { readWindowsSettings, WININET_NAMES } from '../system/windows-settings.js';
 
 /**

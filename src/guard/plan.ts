@@ -1,12 +1,11 @@
-import type { RuntimeEvent } from '../commands/definition.js';
 import type { LoadedConfig } from '../config/load.js';
 import { type Decision, decide } from '../policy/decide.js';
 import type { DatabaseHealth } from '../probe/database.js';
 import { type HealthReport, probeMirrors } from '../probe/run.js';
+import { hideSecrets, showValue } from '../settings/setting-value.js';
 import { stateDir, statePaths } from '../state/paths.js';
 import { type GuardState, loadState } from '../state/store.js';
-import { type GoKey, type GoSettings, MANAGED_GO_KEYS, readGoSettings } from '../system/go-env.js';
-import { hideSecrets, showValue } from '../system/setting-value.js';
+import { type GoKey, type GoSettings, MANAGED_GO_KEYS, readGoSettings, sourceOf } from '../system/go-env.js';
 import { planSystem, type SystemPlan } from './system-plan.js';
 
 export interface SettingChange {
@@ -31,16 +30,22 @@ export interface Plan {
   system: SystemPlan;
 }
 
-export function sourceOf(settings: GoSettings, key: GoKey): 'environment' | 'go env file' | 'go default' {
-  if (settings.overrides[key]) return 'environment';
-  return key in settings.file ? 'go env file' : 'go default';
+/**
+ * A progress event as the command passes it on (one arm of RuntimeEvent in commands/definition.ts,
+ * written out here because guard sits below commands and never imports it).
+ */
+export interface PlanProgress {
+  type: 'progress';
+  activity: string;
+  status: string;
+  percent: number;
 }
 
 /** Probes, reads go's settings and the state, and decides. Changes nothing. */
 export async function makePlan(
   loaded: LoadedConfig,
   env: NodeJS.ProcessEnv,
-  emit: (e: RuntimeEvent) => void,
+  emit: (progress: PlanProgress) => void,
   now: Date,
 ): Promise<Plan> {
   const paths = statePaths(stateDir(env));

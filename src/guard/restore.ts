@@ -1,11 +1,11 @@
 import { unlink } from 'node:fs/promises';
 import { ConfigError, InputError } from '../config/errors.js';
+import { type RegistryValue, sameValue, showValue } from '../settings/setting-value.js';
 import { type Backup, forgetBackup, readBackup, registryValueOf } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import type { StatePaths } from '../state/paths.js';
 import { type GoKey, type GoSettings, readGoSettings, writeGoSettings } from '../system/go-env.js';
 import { windowsEffects } from '../system/platform.js';
-import { type RegistryValue, sameValue, showValue } from '../system/setting-value.js';
 import {
   isWindowsSetting,
   readWindowsSettings,

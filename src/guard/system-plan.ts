@@ -2,9 +2,9 @@ import type { Config } from '../config/schema.js';
 import type { Decision } from '../policy/decide.js';
 import { decideProxy, type ProxyDecision, proxyServerOf, proxySettingsFor } from '../policy/proxy.js';
 import type { ProxyHealth } from '../probe/proxy.js';
+import { type RegistryValue, sameValue } from '../settings/setting-value.js';
 import type { GuardState } from '../state/store.js';
 import { windowsEffects } from '../system/platform.js';
-import { type RegistryValue, sameValue } from '../system/setting-value.js';
 import {
   readWindowsSettings,
   WINHTTP,

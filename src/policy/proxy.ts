@@ -1,8 +1,8 @@
 import type { PROXY_TARGETS } from '../config/schema.js';
 import type { ProxyHealth } from '../probe/proxy.js';
+import type { RegistryValue } from '../settings/setting-value.js';
+import { winHttpValue } from '../settings/setting-value.js';
 import type { MirrorTrack } from '../state/store.js';
-import type { RegistryValue } from '../system/setting-value.js';
-import { winHttpValue } from '../system/setting-value.js';
 
 // The corporate proxy failover policy and what it means for each Windows setting.
 // Pure: every fact comes in as an argument; nothing here reads the machine.

@@ -1,5 +1,5 @@
 import type { SecureContext } from 'node:tls';
-import type { DnsObservation } from './dns.js';
+import type { DnsObservation } from './dns-observation.js';
 import type { DohClient } from './doh.js';
 import type { ProxyRoute } from './route.js';
 
@@ -26,14 +26,4 @@ export interface ProbeContext {
   sumdb: { name: string };
   /** The proxy go would use (HTTPS_PROXY, NO_PROXY): mirrors are probed the way go reaches them. */
   route?: ProxyRoute;
-}
-
-/** Rejects with an AbortError as soon as the signal fires; for work that cannot be cancelled. */
-export function whenAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () =>
-      reject(Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true }));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import { bogonKind } from '../dns/bogons.js';
-import type { DnsObservation } from './dns.js';
+import type { DnsObservation } from './dns-observation.js';
 
 /** Resolver failures as a person would name them, keyed by getaddrinfo / c-ares code. */
 export const DNS_REASONS: Record<string, string> = {

@@ -1,19 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ProbeContext } from './context.js';
-import type { TrustedAnswer } from './doh.js';
+import type { DnsObservation } from './dns-observation.js';
 import { resolveHost } from './resolve.js';
 
-/** What the resolvers said about one host name. */
-export interface DnsObservation {
-  host: string;
-  ms: number;
-  system: { addresses: string[] } | { error: { code: string; message: string; timedOut: boolean } };
-  /** One entry per dns.trusted resolver (DoH); empty for IP literals or when none is configured. */
-  trusted: TrustedAnswer[];
-  /** A random name under the host: a resolver that answers it while DoH says NXDOMAIN rewrites NXDOMAIN. */
-  nonexistent?: { name: string; systemAddresses: string[]; trustedSaysMissing: boolean };
-}
+// Its own file so context.ts can name it without importing this one (no cycle).
+export type { DnsObservation };
 
 /**
  * Resolves a host with the system resolver and every trusted resolver at once, plus a random

@@ -1,6 +1,6 @@
 import type { SecureContext } from 'node:tls';
 import { decodeMessage, encodeMessage, RCODE, TYPE } from '../dns/wire.js';
-import { whenAborted } from './context.js';
+import { whenAborted } from './deadline.js';
 import { Agent } from './undici.js';
 
 export type TrustedAnswer =

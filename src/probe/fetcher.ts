@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { type ConnectOptions, openConnection, PhaseError, proxyAuthorization } from './connect.js';
-import { type ProbeContext, whenAborted } from './context.js';
+import type { ProbeContext } from './context.js';
+import { whenAborted } from './deadline.js';
 import { observeDns } from './dns.js';
 import { assessDns } from './dns-verdict.js';
 import { proxyFor } from './route.js';

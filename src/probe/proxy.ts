@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { hideSecrets } from '../system/setting-value.js';
+import { hideSecrets } from '../settings/setting-value.js';
 import { connectRequest, proxyAuthorization, readResponseHead } from './connect.js';
 import type { ProbeContext } from './context.js';
 import { observeDns } from './dns.js';

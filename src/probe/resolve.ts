@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import { whenAborted } from './context.js';
+import { whenAborted } from './deadline.js';
 
 /**
  * Resolves a host name to addresses, with the OS resolver or with the DNS server named by

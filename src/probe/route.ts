@@ -1,17 +1,7 @@
 import net from 'node:net';
+import type { ProxyRoute } from '../config/proxy-route.js';
 
-/**
- * How go would reach a URL: through the proxy in HTTPS_PROXY / HTTP_PROXY (either case), unless
- * NO_PROXY covers the host, following golang.org/x/net/http/httpproxy (which go's module fetch
- * uses): localhost and loopback addresses are never proxied; NO_PROXY "*" turns proxies off; an
- * entry matches the host itself and, as "example.com" or ".example.com", every name under it;
- * IP addresses and CIDR ranges match addresses; "host:port" matches that port only.
- */
-export interface ProxyRoute {
-  https?: URL;
-  http?: URL;
-  noProxy: string[];
-}
+export type { ProxyRoute };
 
 const pick = (env: NodeJS.ProcessEnv, name: string) => env[name] || env[name.toLowerCase()] || undefined;
 
@@ -36,7 +26,13 @@ export function routeFromEnv(env: NodeJS.ProcessEnv): ProxyRoute | undefined {
   return { ...(https ? { https } : {}), ...(http ? { http } : {}), noProxy };
 }
 
-/** The proxy go would use for this URL, or undefined for a direct connection. */
+/**
+ * The proxy go would use for this URL, or undefined for a direct connection: the proxy in
+ * HTTPS_PROXY / HTTP_PROXY (either case), unless NO_PROXY covers the host, following
+ * golang.org/x/net/http/httpproxy (which go's module fetch uses): localhost and loopback addresses are never proxied; NO_PROXY "*" turns proxies off; an
+ * entry matches the host itself and, as "example.com" or ".example.com", every name under it;
+ * IP addresses and CIDR ranges match addresses; "host:port" matches that port only.
+ */
 export function proxyFor(route: ProxyRoute | undefined, url: URL): URL | undefined {
   if (!route) return undefined;
   const proxy = url.protocol === 'https:' ? route.https : url.protocol === 'http:' ? route.http : undefined;

@@ -3,8 +3,8 @@ import logonTrigger from '../../scheduled-task/triggers/logon.xml';
 import networkTrigger from '../../scheduled-task/triggers/network-change.xml';
 import timeTrigger from '../../scheduled-task/triggers/time.xml';
 import unlockTrigger from '../../scheduled-task/triggers/unlock.xml';
-import { fill } from '../codegen/template.js';
 import type { Config } from '../config/schema.js';
+import { fill } from '../text/template.js';
 import { windowsCommandLine } from './command-line.js';
 
 export const TASK_NAME = '\\GoProxyGuard\\Guard';

@@ -2,7 +2,21 @@ import { ConfigError } from '../config/errors.js';
 import { MANAGED_GO_KEYS } from '../system/go-env.js';
 import { WRITABLE_TYPES } from '../system/registry.js';
 import { USER_ENV_NAMES, WINHTTP, WININET_BLOB, WININET_NAMES } from '../system/windows-settings.js';
-import type { Backup } from './backup.js';
+
+/**
+ * The exact previous value of one setting, including "it was not set". Registry values carry
+ * their type (REG_SZ, REG_EXPAND_SZ, REG_DWORD, ...); go env file values have none.
+ */
+export type OriginalValue = { was: 'set'; value: string; type?: string } | { was: 'unset' };
+
+export interface Backup {
+  version: 1;
+  takenAt: string;
+  /** Which go env file the values were read from. */
+  goEnvFile: string;
+  /** Keyed by "<effector>:<name>": go-env:GOPROXY, user-env:HTTPS_PROXY, wininet:ProxyServer, winhttp:proxy. */
+  settings: Record<string, OriginalValue>;
+}
 
 // A backup is input like a config: anyone who can write the state folder can edit it, and restore
 // writes what it holds into go's env file and the registry. So it is checked as strictly as a

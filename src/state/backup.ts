@@ -1,25 +1,13 @@
 import { unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
-import type { RegistryValue } from '../system/setting-value.js';
+import type { RegistryValue } from '../settings/setting-value.js';
 import { writeFileAtomic } from './atomic.js';
-import { checkBackupShape } from './backup-shape.js';
+import { type Backup, checkBackupShape, type OriginalValue } from './backup-shape.js';
 import { readStateFile } from './safe-file.js';
 import { MAX_STATE_BYTES } from './store.js';
 
-/**
- * The exact previous value of one setting, including "it was not set". Registry values carry
- * their type (REG_SZ, REG_EXPAND_SZ, REG_DWORD, ...); go env file values have none.
- */
-export type OriginalValue = { was: 'set'; value: string; type?: string } | { was: 'unset' };
-
-export interface Backup {
-  version: 1;
-  takenAt: string;
-  /** Which go env file the values were read from. */
-  goEnvFile: string;
-  /** Keyed by "<effector>:<name>": go-env:GOPROXY, user-env:HTTPS_PROXY, wininet:ProxyServer, winhttp:proxy. */
-  settings: Record<string, OriginalValue>;
-}
+// The types live with their shape check (backup-shape.ts), which would otherwise import them from here.
+export type { Backup, OriginalValue };
 
 /** A backed-up value as a setting value: registry values carry their type; older ones are REG_SZ. */
 export function registryValueOf(original: OriginalValue): RegistryValue {

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { hideSecrets } from '../system/setting-value.js';
+import { hideSecrets } from '../settings/setting-value.js';
 import { appendStateFile, naming, openNoFollow, refused } from './safe-file.js';
 
 export interface HistoryEntry {

@@ -30,6 +30,12 @@ export interface GoSettings {
   overrides: Partial<Record<GoKey, string>>;
 }
 
+/** Where go takes a setting from: a variable that overrides the file, the go env file, or go's default. */
+export function sourceOf(settings: GoSettings, key: GoKey): 'environment' | 'go env file' | 'go default' {
+  if (settings.overrides[key]) return 'environment';
+  return key in settings.file ? 'go env file' : 'go default';
+}
+
 /** The go binary: GOPROXYGUARD_GO, else go on PATH. */
 export function goBinary(env: NodeJS.ProcessEnv): string {
   return env.GOPROXYGUARD_GO || 'go';

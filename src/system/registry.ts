@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RegistryValue } from './setting-value.js';
+import type { RegistryValue } from '../settings/setting-value.js';
 import { runTool, TOOLS, toolSaid } from './windows-tool.js';
 
 export type { RegistryValue };

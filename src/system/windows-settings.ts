@@ -1,5 +1,5 @@
+import { sameValue, winHttpFromValue, winHttpValue } from '../settings/setting-value.js';
 import { type RegistryValue, readRegistryValues, writeRegistryValue } from './registry.js';
-import { sameValue, winHttpFromValue, winHttpValue } from './setting-value.js';
 import { readWinHttp, writeWinHttp } from './winhttp.js';
 
 // Every Windows setting GoProxyGuard may change, named "<effector>:<name>" as in the backup.

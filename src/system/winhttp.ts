@@ -1,5 +1,5 @@
+import type { WinHttpProxy } from '../settings/setting-value.js';
 import { readRegistryValues } from './registry.js';
-import type { WinHttpProxy } from './setting-value.js';
 import { runTool, TOOLS, toolSaid } from './windows-tool.js';
 
 /** netsh's argv, each value its own element: no shell, so `<local>` and `;` need no quoting. */
