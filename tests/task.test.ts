@@ -153,6 +153,11 @@ describe('task xml', () => {
     expect(document.guardProxy.taskName).toBe('\\GoProxyGuard\\GuardProxy');
     const printed = await cli(['task', 'xml', '--config', config, ...PATHS, '--guard-proxy']);
     expect(printed.stdout).toBe(document.guardProxy.xml);
+    // What the cmdlet returns (the document's xml) is the task asked for.
+    const asked = JSON.parse(
+      (await cli(['task', 'xml', '--config', config, ...PATHS, '--guard-proxy', '--json'])).stdout,
+    );
+    expect(asked).toEqual({ taskName: '\\GoProxyGuard\\GuardProxy', xml: printed.stdout });
     const result = await validate(printed.stdout);
     expect(result.message).toContain('validates');
     expect(result.ok).toBe(true);

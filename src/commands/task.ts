@@ -110,10 +110,14 @@ export const taskXmlCommand = defineCommand({
         'guard.enabled is false in the config: there is no guard proxy task; set "guard": { "enabled": true }',
       );
     const shown = options.guardProxy && guardProxy ? guardProxy : periodic;
+    // taskName and xml are the task shown (what the cmdlet returns); beside the periodic task,
+    // the guard proxy task rides along for --json readers.
     const both = {
-      taskName: periodic.taskName,
-      xml: periodic.xml,
-      ...(guardProxy ? { guardProxy: { taskName: guardProxy.taskName, xml: guardProxy.xml } } : {}),
+      taskName: shown.taskName,
+      xml: shown.xml,
+      ...(guardProxy && shown === periodic
+        ? { guardProxy: { taskName: guardProxy.taskName, xml: guardProxy.xml } }
+        : {}),
     };
     if (options.output === undefined) return { exitCode: EXIT.ok, document: both, text: shown.xml };
     const file = path.resolve(options.output);
