@@ -437,6 +437,23 @@ describe('task register, unregister and status (schtasks argv)', () => {
     });
   });
 
+  it('unregister --dry-run shows the commands for both tasks and runs nothing', async () => {
+    const run = await cli(['task', 'unregister', '--dry-run', '--json'], {
+      GOPROXYGUARD_PLATFORM: 'win32',
+      GOPROXYGUARD_SCHTASKS: '/nonexistent',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      done: false,
+      argv: ['schtasks.exe', '/Delete', '/TN', '\\GoProxyGuard\\Guard', '/F'],
+      guardProxy: {
+        done: false,
+        before: ['schtasks.exe', '/End', '/TN', '\\GoProxyGuard\\GuardProxy'],
+        argv: ['schtasks.exe', '/Delete', '/TN', '\\GoProxyGuard\\GuardProxy', '/F'],
+      },
+    });
+  });
+
   it('unregister fails, naming the task, when the guard proxy task cannot be deleted', async () => {
     const schtasks = await standIn(QUERY_OUTPUT, 0, {
       '/Delete \\GoProxyGuard\\GuardProxy': { output: 'ERROR: Access is denied.', exitCode: 1 },
