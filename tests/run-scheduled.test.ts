@@ -4,6 +4,7 @@ import parsePrometheus from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld as makeWorld } from '../src/lab/go-world.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
+import { eventLogStandIns } from './event-log-stand-ins.js';
 import { cli, RUNTIME, writeJson } from './helpers.js';
 
 let lab: RunningLab;
@@ -155,33 +156,11 @@ describe('the Application event log entry (eventcreate argv)', () => {
   it('is written through eventcreate with each value its own argument when a scheduled run changes settings', async () => {
     const w = await world();
     try {
-      const record = join(w.dir, 'eventcreate.json');
-      const standIn = join(w.dir, 'eventcreate');
-      await writeFile(
-        standIn,
-        `#!${process.execPath}\nrequire('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`,
-      );
-      await (await import('node:fs/promises')).chmod(standIn, 0o755);
-      // A reg.exe whose export shows the asked key with no values: no user environment overrides.
-      const reg = join(w.dir, 'reg');
-      await writeFile(
-        reg,
-        `#!${process.execPath}
-const [op, key, file] = process.argv.slice(2);
-if (op !== 'export') process.exit(1);
-const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER');
-require('node:fs').writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n', 'utf16le'));
-`,
-      );
-      await (await import('node:fs/promises')).chmod(reg, 0o755);
-      const env = {
-        GOPROXYGUARD_PLATFORM: 'win32',
-        GOPROXYGUARD_EVENTCREATE: standIn,
-        GOPROXYGUARD_REG: reg,
-      };
+      const { env, calls } = await eventLogStandIns(w.dir);
       const run = await w.guard(['run', '--scheduled', '--config', lab.configPath], env);
       expect(run.exitCode, run.stderr).toBe(0);
-      const argv = JSON.parse(await readFile(record, 'utf8')) as string[];
+      expect(await calls()).toHaveLength(1);
+      const argv = (await calls())[0] as string[];
       expect(argv.slice(0, 9)).toEqual([
         '/L',
         'APPLICATION',

@@ -1,6 +1,13 @@
+import type { GuardSeen } from '../policy/guard-watch.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
 import { loadForRun } from './shared.js';
+
+/** One line on the guard proxy for the run's text output. */
+const guardLine = (seen: GuardSeen) =>
+  seen.running
+    ? `guard proxy: up at ${seen.url}, ${seen.counters.requests} requests, ${seen.counters.hedgesFired} hedges fired, ${seen.counters.failovers} failovers, ${seen.counters.tamperedRefused} tampered refused, ${seen.counters.staleServed} stale served`
+    : `guard proxy: down (${seen.reason})`;
 
 /** Extra time a scheduled cycle may take beyond the probe deadline (go env calls, writes). */
 const CYCLE_MARGIN_MS = 60_000;
@@ -11,7 +18,11 @@ const CYCLE_MARGIN_MS = 60_000;
  * Takes the lock (if another run holds it, exits 0 at once: the next trigger will come), probes,
  * decides, backs up, applies and verifies exactly like apply, records the history, writes an
  * Application event log entry on Windows when the settings changed, and writes the Prometheus
- * textfile named by schedule.textfile (or --textfile). The whole cycle is bounded by
+ * textfile named by schedule.textfile (or --textfile). In guard mode (guard.enabled) it also asks
+ * the guard proxy for its status once: whether it runs and what it did (requests, hedges fired,
+ * failovers, tampered answers refused, stale answers served) go into the output, the history and
+ * the textfile, and an event log entry says when the guard went down, when it came back and when
+ * it refused tampered answers since the last run (once per change, not on every run). The whole cycle is bounded by
  * the probe deadline plus one minute. Exit codes: 0 done (or skipped), 1 no mirror works (the last
  * known good configuration was kept), 2 bad config or a machine to fix first (a read-only or full
  * state folder, a missing tool), 3 a tool failed, a change did not verify, or a bug.
@@ -78,6 +89,15 @@ export const run = defineCommand({
         const now = new Date();
         const planned = await makePlan(loaded, io.env, emit, now);
         const result = await applyPlan(planned, paths, io.env, now);
+        // Guard mode: one look at the guard proxy per run, for the textfile, the log and the history.
+        const guard = loaded.config.guard.enabled
+          ? await (await import('../schedule/guard-check.js')).checkGuard(
+              loaded.config.guard.listen,
+              paths,
+              io.env,
+              new Date(),
+            )
+          : undefined;
         const textfile = options.textfile ?? loaded.config.schedule.textfile;
         if (textfile) {
           const [{ metricsText }, { writeFileAtomic }] = await Promise.all([
@@ -86,11 +106,15 @@ export const run = defineCommand({
           ]);
           await writeFileAtomic(
             textfile,
-            metricsText(planned, {
-              changed: result.changed,
-              durationMs: performance.now() - started,
-              at: new Date(),
-            }),
+            metricsText(
+              planned,
+              {
+                changed: result.changed,
+                durationMs: performance.now() - started,
+                at: new Date(),
+              },
+              guard?.seen,
+            ),
           );
         }
         if (result.changed) {
@@ -113,17 +137,21 @@ export const run = defineCommand({
             eventLog: event,
           });
         }
-        return { planned, result };
+        return { planned, result, guard };
       })();
       const overrun = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`the cycle did not finish within ${budget} ms`)), budget);
       });
-      const { planned, result } = await Promise.race([cycle, overrun]);
+      const { planned, result, guard } = await Promise.race([cycle, overrun]);
       const summary = `${result.changed ? 'changed' : 'unchanged'}: GOPROXY=${planned.decision.goproxy}${planned.decision.keptLastGood ? ' (last known good kept: no mirror works)' : ''}`;
       return {
         exitCode: planned.decision.keptLastGood ? EXIT.unhealthy : EXIT.ok,
-        document: planDocument(planned, { skipped: false, applied: result.changed }),
-        text: summary,
+        document: planDocument(planned, {
+          skipped: false,
+          applied: result.changed,
+          ...(guard ? { guard: { ...guard.seen, events: guard.events } } : {}),
+        }),
+        text: guard ? `${summary}\n${guardLine(guard.seen)}` : summary,
       };
     } finally {
       clearTimeout(timer);

@@ -53,6 +53,7 @@ async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS
     ...(configPath ? { config: configPath } : {}),
     version: VERSION,
     now: new Date(),
+    guardProxy: loaded.config.guard.enabled,
   };
 }
 
@@ -66,7 +67,10 @@ async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS
  * conhost.exe --headless, so no console window flashes. Paths in folders other users can write
  * to are refused, and so are paths with "%", which Task Scheduler would expand. The XML printed
  * (and returned) is declared UTF-8; -OutputPath writes the file Register-GoProxyGuardTask hands
- * to schtasks.exe, in UTF-16 with a byte order mark.
+ * to schtasks.exe, in UTF-16 with a byte order mark. In guard mode (guard.enabled) the task set has
+ * a second task, \GoProxyGuard\GuardProxy, shown with -GuardProxy: it runs the guard proxy from
+ * logon with no time limit, and Task Scheduler restarts it a minute after it fails (up to 255
+ * times); same launcher, user and safety rules.
  *
  * @example
  * Get-GoProxyGuardTaskXml -ConfigPath $HOME\goproxy-guard.json -OutputPath guard.xml
@@ -93,22 +97,38 @@ export const taskXmlCommand = defineCommand({
      * schtasks.exe (UTF-16LE with a byte order mark), for an administrator to import.
      */
     output: { kind: 'path', flag: 'output', parameter: 'OutputPath', valueName: 'FILE' },
+    /** Print (or write) the guard proxy task instead of the periodic one (needs guard.enabled). */
+    guardProxy: { kind: 'switch', flag: 'guard-proxy', parameter: 'GuardProxy' },
   },
   async run(options, io) {
-    const { taskXml, taskXmlFile, TASK_NAME } = await import('../schedule/task-xml.js');
-    const inputs = await taskInputs(options, io.env);
-    const xml = taskXml(inputs);
-    if (options.output === undefined)
-      return { exitCode: EXIT.ok, document: { taskName: TASK_NAME, xml }, text: xml };
+    const { taskDefinitions } = await import('../schedule/task-xml.js');
+    const [periodic, guardProxy] = taskDefinitions(await taskInputs(options, io.env));
+    if (!periodic) throw new Error('the task set is empty');
+    if (options.guardProxy && !guardProxy)
+      throw new UsageError(
+        '--guard-proxy',
+        'guard.enabled is false in the config: there is no guard proxy task; set "guard": { "enabled": true }',
+      );
+    const shown = options.guardProxy && guardProxy ? guardProxy : periodic;
+    // taskName and xml are the task shown (what the cmdlet returns); beside the periodic task,
+    // the guard proxy task rides along for --json readers.
+    const both = {
+      taskName: shown.taskName,
+      xml: shown.xml,
+      ...(guardProxy && shown === periodic
+        ? { guardProxy: { taskName: guardProxy.taskName, xml: guardProxy.xml } }
+        : {}),
+    };
+    if (options.output === undefined) return { exitCode: EXIT.ok, document: both, text: shown.xml };
     const file = path.resolve(options.output);
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(file, taskXmlFile(inputs)).catch((error: Error) => {
+    await writeFile(file, shown.file).catch((error: Error) => {
       throw new UsageError('--output', `cannot write ${file}: ${error.message}`);
     });
     return {
       exitCode: EXIT.ok,
-      document: { taskName: TASK_NAME, xml, file },
-      text: `Wrote ${file} (UTF-16LE with a byte order mark, as schtasks.exe /Create /TN ${TASK_NAME} /XML takes it).`,
+      document: { ...both, file },
+      text: `Wrote ${file} (UTF-16LE with a byte order mark, as schtasks.exe /Create /TN ${shown.taskName} /XML takes it).`,
     };
   },
 });
@@ -118,7 +138,8 @@ export const taskXmlCommand = defineCommand({
  *
  * Writes the task XML (see Get-GoProxyGuardTaskXml -OutputPath) to a temporary file in UTF-16 and runs
  * schtasks.exe /Create /TN \GoProxyGuard\Guard /XML <file> /F, replacing an earlier registration.
- * With -WhatIf it shows the command line and registers nothing.
+ * In guard mode (guard.enabled) it also registers \GoProxyGuard\GuardProxy, which runs the guard
+ * proxy (Start-GoProxyGuard) from logon for the whole session. With -WhatIf it shows the command line and registers nothing.
  *
  * @example
  * Register-GoProxyGuardTask -ConfigPath $HOME\goproxy-guard.json
@@ -147,24 +168,31 @@ export const taskRegister = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const [{ taskXmlFile, TASK_NAME }, { runSchtasks, schtasksArgs }, fs, os] = await Promise.all([
+    const [{ taskDefinitions }, { runSchtasks, schtasksArgs }, fs, os] = await Promise.all([
       import('../schedule/task-xml.js'),
       import('../system/schtasks.js'),
       import('node:fs/promises'),
       import('node:os'),
     ]);
-    const bytes = taskXmlFile(await taskInputs(options, io.env));
+    const tasks = taskDefinitions(await taskInputs(options, io.env));
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'goproxy-guard-task-'));
-    const file = path.join(dir, 'GoProxyGuard.xml');
-    const argv = schtasksArgs.create(TASK_NAME, file);
     try {
-      if (options.dryRun) return change(TASK_NAME, argv, false, 'would run');
-      // schtasks reads task XML as UTF-16 (with a byte order mark), as the declaration says.
-      await fs.writeFile(file, bytes);
-      const run = await runSchtasks(argv, io.env);
-      if (run.exitCode !== 0)
-        throw new Error(`schtasks /Create failed (${run.exitCode}): ${run.stdout.trim()}`);
-      return change(TASK_NAME, argv, true, 'ran');
+      const changes = [];
+      for (const [index, task] of tasks.entries()) {
+        const file = path.join(dir, index === 0 ? 'GoProxyGuard.xml' : 'GoProxyGuardProxy.xml');
+        const argv = schtasksArgs.create(task.taskName, file);
+        if (options.dryRun) {
+          changes.push(change(task.taskName, argv, false, 'would run'));
+          continue;
+        }
+        // schtasks reads task XML as UTF-16 (with a byte order mark), as the declaration says.
+        await fs.writeFile(file, task.file);
+        const run = await runSchtasks(argv, io.env);
+        if (run.exitCode !== 0)
+          throw new Error(`schtasks /Create ${task.taskName} failed (${run.exitCode}): ${run.stdout.trim()}`);
+        changes.push(change(task.taskName, argv, true, 'ran'));
+      }
+      return taskSet(changes);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -174,7 +202,9 @@ export const taskRegister = defineCommand({
 /**
  * Removes the background guard's scheduled task. Settings it changed stay; Restore-GoProxySettings undoes those.
  *
- * Runs schtasks.exe /Delete /TN \GoProxyGuard\Guard /F. With -WhatIf it shows the command line only.
+ * Runs schtasks.exe /Delete /TN \GoProxyGuard\Guard /F. When the guard proxy task
+ * \GoProxyGuard\GuardProxy is registered (guard mode), it first stops the running guard proxy
+ * (schtasks.exe /End) and deletes that task too. With -WhatIf it shows the command lines only.
  *
  * @example
  * Unregister-GoProxyGuardTask
@@ -199,16 +229,40 @@ export const taskUnregister = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const [{ TASK_NAME }, { runSchtasks, schtasksArgs }] = await Promise.all([
+    const [{ TASK_NAME, GUARD_PROXY_TASK_NAME }, { runSchtasks, schtasksArgs }] = await Promise.all([
       import('../schedule/task-xml.js'),
       import('../system/schtasks.js'),
     ]);
+    const changes = [];
+    // The guard proxy task exists only where guard mode was on at registration: asked, not assumed,
+    // so a failed delete is never mistaken for "was not there". /End stops the running guard first
+    // (deleting a task leaves its running instance alone); it fails when none runs, which is fine.
+    const guardProxy = options.dryRun
+      ? { exitCode: 0 }
+      : await runSchtasks(schtasksArgs.query(GUARD_PROXY_TASK_NAME), io.env);
+    if (guardProxy.exitCode === 0) {
+      const end = schtasksArgs.end(GUARD_PROXY_TASK_NAME);
+      const argv = schtasksArgs.delete(GUARD_PROXY_TASK_NAME);
+      if (options.dryRun) changes.push(change(GUARD_PROXY_TASK_NAME, argv, false, 'would run', end));
+      else {
+        await runSchtasks(end, io.env);
+        const run = await runSchtasks(argv, io.env);
+        if (run.exitCode !== 0)
+          throw new Error(
+            `schtasks /Delete ${GUARD_PROXY_TASK_NAME} failed (${run.exitCode}): ${run.stdout.trim()}`,
+          );
+        changes.push(change(GUARD_PROXY_TASK_NAME, argv, true, 'ran', end));
+      }
+    }
     const argv = schtasksArgs.delete(TASK_NAME);
-    if (options.dryRun) return change(TASK_NAME, argv, false, 'would run');
-    const run = await runSchtasks(argv, io.env);
-    if (run.exitCode !== 0)
-      throw new Error(`schtasks /Delete failed (${run.exitCode}): ${run.stdout.trim()}`);
-    return change(TASK_NAME, argv, true, 'ran');
+    if (options.dryRun) changes.unshift(change(TASK_NAME, argv, false, 'would run'));
+    else {
+      const run = await runSchtasks(argv, io.env);
+      if (run.exitCode !== 0)
+        throw new Error(`schtasks /Delete failed (${run.exitCode}): ${run.stdout.trim()}`);
+      changes.unshift(change(TASK_NAME, argv, true, 'ran'));
+    }
+    return taskSet(changes);
   },
 });
 
@@ -217,6 +271,8 @@ export const taskUnregister = defineCommand({
  *
  * Reads schtasks.exe /Query /TN \GoProxyGuard\Guard /V /FO CSV. The last result is the guard's
  * exit code: 0 done, 1 no mirror healthy (last known good kept), 2 bad config, 3 internal error.
+ * Also reads the guard proxy task, \GoProxyGuard\GuardProxy (registered in guard mode only): its
+ * status is Running while the guard proxy serves.
  *
  * @example
  * Get-GoProxyGuardTask
@@ -240,40 +296,59 @@ export const taskStatus = defineCommand({
   ],
   options: {},
   async run(_options, io) {
-    const [{ TASK_NAME }, { runSchtasks, schtasksArgs, parseTaskQuery }] = await Promise.all([
-      import('../schedule/task-xml.js'),
-      import('../system/schtasks.js'),
-    ]);
-    const run = await runSchtasks(schtasksArgs.query(TASK_NAME), io.env);
-    if (run.exitCode !== 0) {
-      const document = {
-        taskName: TASK_NAME,
-        registered: false,
-        status: null,
-        lastRunTime: null,
-        lastResult: null,
-        nextRunTime: null,
-      };
-      return {
-        exitCode: EXIT.unhealthy,
-        document,
-        text: `${TASK_NAME} is not registered (schtasks exit ${run.exitCode}).`,
-      };
-    }
-    const info = parseTaskQuery(run.stdout, TASK_NAME);
+    const [{ TASK_NAME, GUARD_PROXY_TASK_NAME }, { runSchtasks, schtasksArgs, parseTaskQuery }] =
+      await Promise.all([import('../schedule/task-xml.js'), import('../system/schtasks.js')]);
+    const ask = async (taskName: string) => {
+      const run = await runSchtasks(schtasksArgs.query(taskName), io.env);
+      const unknown = { status: null, lastRunTime: null, lastResult: null, nextRunTime: null };
+      const task =
+        run.exitCode === 0
+          ? { taskName, registered: true, ...parseTaskQuery(run.stdout, taskName) }
+          : { taskName, registered: false, ...unknown };
+      return { task, exit: run.exitCode };
+    };
+    const { task: periodic, exit } = await ask(TASK_NAME);
+    const { task: guardProxy } = await ask(GUARD_PROXY_TASK_NAME);
+    const line = (task: typeof periodic) =>
+      task.registered
+        ? `${task.taskName}: ${task.status}; last run ${task.lastRunTime}, result ${task.lastResult}; next run ${task.nextRunTime}`
+        : `${task.taskName} is not registered`;
+    const text = [
+      periodic.registered ? line(periodic) : `${line(periodic)} (schtasks exit ${exit}).`,
+      // The guard proxy task exists in guard mode only (guard.enabled at registration).
+      guardProxy.registered ? line(guardProxy) : `${line(guardProxy)} (only in guard mode).`,
+    ].join('\n');
     return {
-      exitCode: EXIT.ok,
-      document: { taskName: TASK_NAME, registered: true, ...info },
-      text: `${TASK_NAME}: ${info.status}; last run ${info.lastRunTime}, result ${info.lastResult}; next run ${info.nextRunTime}`,
+      exitCode: periodic.registered ? EXIT.ok : EXIT.unhealthy,
+      document: { ...periodic, guardProxy },
+      text,
     };
   },
 });
 
-function change(taskName: string, argv: string[], done: boolean, verb: string) {
+type TaskChange = ReturnType<typeof change>;
+
+/** One schtasks.exe change to one task; `before` is a command run first whose outcome does not matter. */
+function change(taskName: string, argv: string[], done: boolean, verb: string, before?: string[]) {
   const command = `schtasks.exe ${argv.join(' ')}`;
   return {
+    document: {
+      taskName,
+      done,
+      argv: ['schtasks.exe', ...argv],
+      command,
+      ...(before ? { before: ['schtasks.exe', ...before] } : {}),
+    },
+    text: `${verb}: ${before ? `schtasks.exe ${before.join(' ')}; ` : ''}${command}`,
+  };
+}
+
+/** The periodic task's change as the document, the guard proxy task's (guard mode) inside it. */
+function taskSet([periodic, guardProxy]: TaskChange[]) {
+  if (!periodic) throw new Error('the task set is empty');
+  return {
     exitCode: EXIT.ok,
-    document: { taskName, done, argv: ['schtasks.exe', ...argv], command },
-    text: `${verb}: ${command}`,
+    document: { ...periodic.document, ...(guardProxy ? { guardProxy: guardProxy.document } : {}) },
+    text: [periodic.text, ...(guardProxy ? [guardProxy.text] : [])].join('\n'),
   };
 }

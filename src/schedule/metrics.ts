@@ -1,13 +1,40 @@
 import type { Plan } from '../guard/plan.js';
+import type { GuardCounters, GuardSeen } from '../policy/guard-watch.js';
 
 /** Label values in the Prometheus text format escape backslash, double quote and newline. */
 const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** The guard proxy's counters as metrics: generated from the record, so none is left out. */
+const GUARD_COUNTERS: Record<keyof GuardCounters, [name: string, help: string]> = {
+  requests: ['goproxyguard_guard_requests_total', 'Requests the guard proxy answered since it started.'],
+  hedgesFired: [
+    'goproxyguard_guard_hedges_fired_total',
+    'Requests the guard proxy also sent to a second mirror because the first was slow.',
+  ],
+  failovers: [
+    'goproxyguard_guard_failovers_total',
+    'Requests the guard proxy moved to another mirror after one failed.',
+  ],
+  tamperedRefused: [
+    'goproxyguard_guard_tampered_refused_total',
+    'Answers the guard proxy refused because they did not match the checksum database.',
+  ],
+  staleServed: [
+    'goproxyguard_guard_stale_served_total',
+    'Lists and @latest answers served stale from the cache because every mirror failed.',
+  ],
+};
 
 /**
  * One scheduled run as a Prometheus textfile (exposition format 0.0.4), for windows_exporter's
  * textfile collector or node_exporter's.
  */
-export function metricsText(plan: Plan, run: { changed: boolean; durationMs: number; at: Date }): string {
+export function metricsText(
+  plan: Plan,
+  run: { changed: boolean; durationMs: number; at: Date },
+  /** What asking the guard proxy found (guard mode only). */
+  guard?: GuardSeen,
+): string {
   const lines: string[] = [];
   const metric = (name: string, help: string, type: 'gauge' | 'counter', samples: [string, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -55,6 +82,23 @@ export function metricsText(plan: Plan, run: { changed: boolean; durationMs: num
         'gauge',
         plan.report.proxies.map((p) => [`{proxy="${label(p.name)}"}`, p.name === chosen.name ? 1 : 0]),
       );
+    }
+  }
+  if (guard) {
+    metric(
+      'goproxyguard_guard_up',
+      'Whether the guard proxy answered the last scheduled run (1) or not (0).',
+      'gauge',
+      [['', guard.running ? 1 : 0]],
+    );
+    // The guard's own counters, since it started (they restart at 0 with it, as counters may);
+    // absent while it is down: there is nothing to count.
+    if (guard.running) {
+      for (const [key, [name, help]] of Object.entries(GUARD_COUNTERS))
+        metric(name, help, 'counter', [['', guard.counters[key as keyof GuardCounters]]]);
+      metric('goproxyguard_guard_uptime_seconds', 'How long the guard proxy has been running.', 'gauge', [
+        ['', guard.uptimeSeconds],
+      ]);
     }
   }
   metric(

@@ -1,3 +1,4 @@
+import restartOnFailure from '../../scheduled-task/settings/restart-on-failure.xml';
 import taskTemplate from '../../scheduled-task/task.xml';
 import logonTrigger from '../../scheduled-task/triggers/logon.xml';
 import networkTrigger from '../../scheduled-task/triggers/network-change.xml';
@@ -8,6 +9,21 @@ import { fill } from '../text/template.js';
 import { windowsCommandLine } from './command-line.js';
 
 export const TASK_NAME = '\\GoProxyGuard\\Guard';
+
+/**
+ * The guard proxy (`serve`) runs as a task of its own rather than as a second action of the
+ * periodic task: a task's actions run one after the other and the task counts as running until
+ * the last ends, so a long-running serve action would hold the periodic task forever, and with
+ * IgnoreNew every later trigger would be skipped. Its own task also gets its own settings
+ * (no time limit, restart on failure) and its own last result in `task status`.
+ */
+export const GUARD_PROXY_TASK_NAME = '\\GoProxyGuard\\GuardProxy';
+
+/**
+ * Task Scheduler restarts the guard proxy a minute after it fails, up to 255 times (the schema's
+ * most) until the next logon starts it afresh: a crash costs go one minute of the `|` fallback.
+ */
+export const GUARD_PROXY_RESTART = { interval: 'PT1M', count: 255 } as const;
 
 /**
  * conhost.exe --headless hosts a console program without creating a window, so the guard does
@@ -26,6 +42,15 @@ export interface TaskInputs {
   config?: string;
   version: string;
   now: Date;
+  /** guard.enabled: the task set also runs the guard proxy from logon. */
+  guardProxy: boolean;
+}
+
+/** One task of the set: its name and the XML as printed (UTF-8) and as schtasks reads it (UTF-16). */
+export interface TaskDefinition {
+  taskName: string;
+  xml: string;
+  file: Buffer;
 }
 
 const xml = (text: string) =>
@@ -35,15 +60,37 @@ const xml = (text: string) =>
 const NETWORK_QUERY =
   '<QueryList><Query Id="0" Path="Microsoft-Windows-NetworkProfile/Operational"><Select Path="Microsoft-Windows-NetworkProfile/Operational">*[System[(EventID=10000)]]</Select></Query></QueryList>';
 
-/** The command line of the task's action: the launcher's arguments. */
+/** The command line of the periodic task's action: the launcher's arguments. */
 export function taskArguments(inputs: Pick<TaskInputs, 'node' | 'runtime' | 'config'>): string[] {
+  return launch(inputs, ['run', '--scheduled']);
+}
+
+/** The command line of the guard proxy task's action: `serve` through the same launcher. */
+export function guardProxyArguments(inputs: Pick<TaskInputs, 'node' | 'runtime' | 'config'>): string[] {
+  return launch(inputs, ['serve']);
+}
+
+function launch(inputs: Pick<TaskInputs, 'node' | 'runtime' | 'config'>, command: string[]): string[] {
   return [
     '--headless',
     inputs.node,
     inputs.runtime,
-    'run',
-    '--scheduled',
+    ...command,
     ...(inputs.config ? ['--config', inputs.config] : []),
+  ];
+}
+
+/** The task set: the periodic task, and the guard proxy task in guard mode. */
+export function taskDefinitions(inputs: TaskInputs): TaskDefinition[] {
+  const periodic = { taskName: TASK_NAME, xml: taskXml(inputs), file: taskXmlFile(inputs) };
+  if (!inputs.guardProxy) return [periodic];
+  return [
+    periodic,
+    {
+      taskName: GUARD_PROXY_TASK_NAME,
+      xml: renderGuardProxyTask(inputs, 'UTF-8'),
+      file: utf16File(renderGuardProxyTask(inputs, 'UTF-16')),
+    },
   ];
 }
 
@@ -61,8 +108,10 @@ export function taskXml(inputs: TaskInputs): string {
  * writes them, so an administrator can import the same file by hand.
  */
 export function taskXmlFile(inputs: TaskInputs): Buffer {
-  return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(renderTask(inputs, 'UTF-16'), 'utf16le')]);
+  return utf16File(renderTask(inputs, 'UTF-16'));
 }
+
+const utf16File = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 
 /** Every value is escaped, every trigger comes from a template. */
 function renderTask(inputs: TaskInputs, encoding: 'UTF-8' | 'UTF-16'): string {
@@ -78,16 +127,69 @@ function renderTask(inputs: TaskInputs, encoding: 'UTF-8' | 'UTF-16'): string {
     ...(schedule.onNetworkChange ? [fill(networkTrigger, { subscription: xml(NETWORK_QUERY) })] : []),
     ...(schedule.onUnlock ? [fill(unlockTrigger, { userId })] : []),
   ];
+  return fillTask(inputs, encoding, {
+    role: 'background guard',
+    description:
+      'Keeps Go module downloads working: probes the Go module mirrors and proxies and switches GOPROXY to healthy ones',
+    taskName: TASK_NAME,
+    triggers: triggers.join('').trimEnd(),
+    restartOnFailure: '',
+    executionTimeLimit: `PT${schedule.timeLimitMinutes}M`,
+    // Below normal: a probe run in the background must not slow the desktop.
+    priority: 7,
+    arguments: taskArguments(inputs),
+  });
+}
+
+/**
+ * The guard proxy task: `serve` from logon, long-running (PT0S: no time limit), restarted by
+ * Task Scheduler when it fails, at normal priority (go waits on its answers).
+ */
+function renderGuardProxyTask(inputs: TaskInputs, encoding: 'UTF-8' | 'UTF-16'): string {
+  return fillTask(inputs, encoding, {
+    role: 'guard proxy',
+    description:
+      'Keeps Go module downloads working: a GOPROXY on loopback that fails over per request, so go never stalls',
+    taskName: GUARD_PROXY_TASK_NAME,
+    // Logon only: the proxy then runs for the whole session.
+    triggers: fill(logonTrigger, { userId: xml(inputs.userId) }).trimEnd(),
+    restartOnFailure: fill(restartOnFailure, GUARD_PROXY_RESTART),
+    executionTimeLimit: 'PT0S',
+    priority: 5,
+    arguments: guardProxyArguments(inputs),
+  });
+}
+
+/** The parts every task of the set shares: principal, launcher, version, safety settings. */
+function fillTask(
+  inputs: TaskInputs,
+  encoding: 'UTF-8' | 'UTF-16',
+  task: {
+    role: string;
+    description: string;
+    taskName: string;
+    triggers: string;
+    restartOnFailure: string;
+    executionTimeLimit: string;
+    priority: number;
+    arguments: string[];
+  },
+): string {
+  const userId = xml(inputs.userId);
   return fill(taskTemplate, {
     encoding,
+    role: task.role,
+    description: xml(task.description),
     author: userId,
     version: xml(inputs.version),
-    taskName: xml(TASK_NAME),
-    triggers: triggers.join('').trimEnd(),
+    taskName: xml(task.taskName),
+    triggers: task.triggers,
     userId,
-    timeLimitMinutes: schedule.timeLimitMinutes,
+    restartOnFailure: task.restartOnFailure,
+    executionTimeLimit: task.executionTimeLimit,
+    priority: task.priority,
     command: xml(LAUNCHER),
-    arguments: xml(windowsCommandLine(taskArguments(inputs))),
+    arguments: xml(windowsCommandLine(task.arguments)),
   });
 }
 

@@ -21,6 +21,8 @@ export interface StatePaths {
   backup: string;
   /** A byte copy of the go env file as it was before the first change: the last resort. */
   goEnvCopy: string;
+  /** What the scheduled run last reported about the guard proxy (rate-limits its events). */
+  guardWatch: string;
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -31,5 +33,6 @@ export function statePaths(dir: string): StatePaths {
     history: join(dir, 'history.jsonl'),
     backup: join(dir, 'backup.json'),
     goEnvCopy: join(dir, 'go-env.before'),
+    guardWatch: join(dir, 'guard-watch.json'),
   };
 }

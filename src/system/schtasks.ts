@@ -6,6 +6,8 @@ import { runTool, TOOLS } from './windows-tool.js';
 export const schtasksArgs = {
   create: (taskName: string, xmlFile: string) => ['/Create', '/TN', taskName, '/XML', xmlFile, '/F'],
   delete: (taskName: string) => ['/Delete', '/TN', taskName, '/F'],
+  /** Stops the task's running instance (the guard proxy), which /Delete leaves running. */
+  end: (taskName: string) => ['/End', '/TN', taskName],
   query: (taskName: string) => ['/Query', '/TN', taskName, '/V', '/FO', 'CSV'],
 };
 

@@ -36,4 +36,24 @@ Describe 'Get-GoProxyGuardTaskXml' {
         $lint = & xmllint --noout --schema $script:Xsd $file 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($lint -join "`n")
     }
+
+    It '-GuardProxy returns the guard proxy task of guard mode: serve from logon, no time limit, valid against the schema' {
+        # Under the home folder, not the temp folder: the task refuses a config other users can change.
+        $profileDir = Join-Path $HOME ('.gpg-task-' + [guid]::NewGuid())
+        New-Item -ItemType Directory -Path $profileDir | Out-Null
+        try {
+            $config = Join-Path $profileDir 'guard-mode.json'
+            Set-Content -Path $config -Value '{ "mirrors": [{ "name": "a", "url": "https://a.example" }], "guard": { "enabled": true } }'
+            $xml = [xml](Get-GoProxyGuardTaskXml -ConfigPath $config -GuardProxy)
+            $null = Get-GoProxyGuardTaskXml -ConfigPath $config -GuardProxy -OutputPath (Join-Path $script:Folder 'proxy.xml')
+        } finally {
+            Remove-Item -Recurse -Force $profileDir
+        }
+        $xml.Task.RegistrationInfo.URI | Should -Be '\GoProxyGuard\GuardProxy'
+        $xml.Task.Settings.ExecutionTimeLimit | Should -Be 'PT0S'
+        $xml.Task.Settings.RestartOnFailure.Count | Should -Be '255'
+        $xml.Task.Actions.Exec.Arguments | Should -BeLike '* serve --config *'
+        $lint = & xmllint --noout --schema $script:Xsd (Join-Path $script:Folder 'proxy.xml') 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($lint -join "`n")
+    }
 }
