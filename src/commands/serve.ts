@@ -21,17 +21,17 @@ import { EXIT } from './exit-codes.js';
  * in use is bad input (exit code 2). Its live standing is at <url>/_guard/status.
  *
  * @example
- * Start-GoProxyGuard -ConfigPath .\goproxy-guard.json
+ * Start-GoProxyServer -ConfigPath .\goproxy-guard.json
  * Runs the guard on 127.0.0.1:47193 with the mirrors of a config file until Ctrl+C.
  * @example
- * Start-GoProxyGuard -Listen 127.0.0.1:0 -AsJson
+ * Start-GoProxyServer -Listen 127.0.0.1:0 -AsJson
  * Runs the guard on a free port and prints where it listens as JSON.
  * @cli
  * goproxy-guard serve --listen 127.0.0.1:0 --json
  */
 export const serve = defineCommand({
   name: 'serve',
-  cmdlet: 'Start-GoProxyGuard',
+  cmdlet: 'Start-GoProxyServer',
   outputType: 'GoProxyGuard.GuardProxy',
   outputProperty: '.',
   changesMachine: false,

@@ -139,7 +139,7 @@ export const taskXmlCommand = defineCommand({
  * Writes the task XML (see Get-GoProxyGuardTaskXml -OutputPath) to a temporary file in UTF-16 and runs
  * schtasks.exe /Create /TN \GoProxyGuard\Guard /XML <file> /F, replacing an earlier registration.
  * In guard mode (guard.enabled) it also registers \GoProxyGuard\GuardProxy, which runs the guard
- * proxy (Start-GoProxyGuard) from logon for the whole session. With -WhatIf it shows the command line and registers nothing.
+ * proxy (Start-GoProxyServer) from logon for the whole session. With -WhatIf it shows the command line and registers nothing.
  *
  * @example
  * Register-GoProxyGuardTask -ConfigPath $HOME\goproxy-guard.json

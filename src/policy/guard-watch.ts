@@ -50,7 +50,7 @@ export function guardEvents(
         : [
             {
               kind: 'guard-down',
-              message: `The GoProxyGuard guard proxy does not answer (${seen.reason}); go falls through "|" to the mirrors after it until it is back. Task Scheduler restarts it when it failed; else start it with Start-GoProxyGuard or at the next logon.`,
+              message: `The GoProxyGuard guard proxy does not answer (${seen.reason}); go falls through "|" to the mirrors after it until it is back. Task Scheduler restarts it when it failed; else start it with Start-GoProxyServer or at the next logon.`,
             },
           ];
     // A guard that is down counts nothing: the next one starts its counters at 0.
