@@ -48,9 +48,13 @@ const DEMO_GUARD = { firstByteMs: 1500, stallMs: 1500, hedgeMinMs: 50, hedgeMaxM
 export async function runGuardAct(env: NodeJS.ProcessEnv): Promise<GuardAct> {
   const { goBinary } = await import('../system/go-env.js');
   const go = goBinary(env);
-  const version = await execa(go, ['version'], { reject: false, timeout: 30_000, stdin: 'ignore' }).catch(
-    () => undefined,
-  );
+  const version = await execa(go, ['version'], {
+    env: { PATH: env.PATH ?? '/usr/bin:/bin' },
+    extendEnv: false,
+    reject: false,
+    timeout: 30_000,
+    stdin: 'ignore',
+  }).catch(() => undefined);
   if (version?.exitCode !== 0) {
     return { ran: false, reason: `the go command was not found ("${go}"); set GOPROXYGUARD_GO to show it` };
   }
