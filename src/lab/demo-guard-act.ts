@@ -49,14 +49,15 @@ export async function runGuardAct(env: NodeJS.ProcessEnv): Promise<GuardAct> {
   const { goBinary } = await import('../system/go-env.js');
   const go = goBinary(env);
   const version = await execa(go, ['version'], {
-    env: { PATH: env.PATH ?? '/usr/bin:/bin' },
+    env: { ...env, PATH: env.PATH ?? '/usr/bin:/bin' },
     extendEnv: false,
     reject: false,
     timeout: 30_000,
     stdin: 'ignore',
   }).catch(() => undefined);
   if (version?.exitCode !== 0) {
-    return { ran: false, reason: `the go command was not found ("${go}"); set GOPROXYGUARD_GO to show it` };
+    const why = version?.code === 'ENOENT' || !version ? 'was not found' : 'did not run';
+    return { ran: false, reason: `the go command ${why} ("${go}"); set GOPROXYGUARD_GO to show it` };
   }
   const [{ startLab }, { validate }, { startGuard }] = await Promise.all([
     import('./scenarios.js'),
@@ -81,7 +82,8 @@ export async function runGuardAct(env: NodeJS.ProcessEnv): Promise<GuardAct> {
     const loaded = await validate({ ...lab.config, guard: DEMO_GUARD });
     const guard = await startGuard(
       { ...loaded, source: 'the demo' },
-      { ...world, GOPROXYGUARD_HOME: join(dir, 'guard-state') },
+      // The guard reads go's private-module settings with the same go the demo runs.
+      { ...world, GOPROXYGUARD_GO: go, GOPROXYGUARD_HOME: join(dir, 'guard-state') },
       { host: '127.0.0.1', port: 0 },
       () => {}, // the demo's story is told by the counters
     );
