@@ -4,10 +4,12 @@ import { EXIT } from './exit-codes.js';
 /**
  * Runs a one-minute demonstration on loopback only: five mirrors fail in five ways, GoProxyGuard says why.
  *
- * Starts a lab with one healthy, one DNS-hijacked, one expired-TLS, one hanging and one tampered
+ * Act one starts a lab with one healthy, one DNS-hijacked, one expired-TLS, one hanging and one tampered
  * mirror (and its own DNS resolver, DoH resolver and checksum database), probes them, decides the
- * GOPROXY it would write, explains each verdict, and stops the lab. Nothing leaves the machine and
- * nothing on it is changed.
+ * GOPROXY it would write, explains each verdict, and stops the lab. Act two (when go is on PATH)
+ * lets a mirror begin to hang in the middle of a download: go finishes through the guard proxy,
+ * while the naive GOPROXY "flaky|healthy" stalls until the demo kills it. Nothing leaves the
+ * machine and nothing on it is changed.
  *
  * @example
  * Start-GoProxyGuardLab -Demo
@@ -40,6 +42,8 @@ export const demo = defineCommand({
       { freshState },
       { VERDICT_MEANING },
       { renderTable },
+      { runGuardAct },
+      { describeGuardAct },
     ] = await Promise.all([
       import('../lab/scenarios.js'),
       import('../config/load.js'),
@@ -48,6 +52,8 @@ export const demo = defineCommand({
       import('../state/store.js'),
       import('./explain.js'),
       import('./table.js'),
+      import('../lab/demo-guard-act.js'),
+      import('./demo-guard-text.js'),
     ]);
     io.emit({
       type: 'progress',
@@ -56,6 +62,7 @@ export const demo = defineCommand({
       percent: 10,
     });
     const lab = await startLab('demo', 2000);
+    let first: { text: string; document: Record<string, unknown> };
     try {
       const { config, extraCas } = await validate(lab.config);
       io.emit({
@@ -109,13 +116,21 @@ export const demo = defineCommand({
         '',
         `Done in ${report.elapsedMs} ms (deadline ${report.deadlineMs} ms). The lab is stopped; nothing was changed.`,
       ].join('\n');
-      return {
-        exitCode: EXIT.ok,
-        document: { mirrors, database: report.database, goproxy: decision.goproxy, naive },
-        text,
-      };
+      first = { text, document: { mirrors, database: report.database, goproxy: decision.goproxy, naive } };
     } finally {
       await lab.stop();
     }
+    io.emit({
+      type: 'progress',
+      activity: 'GoProxyGuard demo',
+      status: 'act two: go downloads while a mirror begins to hang',
+      percent: 70,
+    });
+    const guardAct = await runGuardAct(io.env);
+    return {
+      exitCode: EXIT.ok, // the second act only shows; a machine without go skips it
+      document: { ...first.document, guardAct },
+      text: `${first.text}\n\n${describeGuardAct(guardAct)}`,
+    };
   },
 });
