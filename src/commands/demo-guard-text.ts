@@ -14,7 +14,7 @@ export function describeGuardAct(act: GuardAct): string {
     : `stalled; killed after ${naive.killedAfterSeconds} s, as go has no request timeout.`;
   return [
     title,
-    `  ${act.go}; modules ${act.modules.join(', ')}; the first mirror answers ${act.flakyAnswersBeforeHang} requests, then never again.`,
+    `  ${act.go}; ${act.modules.length} modules (${shortList(act.modules)}); the first mirror answers ${act.flakyAnswersBeforeHang} requests, then never again.`,
     `  Through the guard (GOPROXY=${guard.goproxy}):`,
     `    ${through}`,
     `  Naive (GOPROXY=${naive.goproxy}):`,
@@ -22,4 +22,10 @@ export function describeGuardAct(act: GuardAct): string {
     '  The guard gives up on a silent mirror per request and asks the next; "|" only moves on after an error.',
     'The guard is stopped; nothing is left running.',
   ].join('\n');
+}
+
+/** The first modules by name, then how many more: a line a person reads at a glance. */
+function shortList(modules: readonly string[], shown = 3): string {
+  const more = modules.length - shown;
+  return `${modules.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { LAB_CANARY } from './modules.js';
+import { LAB_CANARY, LAB_SET } from './modules.js';
 import type { RunningLab } from './scenarios.js';
 
 /** What the demo's second act found: go through the guard, and go with the naive list. */
@@ -27,10 +27,16 @@ export type GuardAct =
       naive: { goproxy: string; finished: boolean; killedAfterSeconds: number };
     };
 
-/** Every lab version: go fetches their .info, .mod and .zip, plus the checksum database, in parallel. */
-const MODULES = ['v1.0.0', LAB_CANARY.version].map((v) => `${LAB_CANARY.module}@${v}`);
+/**
+ * Both versions of the lab's canary (checked against the lab's checksum database) and eight of
+ * its set of small modules: go fetches their .info, .mod and .zip in parallel.
+ */
+const MODULES = [
+  ...['v1.0.0', LAB_CANARY.version].map((v) => `${LAB_CANARY.module}@${v}`),
+  ...LAB_SET.slice(0, 8).map((m) => `${m}@v1.0.0`),
+];
 /** The flaky mirror answers this many requests well, then never again: the middle of the download. */
-const ANSWERS_BEFORE_HANG = 3;
+const ANSWERS_BEFORE_HANG = 12;
 /** go has no overall request timeout, so the naive run is killed; a few seconds make the point. */
 export const NAIVE_KILL_SECONDS = 5;
 /** A bound for the run through the guard too, so the demo ends whatever happens. */
@@ -130,7 +136,7 @@ function goEnvironment(dir: string, lab: RunningLab, env: NodeJS.ProcessEnv): Re
     GOCACHE: join(dir, 'gocache'),
     GOFLAGS: '-modcacherw',
     GOSUMDB: lab.sumdb.verifierKey,
-    GONOSUMDB: '',
+    GONOSUMDB: 'lab.test/set', // the set is not in the lab's checksum database; the canary is
     GOPRIVATE: '',
     GONOPROXY: '',
     GOTOOLCHAIN: 'local',
