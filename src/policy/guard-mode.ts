@@ -82,3 +82,14 @@ export function guardGoproxy(input: GuardModeInput): { goproxy: string; reason: 
     reason: `guard mode: the fallback after the guard ${url} changed members (${what}); tail rewritten, the guard stays first`,
   };
 }
+
+/**
+ * The guard address status and doctor ask: the one GOPROXY names first (that is where go goes),
+ * else guard.listen when guard mode is on; undefined when neither points at a guard, so those
+ * commands open no connection at all.
+ */
+export function guardToAsk(goproxy: string, guard: { enabled: boolean; listen: string }): string | undefined {
+  const entry = guardEntryOf(goproxy);
+  if (entry) return entry.url.slice('http://'.length);
+  return guard.enabled ? guard.listen : undefined;
+}
