@@ -356,5 +356,11 @@ describe('guard mode: set once, never switched', () => {
       current: { ...base.current, GOPROXY: on.decision.goproxy },
     });
     expect(off.decision.goproxy).toBe('https://a.example');
+    // ... also when no mirror works then: the last good value, without the guard in front.
+    const down = decide({
+      ...input([mirror('a', 'timeout')], on.state),
+      guard: { ...guard, enabled: false },
+    });
+    expect(down.decision).toMatchObject({ goproxy: 'https://a.example', keptLastGood: true });
   });
 });

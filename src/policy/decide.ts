@@ -1,7 +1,7 @@
 import type { MirrorHealth } from '../probe/types.js';
 import type { GuardState, MirrorTrack } from '../state/store.js';
 import { goproxyProblem } from './goproxy-list.js';
-import { guardGoproxy } from './guard-mode.js';
+import { guardGoproxy, withoutGuard } from './guard-mode.js';
 import { privateModuleWarnings } from './private-modules.js';
 
 // The decision engine: every rule GoProxyGuard follows when it chooses GOPROXY and GOSUMDB.
@@ -113,6 +113,8 @@ export function decide(input: DecisionInput): { decision: Decision; state: Guard
   if (!anyUsable) {
     keptLastGood = true;
     goproxy = state.lastGood?.goproxy ?? input.current.GOPROXY;
+    // Guard mode turned off while nothing works: the last good value without our guard in front.
+    if (state.lastGood && !input.guard?.enabled) goproxy = withoutGuard(goproxy);
     gosumdb = state.lastGood?.gosumdb ?? input.current.GOSUMDB;
     reasons.push(
       state.lastGood

@@ -25,6 +25,11 @@ function tailOf(goproxy: string): string[] {
   return guardEntryOf(goproxy) ? entries.slice(1) : entries;
 }
 
+/** A GOPROXY value with a guard in front reduced to the entries after it (joined with "|"). */
+export function withoutGuard(goproxy: string): string {
+  return guardEntryOf(goproxy) ? tailOf(goproxy).join('|') || goproxy : goproxy;
+}
+
 export interface GuardModeInput {
   listen: string;
   /** The GOPROXY go uses now. */
