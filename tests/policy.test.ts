@@ -275,3 +275,92 @@ describe('GOPROXY validation as go parses it', () => {
     else expect(goproxyProblem(value)).toContain(problem);
   });
 });
+
+describe('guard mode: set once, never switched', () => {
+  const guard = { enabled: true, listen: '127.0.0.1:47193' };
+  /** One run in guard mode, with GOPROXY as the previous run wrote it. */
+  function guarded(mirrors: MirrorHealth[], state: GuardState, GOPROXY: string, allowDirect = false) {
+    const base = input(mirrors, state);
+    return decide({
+      ...base,
+      guard,
+      policy: { ...base.policy, allowDirect },
+      current: { ...base.current, GOPROXY },
+    });
+  }
+
+  it('puts the guard first and the usable mirrors, health-ordered, after "|"', () => {
+    const { decision } = guarded(
+      [mirror('a', 'degraded'), mirror('b', 'healthy'), mirror('c', 'timeout')],
+      freshState(),
+      'https://proxy.golang.org,direct',
+      true,
+    );
+    expect(decision.goproxy).toBe('http://127.0.0.1:47193|https://b.example|https://a.example|direct');
+    expect(decision.reasons.join('\n')).toMatch(/^guard mode: GOPROXY points go at the guard proxy/);
+  });
+
+  it('leaves GOPROXY alone when mirror health only reorders the mirrors', () => {
+    const first = guarded([mirror('a', 'healthy'), mirror('b', 'degraded')], freshState(), 'direct');
+    expect(first.decision.goproxy).toBe('http://127.0.0.1:47193|https://a.example|https://b.example');
+    const second = guarded(
+      [mirror('a', 'degraded'), mirror('b', 'healthy')],
+      first.state,
+      first.decision.goproxy,
+    );
+    expect(second.decision.goproxy).toBe(first.decision.goproxy);
+    // A mirror failing within its grace stays in the tail: no rewrite either.
+    const third = guarded(
+      [mirror('a', 'timeout'), mirror('b', 'healthy')],
+      second.state,
+      first.decision.goproxy,
+    );
+    expect(third.decision.goproxy).toBe(first.decision.goproxy);
+    expect(third.decision.reasons).toContain(
+      'guard mode: GOPROXY already points go at the guard proxy http://127.0.0.1:47193; left alone (the guard orders the mirrors per request)',
+    );
+  });
+
+  it('rewrites the tail only when a mirror is taken out after failAfter runs, the guard staying first', () => {
+    let result = guarded([mirror('a', 'healthy'), mirror('b', 'healthy')], freshState(), 'direct');
+    const written = result.decision.goproxy;
+    result = guarded([mirror('a', 'timeout'), mirror('b', 'healthy')], result.state, written);
+    expect(result.decision.goproxy).toBe(written);
+    result = guarded([mirror('a', 'timeout'), mirror('b', 'healthy')], result.state, written);
+    expect(result.decision.goproxy).toBe('http://127.0.0.1:47193|https://b.example');
+    expect(result.decision.reasons.join('\n')).toMatch(
+      /fallback after the guard .* changed members \(https:\/\/a.example out\)/,
+    );
+  });
+
+  it('keeps the value when no mirror works now', () => {
+    const first = guarded([mirror('a', 'healthy')], freshState(), 'direct');
+    const bad = guarded([mirror('a', 'timeout')], first.state, first.decision.goproxy);
+    expect(bad.decision.goproxy).toBe(first.decision.goproxy);
+  });
+
+  it('rewrites a guard on another address, and a guard followed by ","', () => {
+    const moved = guarded([mirror('a', 'healthy')], freshState(), 'http://127.0.0.1:9999|https://a.example');
+    expect(moved.decision.goproxy).toBe('http://127.0.0.1:47193|https://a.example');
+    const comma = guarded([mirror('a', 'healthy')], freshState(), 'http://127.0.0.1:47193,https://a.example');
+    expect(comma.decision.goproxy).toBe('http://127.0.0.1:47193|https://a.example');
+    expect(comma.decision.reasons.join('\n')).toMatch(/has "," after the guard/);
+  });
+
+  it('writes the plain list again once guard mode is off', () => {
+    const on = guarded([mirror('a', 'healthy')], freshState(), 'direct');
+    const base = input([mirror('a', 'healthy')], on.state);
+    const off = decide({
+      ...base,
+      guard: { ...guard, enabled: false },
+      current: { ...base.current, GOPROXY: on.decision.goproxy },
+    });
+    expect(off.decision.goproxy).toBe('https://a.example');
+    // ... also when no mirror works then: the last good value, without the guard in front.
+    const down = decide({
+      ...input([mirror('a', 'timeout')], on.state),
+      guard: { ...guard, enabled: false },
+    });
+    expect(down.decision).toMatchObject({ goproxy: 'https://a.example', keptLastGood: true });
+  });
+});

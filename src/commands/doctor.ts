@@ -1,9 +1,10 @@
+import type { LoadedConfig } from '../config/load.js';
 import type { Finding } from '../doctor/findings.js';
 import { shownFinding } from '../doctor/shown.js';
 import { UsageError } from './argv.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
-import { loadForRun } from './shared.js';
+import { GUARD_ASK_MS, loadForRun } from './shared.js';
 import { renderTable } from './table.js';
 
 /**
@@ -58,10 +59,13 @@ export const doctor = defineCommand({
     const findings: Finding[] = [];
     const install = await checkGoInstall(io.env);
     findings.push(...install.findings);
-    if (install.winner)
+    if (install.winner) {
+      const settings = await readGoSettings({ ...io.env, GOPROXYGUARD_GO: install.winner });
       findings.push(
-        ...checkSettings(await readGoSettings({ ...io.env, GOPROXYGUARD_GO: install.winner }), io.env),
+        ...checkSettings(settings, io.env),
+        ...(await guardFindings(settings.effective.GOPROXY, loaded)),
       );
+    }
     findings.push(...(await windowsEnvironmentFindings(io.env)));
     const logFindings =
       options.log === undefined
@@ -126,6 +130,17 @@ export const doctor = defineCommand({
     };
   },
 });
+
+/** Whether the guard proxy GOPROXY starts with answers, asked only when GOPROXY or guard mode names one. */
+async function guardFindings(goproxy: string, loaded: LoadedConfig): Promise<Finding[]> {
+  const [{ guardToAsk }, { askGuard }, { checkGuard }] = await Promise.all([
+    import('../policy/guard-mode.js'),
+    import('../guardproxy/status-client.js'),
+    import('../doctor/guard.js'),
+  ]);
+  const listen = guardToAsk(goproxy, loaded.config.guard);
+  return listen === undefined ? [] : checkGuard(goproxy, await askGuard(listen, GUARD_ASK_MS));
+}
 
 /** On Windows: where go's and the proxy variables come from (user or machine environment, stale window). */
 async function windowsEnvironmentFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {

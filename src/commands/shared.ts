@@ -46,6 +46,12 @@ async function windowsTrust(io: CommandIO): Promise<string[]> {
   return roots.map((root) => trustedThrough(`the Windows certificate store (${root.store})`, root.pem));
 }
 
+/**
+ * How long status and doctor wait for the guard proxy's status: it answers from memory on
+ * loopback, so a guard that takes longer is stuck, and status must stay quick.
+ */
+export const GUARD_ASK_MS = 1000;
+
 /** How long a second run waits for the lock before saying another run holds it. */
 export const LOCK_WAIT_MS = 3000;
 

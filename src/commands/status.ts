@@ -34,6 +34,8 @@ export const status = defineCommand({
     { label: 'LastRun', property: 'LastRunAt' },
   ],
   options: {
+    /** Path of the JSON config file, read for guard mode (else GOPROXYGUARD_CONFIG, else the built-in defaults). */
+    config: { kind: 'path', flag: 'config', parameter: 'ConfigPath', valueName: 'FILE' },
     /** How many of the latest history entries to show (default 5). */
     history: { kind: 'integer', flag: 'history', parameter: 'History', valueName: 'N', min: 0, max: 1000 },
   },
@@ -72,7 +74,10 @@ export const status = defineCommand({
             `${key} is set in the environment (${settings.overrides[key]}) and overrides go's env file ${settings.envFile}`,
         ),
     ];
-    const windows = await readWindowsStatus(io.env);
+    const [windows, guard] = await Promise.all([
+      readWindowsStatus(io.env),
+      readGuardStatus(settings.effective.GOPROXY, options.config, io.env, notes),
+    ]);
     const document = {
       goproxy: settings.effective.GOPROXY,
       goproxySource: sourceOf(settings, 'GOPROXY'),
@@ -86,6 +91,7 @@ export const status = defineCommand({
       proxies: Object.entries(state.proxies?.tracks ?? {}).map(([name, track]) => ({ name, ...track })),
       currentProxy: state.proxies?.current === undefined ? null : (state.proxies.current ?? 'direct'),
       windows,
+      guard,
       backupExists: backup !== undefined,
       history,
       notes,
@@ -133,6 +139,7 @@ export const status = defineCommand({
           ]
         : []),
       '',
+      `guard proxy: ${guardLine(guard)}`,
       `last known good: ${state.lastGood ? `${state.lastGood.goproxy} (${state.lastGood.at})` : 'none yet'}`,
       `backup: ${backup ? `${paths.backup} (taken ${backup.takenAt}); undo with: goproxy-guard restore` : 'none (nothing changed)'}`,
       ...history.map((h) => `history: ${h.at} ${h.command} ${h.event}`),
@@ -169,4 +176,57 @@ async function readWindowsStatus(env: NodeJS.ProcessEnv): Promise<{ setting: str
     }),
   );
   return rows.flat();
+}
+
+/** The guard object of the status: guard mode, where the guard listens, and whether it runs. */
+async function readGuardStatus(
+  goproxy: string,
+  configPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+  notes: string[],
+) {
+  const [{ loadConfig }, { DEFAULT_GUARD_LISTEN }, { guardToAsk }] = await Promise.all([
+    import('../config/load.js'),
+    import('../config/defaults.js'),
+    import('../policy/guard-mode.js'),
+  ]);
+  let config = { enabled: false, listen: DEFAULT_GUARD_LISTEN };
+  try {
+    config = (await loadConfig(configPath, env)).config.guard;
+  } catch (error) {
+    // Status shows what is; a config it cannot read is said, not fatal.
+    notes.push(`guard mode unknown: ${(error as Error).message}`);
+  }
+  const listen = guardToAsk(goproxy, config);
+  const base = { enabled: config.enabled, listen: listen ?? config.listen };
+  if (listen === undefined) {
+    return {
+      ...base,
+      running: false as const,
+      reason: 'not asked: guard mode is off and GOPROXY does not start with a guard',
+    };
+  }
+  const [{ askGuard }, { GUARD_ASK_MS }] = await Promise.all([
+    import('../guardproxy/status-client.js'),
+    import('./shared.js'),
+  ]);
+  const answer = await askGuard(listen, GUARD_ASK_MS);
+  if (!answer.running) return { ...base, running: false as const, reason: answer.reason };
+  const { counters, uptimeSeconds } = answer.status;
+  return {
+    ...base,
+    running: true as const,
+    uptimeSeconds,
+    requests: counters.requests,
+    hedges: counters.hedgesFired,
+    failovers: counters.failovers,
+    tamperedRefused: counters.tamperedRefused,
+    staleServed: counters.staleServed,
+  };
+}
+
+function guardLine(guard: Awaited<ReturnType<typeof readGuardStatus>>): string {
+  const mode = `guard mode ${guard.enabled ? 'on' : 'off'}`;
+  if (!guard.running) return `${mode}; not running at ${guard.listen} (${guard.reason})`;
+  return `${mode}; running at ${guard.listen}, up ${guard.uptimeSeconds} s: ${guard.requests} requests, ${guard.hedges} hedges, ${guard.failovers} failovers, ${guard.tamperedRefused} tampered refused, ${guard.staleServed} stale served`;
 }

@@ -71,6 +71,7 @@ export async function makePlan(
     policy: loaded.config.policy,
     sumdb: loaded.config.sumdb,
     current: settings.effective,
+    guard: loaded.config.guard,
     now,
   });
   const changes: SettingChange[] = [];

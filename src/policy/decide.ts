@@ -1,6 +1,7 @@
 import type { MirrorHealth } from '../probe/types.js';
 import type { GuardState, MirrorTrack } from '../state/store.js';
 import { goproxyProblem } from './goproxy-list.js';
+import { guardGoproxy, withoutGuard } from './guard-mode.js';
 import { privateModuleWarnings } from './private-modules.js';
 
 // The decision engine: every rule GoProxyGuard follows when it chooses GOPROXY and GOSUMDB.
@@ -21,6 +22,8 @@ export interface DecisionInput {
   sumdb: { name: string; url: string };
   /** What go uses now (effective values). */
   current: { GOPROXY: string; GOSUMDB: string; GOPRIVATE: string; GONOPROXY: string; GONOSUMDB: string };
+  /** Guard mode (config guard.enabled): GOPROXY points go at the guard proxy on `listen`. */
+  guard?: { enabled: boolean; listen: string };
   now: Date;
 }
 
@@ -110,6 +113,8 @@ export function decide(input: DecisionInput): { decision: Decision; state: Guard
   if (!anyUsable) {
     keptLastGood = true;
     goproxy = state.lastGood?.goproxy ?? input.current.GOPROXY;
+    // Guard mode turned off while nothing works: the last good value without our guard in front.
+    if (state.lastGood && !input.guard?.enabled) goproxy = withoutGuard(goproxy);
     gosumdb = state.lastGood?.gosumdb ?? input.current.GOSUMDB;
     reasons.push(
       state.lastGood
@@ -120,6 +125,19 @@ export function decide(input: DecisionInput): { decision: Decision; state: Guard
     // 4. Join with | so go moves on after any error, not only 404/410; direct only if allowed.
     goproxy = [...inList.map((m) => m.url), ...(policy.allowDirect ? ['direct'] : [])].join('|');
     gosumdb = chooseSumdb(input, nameToken, inList, reasons, warnings);
+  }
+
+  // 5. Guard mode: the guard first, this list as go's way around it; set once, then left alone.
+  if (input.guard?.enabled) {
+    const plain = anyUsable ? goproxy.split('|') : [];
+    const guarded = guardGoproxy({
+      listen: input.guard.listen,
+      current: input.current.GOPROXY,
+      entries: plain,
+      fallback: goproxy,
+    });
+    goproxy = guarded.goproxy;
+    reasons.push(guarded.reason);
   }
 
   const problem = goproxyProblem(goproxy);
@@ -135,7 +153,7 @@ export function decide(input: DecisionInput): { decision: Decision; state: Guard
       : { lastGood: { goproxy, gosumdb, at: input.now.toISOString() } }),
     ...(state.lastRun ? { lastRun: state.lastRun } : {}),
   };
-  if (!keptLastGood && reasons.length === 0)
+  if (!keptLastGood && !input.guard?.enabled && reasons.length === 0)
     reasons.push(`GOPROXY lists the ${inList.length} usable mirror(s), best first`);
   return {
     decision: {

@@ -53,6 +53,7 @@ Describe 'Property names' {
         @{ Cmdlet = 'Get-GoProxyStatus'; Name = 'GoProxy' }
         @{ Cmdlet = 'Get-GoProxyStatus'; Name = 'GoProxySource' }
         @{ Cmdlet = 'Get-GoProxyStatus'; Name = 'GoSumDb' }
+        @{ Cmdlet = 'Get-GoProxyStatus'; Name = 'Guard' }
     ) {
         param($Cmdlet, $Name)
         $object = $script:Emitted[$Cmdlet]
@@ -102,6 +103,11 @@ Describe 'Set-GoProxy' {
         $status.GoProxy | Should -Be $script:Healthy
         $status.GoProxySource | Should -Be 'go env file'
         $status.BackupExists | Should -BeTrue
+        # Guard mode is off and GOPROXY names no guard: status says so without asking one.
+        $status.Guard.Enabled | Should -BeFalse
+        $status.Guard.Listen | Should -Be '127.0.0.1:47193'
+        $status.Guard.Running | Should -BeFalse
+        $status.Guard.Reason | Should -Match '^not asked'
     }
 
     It 'Restore-GoProxySetting -WhatIf lists what it would put back, and changes nothing' {
