@@ -1,5 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { parseRequestPath } from '../src/guardproxy/request-path.js';
 import type { MirrorMode } from '../src/lab/mirror.js';
 import { LAB_CANARY, LAB_SUMDB, labModuleFiles } from '../src/lab/modules.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
@@ -145,16 +146,42 @@ describe('the guard against hostile requests', () => {
     const { lab, guard } = await guardOver([{ name: 'healthy', mode: { kind: 'ok' } }], {
       GOPRIVATE: 'private.lab.test',
     });
+    const host = new URL(guard.url).host;
     for (const path of [
       `/sumdb/${LAB_SUMDB}/lookup/private.lab.test/secret@v1.0.0`,
       `/sumdb/${LAB_SUMDB}/lookup/%2e%2e/lookup/private.lab.test/secret@v1.0.0`,
       `/sumdb/${LAB_SUMDB}/lookup/%2E%2E/%2e%2e/%2e%2e/private.lab.test/secret/@v/list@v1`,
+      `/sumdb/${LAB_SUMDB}/lookup/x.test%2f..%2f..%2fprivate.lab.test/secret@v1.0.0`,
       `/private.lab.test/secret/@v/list`,
     ]) {
-      const answer = await get(`${guard.url}${path}`);
-      expect(answer.status, path).toBe(404);
+      // Sent as bytes: fetch() would resolve the escaped dots before the guard saw them.
+      const answer = await raw(
+        guard.url,
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(answer, path).toMatch(/^HTTP\/1\.1 404/);
     }
     const seen = lab.mirrors.filter((m) => m.name !== 'database').flatMap((m) => m.requests);
     expect(seen.filter((p) => p.includes('private'))).toEqual([]);
+  });
+});
+
+describe('checksum database lookups, read as go writes them (pure)', () => {
+  const parse = (path: string) => parseRequestPath(path, LAB_SUMDB);
+  it.each([
+    '/lookup/%2e%2e/lookup/private.lab.test/secret@v1.0.0',
+    '/lookup/%2E%2E/%2e%2e/x.test/m@v1',
+    '/lookup/x.test%2f..%2fy.test/m@v1.0.0',
+    '/lookup/x.test/m@v1.0.0%2f..',
+    '/lookup/x.test/M@v1.0.0',
+    '/lookup/x.test/m\\..\\..\\y@v1.0.0',
+  ])('refuses %s before any upstream sees it', (lookup) => {
+    expect(parse(`/sumdb/${LAB_SUMDB}${lookup}`).kind).toBe('not-found');
+  });
+  it('still reads a lookup go sends, upper case escaped', () => {
+    expect(parse(`/sumdb/${LAB_SUMDB}/lookup/github.com/!azure/go@v1.0.0-!r!c1`)).toMatchObject({
+      kind: 'sumdb',
+      immutable: true,
+    });
   });
 });
