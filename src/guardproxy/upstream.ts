@@ -29,7 +29,8 @@ export interface UpstreamAnswer {
 /** Why a fetch failed, in the words the health rules use. */
 export class UpstreamError extends Error {
   constructor(
-    readonly outcome: 'error' | 'timeout' | 'stall' | 'invalid',
+    /** 'local': the guard's own disk failed (full, read-only), which says nothing about the mirror. */
+    readonly outcome: 'error' | 'timeout' | 'stall' | 'invalid' | 'local',
     message: string,
   ) {
     super(message);
@@ -45,6 +46,17 @@ const USER_AGENT = 'goproxy-guard (+guard proxy)';
  * stops, and a mirror dripping a byte a second would otherwise hold go for as long as it likes.
  */
 export const MIN_FLOW_BYTES = 1024;
+/** Errors of writing the body to disk: the guard's own trouble, not the mirror's. */
+const LOCAL_WRITE_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'EMFILE',
+  'ENFILE',
+  'EIO',
+]);
 /** How long a verified DNS answer is reused: long enough to matter, short enough to follow moves. */
 const DNS_REUSE_MS = 60_000;
 
@@ -229,6 +241,8 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
           if (error instanceof UpstreamError) throw error;
           if (signal.aborted) throw new UpstreamError('error', 'cancelled');
           const code = (error as NodeJS.ErrnoException).code;
+          if (code && LOCAL_WRITE_ERRORS.has(code))
+            throw new UpstreamError('local', `the guard cannot write its cache folder: ${error.message}`);
           if (code === 'UND_ERR_BODY_TIMEOUT')
             throw new UpstreamError('stall', `the body stopped flowing for ${config.guard.stallMs} ms`);
           throw new UpstreamError('error', `body: ${code ?? error.name} ${error.message}`);
