@@ -101,6 +101,11 @@ export async function askTargets(
           if (result.kind === 'answer') void rm(result.file, { force: true });
           return; // lost the race: its outcome says nothing about the mirror
         }
+        if (result.outcome === 'local') {
+          // The guard's disk failed: no mirror is to blame, and none would fare better.
+          recordCancelled(target.health);
+          return finish({ kind: 'failed', reasons: [result.reason] });
+        }
         recordOutcome(target.health, result.outcome, now(), result.firstByteMs);
         if (result.kind === 'answer') return finish(result);
         if (result.outcome === 'tampered') counters.tamperedRefused++;
@@ -119,9 +124,9 @@ export async function askTargets(
 }
 
 type Attempt =
-  | (Extract<FailoverResult, { kind: 'answer' }> & { outcome: Outcome; firstByteMs: number })
-  | (Extract<FailoverResult, { kind: 'not-found' }> & { outcome: Outcome; firstByteMs?: number })
-  | { kind: 'failed'; outcome: Outcome; reason: string; firstByteMs?: number };
+  | (Extract<FailoverResult, { kind: 'answer' }> & { outcome: 'ok'; firstByteMs: number })
+  | (Extract<FailoverResult, { kind: 'not-found' }> & { outcome: 'not-found'; firstByteMs?: number })
+  | { kind: 'failed'; outcome: Outcome | 'local'; reason: string; firstByteMs?: number };
 
 /** One target asked once; never throws. */
 async function attempt(

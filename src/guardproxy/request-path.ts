@@ -37,8 +37,16 @@ export function parseRequestPath(rawPath: string, sumdbName: string): GuardReque
     const databasePath = path.slice(sumdbPrefix.length - 1);
     if (databasePath === '/supported' || databasePath === '/latest')
       return { kind: 'sumdb', databasePath, immutable: false };
-    if (/^\/lookup\/[!-~]+@[!-~]+$/.test(databasePath) && !databasePath.includes('..'))
+    const lookup = /^\/lookup\/(.+)@([^@/]+)$/.exec(databasePath);
+    if (lookup) {
+      // <escaped module>@<escaped version>, checked like a module request: an escaped dot or
+      // slash (%2e%2e) would be resolved on the way out and reach another path, a private one too.
+      const module = moduleFrom(lookup[1] as string);
+      if (typeof module !== 'string') return module;
+      const version = unescapeGoPath(lookup[2] as string);
+      if (version === undefined || !versionOk(version)) return notFound(`invalid version: ${lookup[2]}`);
       return { kind: 'sumdb', databasePath, immutable: true };
+    }
     // tile/H/L/NNN[.p/W] or tile/H/data/NNN[.p/W] (golang.org/x/mod/sumdb/tlog ParseTilePath)
     if (/^\/tile\/\d+\/(\d+|data)(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/.test(databasePath))
       return { kind: 'sumdb', databasePath, immutable: true };

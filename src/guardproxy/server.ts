@@ -50,7 +50,12 @@ interface Counters extends FailoverCounters {
   notFound: number;
   failed: number;
   privateRefused: number;
+  /** Requests that joined a fetch of the same answer already under way instead of starting one. */
+  joined: number;
 }
+
+/** What one fetch of a cacheable answer gave: the stored answer, or why there is none. */
+type SharedResult = { kind: 'stored'; answer: CachedAnswer } | Exclude<FailoverResult, { kind: 'answer' }>;
 
 const CANONICAL = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/;
 
@@ -77,11 +82,15 @@ export async function startGuardServer(
     notFound: 0,
     failed: 0,
     privateRefused: 0,
+    joined: 0,
   };
   const mirrors = config.mirrors.map((m, rank) => initialHealth(m.name, rank, deps.probeVerdicts?.[m.name]));
   const database = initialHealth(`database ${config.sumdb.name}`, -1);
   const hedgeBounds = { minMs: config.guard.hedgeMinMs, maxMs: config.guard.hedgeMaxMs };
   const inFlight = new Set<AbortController>();
+  // Cacheable answers being fetched, by cache key: a burst of requests for one file (go's parallel
+  // fetches, or thousands at once) makes one upstream fetch, not one each (and hedges for each).
+  const sharedFetches = new Map<string, Promise<SharedResult>>();
 
   const moduleTargets = (path: string): Target[] =>
     config.mirrors.map((m, i) => ({ health: mirrors[i] as MirrorHealthState, url: `${m.url}${path}` }));
@@ -142,14 +151,8 @@ export async function startGuardServer(
       counters.cacheHits++;
       return send(response, cached, head);
     }
-    const controller = new AbortController();
-    inFlight.add(controller);
-    response.once('close', () => {
-      if (!response.writableFinished) controller.abort();
-    });
-    let result: FailoverResult;
-    try {
-      result = await askTargets(
+    const ask = (signal: AbortSignal) =>
+      askTargets(
         targets,
         {
           kind,
@@ -160,18 +163,34 @@ export async function startGuardServer(
         upstream,
         counters,
         hedgeBounds,
-        controller.signal,
+        signal,
         now,
       );
-    } finally {
-      inFlight.delete(controller);
+    let result: SharedResult;
+    if (key) {
+      const storeKey = key;
+      let shared = sharedFetches.get(storeKey);
+      if (shared) counters.joined++;
+      else {
+        // Not cancelled when this client hangs up (others may be waiting); the deadlines bound it.
+        shared = cancellable(async (signal): Promise<SharedResult> => {
+          const fetched = await ask(signal);
+          if (fetched.kind !== 'answer') return fetched;
+          const contentType = fetched.contentType || 'application/octet-stream';
+          return { kind: 'stored', answer: await cache.store(storeKey, fetched.file, contentType, now()) };
+        }).finally(() => sharedFetches.delete(storeKey));
+        sharedFetches.set(storeKey, shared);
+      }
+      result = await shared;
+    } else {
+      const fetched = await cancellable(ask, response);
+      if (fetched.kind === 'answer') {
+        await sendOnce(response, fetched.file, fetched.contentType || 'application/octet-stream', head);
+        return;
+      }
+      result = fetched;
     }
-    if (result.kind === 'answer') {
-      const contentType = result.contentType || 'application/octet-stream';
-      if (key) return send(response, await cache.store(key, result.file, contentType, now()), head);
-      await sendOnce(response, result.file, contentType, head);
-      return;
-    }
+    if (result.kind === 'stored') return send(response, result.answer, head);
     if (result.kind === 'not-found') {
       counters.notFound++;
       return text(response, result.status, result.body);
@@ -187,6 +206,20 @@ export async function startGuardServer(
       `${request.kind === 'module' ? request.upstreamPath : request.databasePath}: every mirror failed: ${result.reasons.join('; ')}`,
     );
     return text(response, 502, `goproxy-guard: every mirror failed:\n${result.reasons.join('\n')}\n`);
+  }
+
+  /** Runs fn with a signal that fires when the guard closes, or when go hangs up if given its response. */
+  async function cancellable<T>(fn: (signal: AbortSignal) => Promise<T>, response?: http.ServerResponse) {
+    const controller = new AbortController();
+    inFlight.add(controller);
+    response?.once('close', () => {
+      if (!response.writableFinished) controller.abort();
+    });
+    try {
+      return await fn(controller.signal);
+    } finally {
+      inFlight.delete(controller);
+    }
   }
 
   function status(): GuardStatus {

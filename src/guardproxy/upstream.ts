@@ -29,7 +29,8 @@ export interface UpstreamAnswer {
 /** Why a fetch failed, in the words the health rules use. */
 export class UpstreamError extends Error {
   constructor(
-    readonly outcome: 'error' | 'timeout' | 'stall' | 'invalid',
+    /** 'local': the guard's own disk failed (full, read-only), which says nothing about the mirror. */
+    readonly outcome: 'error' | 'timeout' | 'stall' | 'invalid' | 'local',
     message: string,
   ) {
     super(message);
@@ -40,6 +41,22 @@ const MAX_REDIRECTS = 5;
 /** Bytes of each body also kept in memory: a list, .info or usual go.mod whole, a zip's signature. */
 export const KEEP_BYTES = 64 * 1024;
 const USER_AGENT = 'goproxy-guard (+guard proxy)';
+/**
+ * The least a body must move in each guard.stallMs: undici's bodyTimeout only sees a body that
+ * stops, and a mirror dripping a byte a second would otherwise hold go for as long as it likes.
+ */
+export const MIN_FLOW_BYTES = 1024;
+/** Errors of writing the body to disk: the guard's own trouble, not the mirror's. */
+const LOCAL_WRITE_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'EMFILE',
+  'ENFILE',
+  'EIO',
+]);
 /** How long a verified DNS answer is reused: long enough to matter, short enough to follow moves. */
 const DNS_REUSE_MS = 60_000;
 
@@ -197,26 +214,40 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
         };
       }
       let size = 0;
+      let flowed = 0; // bytes since the last flow check
       const kept: Buffer[] = [];
+      const flowCheck = setInterval(() => {
+        if (flowed < MIN_FLOW_BYTES)
+          response.body.destroy(
+            new UpstreamError(
+              'stall',
+              `the body moved ${flowed} bytes in ${config.guard.stallMs} ms (too slow, abandoned)`,
+            ),
+          );
+        flowed = 0;
+      }, config.guard.stallMs);
       const cap = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           // The first KEEP_BYTES stay in memory too: most answers are judged without reading the file.
           if (size < KEEP_BYTES) kept.push(chunk.subarray(0, KEEP_BYTES - size));
           size += chunk.length;
+          flowed += chunk.length;
           if (size > maxBytes) done(new UpstreamError('invalid', `body larger than ${maxBytes} bytes`));
           else done(null, chunk);
         },
       });
-      await pipeline(response.body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 })).catch(
-        (error: Error) => {
+      await pipeline(response.body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 }))
+        .catch((error: Error) => {
           if (error instanceof UpstreamError) throw error;
           if (signal.aborted) throw new UpstreamError('error', 'cancelled');
           const code = (error as NodeJS.ErrnoException).code;
+          if (code && LOCAL_WRITE_ERRORS.has(code))
+            throw new UpstreamError('local', `the guard cannot write its cache folder: ${error.message}`);
           if (code === 'UND_ERR_BODY_TIMEOUT')
             throw new UpstreamError('stall', `the body stopped flowing for ${config.guard.stallMs} ms`);
           throw new UpstreamError('error', `body: ${code ?? error.name} ${error.message}`);
-        },
-      );
+        })
+        .finally(() => clearInterval(flowCheck));
       const head = Buffer.concat(kept);
       return { status: 200, contentType: header('content-type') ?? '', size, head, location: undefined };
     } finally {
@@ -253,7 +284,13 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
               firstByteMs: Math.round(performance.now() - started),
             };
           }
-          const next = new URL(answer.location, url);
+          const next = URL.canParse(answer.location, url) ? new URL(answer.location, url) : undefined;
+          // As the probes and go: only http(s); a file:, data: or ftp: URL is refused before any connection.
+          if (next?.protocol !== 'http:' && next?.protocol !== 'https:')
+            throw new UpstreamError(
+              'invalid',
+              `redirect to ${next ? `a ${next.protocol} URL` : 'an invalid URL'} refused: ${answer.location.slice(0, 100)}`,
+            );
           if (url.protocol === 'https:' && next.protocol !== 'https:')
             throw new UpstreamError(
               'invalid',
