@@ -27,7 +27,15 @@ export interface FailoverCounters {
 
 /** What the guard answers go after asking the mirrors. */
 export type FailoverResult =
-  | { kind: 'answer'; file: string; size: number; contentType: string; mirror: string }
+  | {
+      kind: 'answer';
+      file: string;
+      size: number;
+      contentType: string;
+      mirror: string;
+      /** The whole body when it fits in what the upstream kept in memory: served without reading the file. */
+      body?: Buffer;
+    }
   | { kind: 'not-found'; status: 404 | 410; body: string; mirror: string }
   | { kind: 'failed'; reasons: string[] };
 
@@ -175,6 +183,7 @@ async function attempt(
       mirror,
       outcome: 'ok',
       firstByteMs: answer.firstByteMs,
+      ...(answer.size <= answer.head.length ? { body: answer.head.subarray(0, answer.size) } : {}),
     };
   } catch (error) {
     await rm(file, { force: true });

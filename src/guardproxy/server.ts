@@ -55,7 +55,9 @@ interface Counters extends FailoverCounters {
 }
 
 /** What one fetch of a cacheable answer gave: the stored answer, or why there is none. */
-type SharedResult = { kind: 'stored'; answer: CachedAnswer } | Exclude<FailoverResult, { kind: 'answer' }>;
+type SharedResult =
+  | { kind: 'stored'; answer: CachedAnswer; body?: Buffer }
+  | Exclude<FailoverResult, { kind: 'answer' }>;
 
 const CANONICAL = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/;
 
@@ -177,7 +179,8 @@ export async function startGuardServer(
           const fetched = await ask(signal);
           if (fetched.kind !== 'answer') return fetched;
           const contentType = fetched.contentType || 'application/octet-stream';
-          return { kind: 'stored', answer: await cache.store(storeKey, fetched.file, contentType, now()) };
+          const answer = await cache.store(storeKey, fetched.file, contentType, now());
+          return { kind: 'stored', answer, ...(fetched.body ? { body: fetched.body } : {}) };
         }).finally(() => sharedFetches.delete(storeKey));
         sharedFetches.set(storeKey, shared);
       }
@@ -190,7 +193,7 @@ export async function startGuardServer(
       }
       result = fetched;
     }
-    if (result.kind === 'stored') return send(response, result.answer, head);
+    if (result.kind === 'stored') return send(response, result.answer, head, result.body);
     if (result.kind === 'not-found') {
       counters.notFound++;
       return text(response, result.status, result.body);
@@ -307,7 +310,17 @@ function json(response: http.ServerResponse, body: unknown): void {
 }
 
 /** Streams an answer from its file; opened first, so an eviction meanwhile cannot cut it short. */
-async function send(response: http.ServerResponse, answer: CachedAnswer, head: boolean): Promise<void> {
+/** Sends an answer: from memory when its whole body is at hand (most lists, .info and .mod), else from its file. */
+async function send(
+  response: http.ServerResponse,
+  answer: CachedAnswer,
+  head: boolean,
+  body?: Buffer,
+): Promise<void> {
+  if (body) {
+    response.writeHead(200, { 'content-type': answer.contentType, 'content-length': body.length });
+    return void response.end(head ? undefined : body);
+  }
   const handle = await openAnswer(answer.file);
   response.writeHead(200, { 'content-type': answer.contentType, 'content-length': answer.size });
   if (head) {
