@@ -6,7 +6,7 @@ import { health } from './health.js';
 import { plan } from './plan.js';
 import { restore } from './restore.js';
 import { run } from './run.js';
-import { serve } from './serve.js';
+import { serve, serveStatus, serveStop } from './serve.js';
 import { status } from './status.js';
 import { taskRegister, taskStatus, taskUnregister, taskXmlCommand } from './task.js';
 import { verify } from './verify.js';
@@ -26,5 +26,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   taskUnregister,
   taskStatus,
   serve,
+  serveStatus,
+  serveStop,
   demo,
 ];
