@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld as makeWorld } from '../src/lab/go-world.js';
 import type { RunningLab } from '../src/lab/scenarios.js';
-import { checkBackupShape } from '../src/state/backup-shape.js';
+import { checkBackupShape, migrateBackup } from '../src/state/backup-shape.js';
 import { RUNTIME, startHangingThenHealthy } from './helpers.js';
 
 // restore writes what backup.json holds into go's env file (and on Windows the registry), so the
@@ -32,8 +32,8 @@ async function worldWithBackup(settings: (envFile: string) => unknown) {
   return { world, backup };
 }
 
-const backupOf = (envFile: string, settings: Record<string, unknown>) => ({
-  version: 1,
+const backupOf = (envFile: string, settings: Record<string, unknown>, version = 1) => ({
+  version,
   takenAt: '2026-11-30T10:00:00.000Z',
   goEnvFile: envFile,
   settings,
@@ -159,7 +159,19 @@ describe('the backup shape check (in process)', () => {
 
   it.each([
     ['[]', [], '(top level)', 'must be a JSON object (got [])'],
-    ['version 2', { ...good, version: 2 }, 'version', 'must be 1 (got 2)'],
+    ['version 3', { ...good, version: 3 }, 'version', 'must be 1 or 2 (got 3)'],
+    [
+      'a version 2 go value without its type',
+      { ...good, version: 2 },
+      'settings.go-env:GOPROXY.type',
+      `must be the value's type (got nothing)`,
+    ],
+    [
+      'a version 2 go value with a registry type',
+      backupOf('/e', { 'go-env:GOPROXY': { was: 'set', type: 'REG_SZ', value: 'x' } }, 2),
+      'settings.go-env:GOPROXY.type',
+      'must be "GOENV" (got "REG_SZ")',
+    ],
     ['an extra field', { ...good, run: 'calc.exe' }, 'run', 'unknown field'],
     ['no goEnvFile', { ...good, goEnvFile: '' }, 'goEnvFile', 'must not be empty'],
     ['settings as a list', { ...good, settings: [] }, 'settings', 'must be an object (got [])'],
@@ -259,5 +271,74 @@ describe('the backup shape check (in process)', () => {
     expect(thrown).toMatchObject({ name: 'ConfigError', field });
     expect((thrown as Error).message).toContain(`the backup /state/backup.json, entry "${field}": `);
     expect((thrown as Error).message).toContain(says);
+  });
+});
+
+// tests/fixtures/backup-v1.json was written by extendBackup as it was before one settings model
+// (main at 9038c2e): go values without a type, registry values with theirs.
+const FIXTURE_V1 = join(import.meta.dirname, 'fixtures', 'backup-v1.json');
+
+describe('a version 1 backup (before one settings model)', () => {
+  it('migrates on read: every set value gets its type, GOENV for go, the rest as it was', async () => {
+    const stored = checkBackupShape(JSON.parse(await readFile(FIXTURE_V1, 'utf8')), FIXTURE_V1);
+    expect(stored.version).toBe(1);
+    const backup = migrateBackup(stored);
+    expect(backup.version).toBe(2);
+    expect(backup.settings['go-env:GOPROXY']).toEqual({
+      was: 'set',
+      type: 'GOENV',
+      value: 'https://goproxy.io,direct',
+    });
+    expect(backup.settings['go-env:GOSUMDB']).toEqual({ was: 'unset' });
+    expect(backup.settings['user-env:HTTP_PROXY']).toEqual({
+      was: 'set',
+      type: 'REG_EXPAND_SZ',
+      value: '%CORP_PROXY%',
+    });
+    expect(backup.settings['wininet:DefaultConnectionSettings']).toMatchObject({ type: 'REG_BINARY' });
+    // the migrated form is one the shape check of version 2 accepts as it is
+    expect(checkBackupShape(structuredClone(backup), 'backup.json')).toEqual(backup);
+    // an untyped registry value of older backups was a REG_SZ
+    const untyped = migrateBackup(
+      checkBackupShape(backupOf('/e', { 'user-env:NO_PROXY': { was: 'set', value: '<local>' } }), 'b'),
+    );
+    expect(untyped.settings['user-env:NO_PROXY']).toEqual({ was: 'set', type: 'REG_SZ', value: '<local>' });
+  });
+
+  it("restores go's values with the real go, after an apply that kept its originals", async () => {
+    const fixture = JSON.parse(await readFile(FIXTURE_V1, 'utf8'));
+    const goOnly = Object.fromEntries(
+      Object.entries(fixture.settings).filter(([id]) => id.startsWith('go-env:')),
+    );
+    const { world, backup } = await worldWithBackup((envFile) => ({
+      ...fixture,
+      goEnvFile: envFile,
+      settings: goOnly,
+    }));
+    try {
+      await world.go(['env', '-w', 'GOSUMDB=sum.golang.org']);
+      const dry = await world.guard(['restore', '--dry-run', '--json']);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      expect(JSON.parse(dry.stdout).restored).toEqual([
+        { setting: 'GOPROXY', to: 'https://goproxy.io,direct' },
+        { setting: 'GOSUMDB', to: null },
+      ]);
+      // apply changes GOPROXY again: the backup keeps the version 1 originals, never the values since
+      const apply = await world.guard(['apply', '--config', lab.configPath]);
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      expect(await world.goproxy()).toBe(healthy);
+      const extended = migrateBackup(checkBackupShape(JSON.parse(await readFile(backup, 'utf8')), backup));
+      expect(extended.settings['go-env:GOPROXY']).toEqual({
+        was: 'set',
+        type: 'GOENV',
+        value: 'https://goproxy.io,direct',
+      });
+      const restore = await world.guard(['restore']);
+      expect(restore.exitCode, restore.stderr).toBe(0);
+      expect(await world.goproxy()).toBe('https://goproxy.io,direct');
+      expect(await readFile(world.envFile, 'utf8')).not.toContain('GOSUMDB');
+    } finally {
+      await world.cleanup();
+    }
   });
 });

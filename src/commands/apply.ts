@@ -1,7 +1,7 @@
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
 import { PLAN_COLUMNS, probeOptions } from './probe-options.js';
-import { LOCK_WAIT_MS, loadForRun, renderPlan } from './shared.js';
+import { loadForRun, renderPlan } from './shared.js';
 
 /**
  * Probes the mirrors and writes the healthy GOPROXY and GOSUMDB into go's env file, backed up and verified.
@@ -44,13 +44,17 @@ export const apply = defineCommand({
   },
   async run(options, io) {
     const loaded = await loadForRun(options, io);
-    const [{ makePlan, planDocument }, { applyPlan }, { acquireLock }, { stateDir, statePaths }] =
-      await Promise.all([
-        import('../guard/plan.js'),
-        import('../guard/apply.js'),
-        import('../state/lock.js'),
-        import('../state/paths.js'),
-      ]);
+    const [
+      { makePlan, planDocument },
+      { planAndApply },
+      { LOCK_WAIT_MS, underRunLock },
+      { stateDir, statePaths },
+    ] = await Promise.all([
+      import('../guard/plan.js'),
+      import('../guard/apply.js'),
+      import('../guard/run-lock.js'),
+      import('../state/paths.js'),
+    ]);
     const now = new Date();
     const exitCode = (kept: boolean) => (kept ? EXIT.unhealthy : EXIT.ok);
     if (options.dryRun) {
@@ -62,30 +66,22 @@ export const apply = defineCommand({
       };
     }
     const paths = statePaths(stateDir(io.env));
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-    const lock = await acquireLock(paths.lock, LOCK_WAIT_MS);
-    if (lock.note) io.emit({ type: 'log', level: 'warning', message: lock.note });
-    try {
-      const planned = await makePlan(loaded, io.env, io.emit, now);
-      const result = await applyPlan(planned, paths, io.env, now);
-      const heading = result.changed
-        ? `Applied and verified (backup in ${paths.backup}; undo with: goproxy-guard restore):`
-        : 'Nothing to change:';
-      return {
-        exitCode: exitCode(planned.decision.keptLastGood),
-        document: planDocument(planned, {
-          applied: result.changed,
-          dryRun: false,
-          backup: paths.backup,
-          notified: result.notified ?? [],
-        }),
-        text: [renderPlan(planned, heading), ...(result.notified ?? []).map((n) => `windows: ${n}`)].join(
-          '\n',
-        ),
-      };
-    } finally {
-      await lock.release();
-    }
+    const warn = (message: string) => io.emit({ type: 'log', level: 'warning', message });
+    const { planned, result } = await underRunLock(paths, LOCK_WAIT_MS, warn, () =>
+      planAndApply(loaded, paths, io.env, io.emit, now),
+    );
+    const heading = result.changed
+      ? `Applied and verified (backup in ${paths.backup}; undo with: goproxy-guard restore):`
+      : 'Nothing to change:';
+    return {
+      exitCode: exitCode(planned.decision.keptLastGood),
+      document: planDocument(planned, {
+        applied: result.changed,
+        dryRun: false,
+        backup: paths.backup,
+        notified: result.notified ?? [],
+      }),
+      text: [renderPlan(planned, heading), ...(result.notified ?? []).map((n) => `windows: ${n}`)].join('\n'),
+    };
   },
 });

@@ -1,6 +1,5 @@
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
-import { LOCK_WAIT_MS } from './shared.js';
 import { renderTable } from './table.js';
 
 /**
@@ -45,12 +44,15 @@ export const restore = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const [{ planRestore, restoreOriginals, restoreRows }, { acquireLock }, { stateDir, statePaths }] =
-      await Promise.all([
-        import('../guard/restore.js'),
-        import('../state/lock.js'),
-        import('../state/paths.js'),
-      ]);
+    const [
+      { planRestore, restoreOriginals, restoreRows },
+      { LOCK_WAIT_MS, underRunLock },
+      { stateDir, statePaths },
+    ] = await Promise.all([
+      import('../guard/restore.js'),
+      import('../guard/run-lock.js'),
+      import('../state/paths.js'),
+    ]);
     const paths = statePaths(stateDir(io.env));
     if (options.dryRun) {
       const plan = await planRestore(paths, io.env);
@@ -61,22 +63,17 @@ export const restore = defineCommand({
         text: plan?.differs ? `Would restore:\n${table(restored)}` : NOTHING_TO_RESTORE,
       };
     }
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-    const lock = await acquireLock(paths.lock, LOCK_WAIT_MS);
-    if (lock.note) io.emit({ type: 'log', level: 'warning', message: lock.note });
-    try {
-      const result = await restoreOriginals(paths, io.env, new Date());
-      return {
-        exitCode: result.nothingToRestore ? EXIT.unhealthy : EXIT.ok,
-        document: { ...result, dryRun: false },
-        text: result.nothingToRestore
-          ? NOTHING_TO_RESTORE
-          : [`Restored and verified:\n${table(result.restored)}`, ...(result.notified ?? [])].join('\n'),
-      };
-    } finally {
-      await lock.release();
-    }
+    const warn = (message: string) => io.emit({ type: 'log', level: 'warning', message });
+    const result = await underRunLock(paths, LOCK_WAIT_MS, warn, () =>
+      restoreOriginals(paths, io.env, new Date()),
+    );
+    return {
+      exitCode: result.nothingToRestore ? EXIT.unhealthy : EXIT.ok,
+      document: { ...result, dryRun: false },
+      text: result.nothingToRestore
+        ? NOTHING_TO_RESTORE
+        : [`Restored and verified:\n${table(result.restored)}`, ...(result.notified ?? [])].join('\n'),
+    };
   },
 });
 

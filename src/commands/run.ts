@@ -1,3 +1,4 @@
+import type { Plan } from '../guard/plan.js';
 import type { GuardSeen } from '../policy/guard-watch.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
@@ -54,23 +55,57 @@ export const run = defineCommand({
     const started = performance.now();
     const loaded = await loadForRun(options, io);
     const [
-      { makePlan, planDocument },
-      { applyPlan },
-      { acquireLock, LockHeldError },
+      { planDocument },
+      { planAndApply },
+      { LOCK_WAIT_MS, underRunLock },
+      { LockHeldError },
       { stateDir, statePaths },
-      fs,
     ] = await Promise.all([
       import('../guard/plan.js'),
       import('../guard/apply.js'),
+      import('../guard/run-lock.js'),
       import('../state/lock.js'),
       import('../state/paths.js'),
-      import('node:fs/promises'),
     ]);
     const paths = statePaths(stateDir(io.env));
-    await fs.mkdir(paths.dir, { recursive: true, mode: 0o700 });
-    let lock: Awaited<ReturnType<typeof acquireLock>>;
+    const budget = loaded.config.deadlineMs + CYCLE_MARGIN_MS;
+    const emit = options.scheduled ? () => {} : io.emit;
+    const warn = (message: string) => io.emit({ type: 'log', level: 'warning', message });
+    const cycle = async () => {
+      const { planned, result } = await planAndApply(loaded, paths, io.env, emit, new Date());
+      // Guard mode: one look at the guard proxy per run, for the textfile, the log and the history.
+      const guard = loaded.config.guard.enabled
+        ? await (await import('../schedule/guard-check.js')).checkGuard(
+            loaded.config.guard.listen,
+            paths,
+            io.env,
+            new Date(),
+          )
+        : undefined;
+      const textfile = options.textfile ?? loaded.config.schedule.textfile;
+      if (textfile) {
+        const [{ metricsText }, { writeFileAtomic }] = await Promise.all([
+          import('../schedule/metrics.js'),
+          import('../state/atomic.js'),
+        ]);
+        await writeFileAtomic(
+          textfile,
+          metricsText(
+            planned,
+            { changed: result.changed, durationMs: performance.now() - started, at: new Date() },
+            guard?.seen,
+          ),
+        );
+      }
+      if (result.changed) await recordChangeEvent(planned, paths.history, io.env);
+      return { planned, result, guard };
+    };
+    let outcome: Awaited<ReturnType<typeof cycle>>;
     try {
-      lock = await acquireLock(paths.lock, options.scheduled ? 0 : 3000);
+      // Scheduled: a held lock is a quiet success (the next trigger will come), so no wait.
+      outcome = await underRunLock(paths, options.scheduled ? 0 : LOCK_WAIT_MS, warn, () =>
+        withinBudget(cycle(), budget),
+      );
     } catch (error) {
       if (!(error instanceof LockHeldError) || !options.scheduled) throw error;
       io.emit({ type: 'log', level: 'verbose', message: `skipped: ${error.message}` });
@@ -80,82 +115,51 @@ export const run = defineCommand({
         text: `skipped: ${error.message}`,
       };
     }
-    if (lock.note) io.emit({ type: 'log', level: 'warning', message: lock.note });
-    const budget = loaded.config.deadlineMs + CYCLE_MARGIN_MS;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const emit = options.scheduled ? () => {} : io.emit;
-      const cycle = (async () => {
-        const now = new Date();
-        const planned = await makePlan(loaded, io.env, emit, now);
-        const result = await applyPlan(planned, paths, io.env, now);
-        // Guard mode: one look at the guard proxy per run, for the textfile, the log and the history.
-        const guard = loaded.config.guard.enabled
-          ? await (await import('../schedule/guard-check.js')).checkGuard(
-              loaded.config.guard.listen,
-              paths,
-              io.env,
-              new Date(),
-            )
-          : undefined;
-        const textfile = options.textfile ?? loaded.config.schedule.textfile;
-        if (textfile) {
-          const [{ metricsText }, { writeFileAtomic }] = await Promise.all([
-            import('../schedule/metrics.js'),
-            import('../state/atomic.js'),
-          ]);
-          await writeFileAtomic(
-            textfile,
-            metricsText(
-              planned,
-              {
-                changed: result.changed,
-                durationMs: performance.now() - started,
-                at: new Date(),
-              },
-              guard?.seen,
-            ),
-          );
-        }
-        if (result.changed) {
-          const { writeChangeEvent } = await import('../system/event-log.js');
-          const { showValue } = await import('../settings/setting-value.js');
-          const changes = [
-            ...planned.changes.map((c) => `${c.setting}: ${c.from ?? '(not set)'} -> ${c.to}`),
-            ...planned.system.changes.map((c) => `${c.setting}: ${showValue(c.from)} -> ${showValue(c.to)}`),
-          ].join('; ');
-          const reasons = [...planned.decision.reasons, ...(planned.system.proxy?.reasons ?? [])];
-          const event = await writeChangeEvent(
-            `GoProxyGuard changed go settings. ${changes}. ${reasons.join('; ')}`,
-            io.env,
-          );
-          const { appendHistory } = await import('../state/history.js');
-          await appendHistory(paths.history, {
-            at: new Date().toISOString(),
-            command: 'run',
-            event: 'event-log',
-            eventLog: event,
-          });
-        }
-        return { planned, result, guard };
-      })();
-      const overrun = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the cycle did not finish within ${budget} ms`)), budget);
-      });
-      const { planned, result, guard } = await Promise.race([cycle, overrun]);
-      const summary = `${result.changed ? 'changed' : 'unchanged'}: GOPROXY=${planned.decision.goproxy}${planned.decision.keptLastGood ? ' (last known good kept: no mirror works)' : ''}`;
-      return {
-        exitCode: planned.decision.keptLastGood ? EXIT.unhealthy : EXIT.ok,
-        document: planDocument(planned, {
-          skipped: false,
-          applied: result.changed,
-          ...(guard ? { guard: { ...guard.seen, events: guard.events } } : {}),
-        }),
-        text: guard ? `${summary}\n${guardLine(guard.seen)}` : summary,
-      };
-    } finally {
-      clearTimeout(timer);
-      await lock.release();
-    }
+    const { planned, result, guard } = outcome;
+    const summary = `${result.changed ? 'changed' : 'unchanged'}: GOPROXY=${planned.decision.goproxy}${planned.decision.keptLastGood ? ' (last known good kept: no mirror works)' : ''}`;
+    return {
+      exitCode: planned.decision.keptLastGood ? EXIT.unhealthy : EXIT.ok,
+      document: planDocument(planned, {
+        skipped: false,
+        applied: result.changed,
+        ...(guard ? { guard: { ...guard.seen, events: guard.events } } : {}),
+      }),
+      text: guard ? `${summary}\n${guardLine(guard.seen)}` : summary,
+    };
   },
 });
+
+/** The cycle's result, or an error once it has taken longer than `budget` ms. */
+async function withinBudget<T>(work: Promise<T>, budget: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the cycle did not finish within ${budget} ms`)), budget);
+  });
+  try {
+    return await Promise.race([work, overrun]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** An Application event log entry on Windows saying what changed and why, noted in the history. */
+async function recordChangeEvent(planned: Plan, history: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const [{ writeChangeEvent }, { showValue }, { appendHistory }] = await Promise.all([
+    import('../system/event-log.js'),
+    import('../settings/setting-value.js'),
+    import('../state/history.js'),
+  ]);
+  const changes = planned.changes.map(
+    (c) => `${c.setting.replace(/^go-env:/, '')}: ${showValue(c.from)} -> ${showValue(c.to)}`,
+  );
+  const eventLog = await writeChangeEvent(
+    `GoProxyGuard changed go settings. ${changes.join('; ')}. ${planned.reasons.join('; ')}`,
+    env,
+  );
+  await appendHistory(history, {
+    at: new Date().toISOString(),
+    command: 'run',
+    event: 'event-log',
+    eventLog,
+  });
+}

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Plan } from '../guard/plan.js';
+import { goChangeRows, systemChanges } from '../settings/change-rows.js';
 import { showValue } from '../settings/setting-value.js';
 import { UsageError } from './argv.js';
 import type { CommandIO } from './definition.js';
@@ -52,14 +53,12 @@ async function windowsTrust(io: CommandIO): Promise<string[]> {
  */
 export const GUARD_ASK_MS = 1000;
 
-/** How long a second run waits for the lock before saying another run holds it. */
-export const LOCK_WAIT_MS = 3000;
-
 /** The plan as a person reads it: the settings now and planned, why, and each mirror's place. */
 export function renderPlan(plan: Plan, heading: string): string {
   const lines = [heading, ''];
+  const goChanges = goChangeRows(plan.changes);
   for (const { setting, value, source } of plan.current) {
-    const change = plan.changes.find((c) => c.setting === setting);
+    const change = goChanges.find((c) => c.setting === setting);
     lines.push(`${setting.padEnd(8)} now:  ${value} (${source})`);
     lines.push(`${''.padEnd(8)} plan: ${change ? change.to : 'unchanged'}`);
   }
@@ -74,7 +73,7 @@ export function renderPlan(plan: Plan, heading: string): string {
     '',
     `checksum database ${plan.database.name}: ${plan.database.healthy ? 'answers' : 'does not answer'} (${plan.database.evidence})`,
   );
-  const proxy = plan.system.proxy;
+  const proxy = plan.proxy;
   if (proxy) {
     lines.push(
       '',
@@ -84,16 +83,17 @@ export function renderPlan(plan: Plan, heading: string): string {
       ),
     );
   }
-  if (plan.system.changes.length > 0) {
+  const windows = systemChanges(plan.changes);
+  if (windows.length > 0) {
     lines.push(
       '',
       renderTable(
         ['WINDOWS SETTING', 'NOW', 'PLAN'],
-        plan.system.changes.map((c) => [c.setting, showValue(c.from), showValue(c.to)]),
+        windows.map((c) => [c.setting, showValue(c.from), showValue(c.to)]),
       ),
     );
   }
-  for (const reason of [...plan.decision.reasons, ...(proxy?.reasons ?? [])]) lines.push(`reason: ${reason}`);
+  for (const reason of plan.reasons) lines.push(`reason: ${reason}`);
   for (const warning of plan.decision.warnings) lines.push(`warning: ${warning}`);
   for (const note of plan.notes) lines.push(`note: ${note}`);
   lines.push(`go env file: ${plan.envFile}`);

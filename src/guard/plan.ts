@@ -1,33 +1,41 @@
 import type { LoadedConfig } from '../config/load.js';
-import { type Decision, decide } from '../policy/decide.js';
+import { readSettings } from '../effectors/index.js';
+import type { Decision } from '../policy/decide.js';
+import { needsElevation, type PlanFacts, plan, windowsSettingsToRead } from '../policy/plan.js';
+import type { ProxyDecision } from '../policy/proxy.js';
 import type { DatabaseHealth } from '../probe/database.js';
 import { type HealthReport, probeMirrors } from '../probe/run.js';
+import { goChangeRows, systemChanges } from '../settings/change-rows.js';
+import type { Change, SettingId, SettingValue } from '../settings/effector.js';
 import { hideSecrets, showValue } from '../settings/setting-value.js';
 import { stateDir, statePaths } from '../state/paths.js';
 import { type GuardState, loadState } from '../state/store.js';
-import { type GoKey, type GoSettings, MANAGED_GO_KEYS, readGoSettings, sourceOf } from '../system/go-env.js';
-import { planSystem, type SystemPlan } from './system-plan.js';
+import { type GoKey, MANAGED_GO_KEYS, readGoSettings, sourceOf } from '../system/go-env.js';
+import { windowsEffects } from '../system/platform.js';
+import { isElevated, UnparseableOutput } from '../system/winhttp.js';
 
-export interface SettingChange {
-  setting: GoKey;
-  /** The go env file value now; null when the file does not set it. */
-  from: string | null;
-  to: string;
-}
+// plan and apply: gather the facts (probe results, go's settings, the Windows values involved),
+// then ask policy/plan.ts, which holds every rule. Changes nothing.
 
 export interface Plan {
   envFile: string;
   decision: Decision;
-  changes: SettingChange[];
+  /** The corporate proxy decision; null without candidates or off Windows. */
+  proxy: ProxyDecision | null;
+  /** Every setting to change, go's env file first, then the Windows settings. */
+  changes: Change[];
+  /** Backed up with the changes though not changed by name (WinINet's connection blob). */
+  alsoBackUp: Record<SettingId, SettingValue>;
+  /** The mirrors' reasons, then the proxy's. */
+  reasons: string[];
   /** What go uses now and where each value comes from. */
   current: { setting: GoKey; value: string; source: 'environment' | 'go env file' | 'go default' }[];
   database: DatabaseHealth;
   notes: string[];
   report: HealthReport;
   nextState: GuardState;
-  settings: GoSettings;
-  /** Windows settings: the corporate proxy and user environment variables. */
-  system: SystemPlan;
+  /** The Windows values read for this plan (what the notification after apply starts from). */
+  known: Record<string, SettingValue>;
 }
 
 /**
@@ -41,18 +49,22 @@ export interface PlanProgress {
   percent: number;
 }
 
-/** Probes, reads go's settings and the state, and decides. Changes nothing. */
+/** Probes, reads go's settings, the Windows settings involved and the state, and decides. */
 export async function makePlan(
   loaded: LoadedConfig,
   env: NodeJS.ProcessEnv,
   emit: (progress: PlanProgress) => void,
   now: Date,
 ): Promise<Plan> {
+  const { config } = loaded;
   const paths = statePaths(stateDir(env));
-  const [{ state, note }, settings] = await Promise.all([loadState(paths.state, now), readGoSettings(env)]);
-  const sumdbName = loaded.config.sumdb.name;
+  const [{ state, note }, settings, windows] = await Promise.all([
+    loadState(paths.state, now),
+    readGoSettings(env),
+    windowsEffects(env) ? readWindowsFacts(loaded, env) : undefined,
+  ]);
   const report = await probeMirrors(
-    loaded.config,
+    config,
     loaded.extraCas,
     ({ done, total, mirror }) =>
       emit({
@@ -61,66 +73,52 @@ export async function makePlan(
         status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
         percent: Math.round((done / total) * 100),
       }),
-    state.sumdbHeads?.[sumdbName],
+    state.sumdbHeads?.[config.sumdb.name],
     loaded.route,
   );
-  const { decision, state: nextState } = decide({
-    mirrors: report.mirrors,
-    database: report.database,
-    state,
-    policy: loaded.config.policy,
-    sumdb: loaded.config.sumdb,
-    current: settings.effective,
-    guard: loaded.config.guard,
-    now,
-  });
-  const changes: SettingChange[] = [];
-  for (const key of MANAGED_GO_KEYS) {
-    const target = key === 'GOPROXY' ? decision.goproxy : decision.gosumdb;
-    const inFile = settings.file[key];
-    // Write when the file differs, unless the file is silent and go's default is already it.
-    if (
-      inFile === target ||
-      (inFile === undefined && !settings.overrides[key] && settings.effective[key] === target)
-    )
-      continue;
-    changes.push({ setting: key, from: inFile ?? null, to: target });
-  }
-  // Remember the verified head so the next run can tell an extension from a fork; after a fork,
-  // keep the head verified before, so every later run keeps saying so.
-  const head = report.database.treeHead;
-  if (head && !report.database.forked) nextState.sumdbHeads = { ...state.sumdbHeads, [sumdbName]: head };
-  else if (state.sumdbHeads) nextState.sumdbHeads = state.sumdbHeads;
-  const system = await planSystem(loaded.config, report.proxies, decision, state, env);
-  if (system.proxies) nextState.proxies = system.proxies;
-  const notes = note ? [note] : [];
-  if (report.database.forked) notes.push(report.database.evidence);
-  notes.push(...system.notes, ...(system.proxy?.warnings ?? []));
-  for (const key of MANAGED_GO_KEYS) {
-    const override = settings.overrides[key];
-    // On Windows a user environment value is rewritten with the file (system plan); say nothing.
-    if (override !== undefined && !system.changes.some((c) => c.setting === `user-env:${key}`)) {
-      notes.push(
-        `${key} is set in the environment (${override}) and overrides go's env file: the file value GoProxyGuard writes has no effect for go started with that variable; remove it${process.platform === 'win32' ? ' from your user environment' : ''} to let GoProxyGuard manage ${key}`,
-      );
-    }
-  }
+  const facts: PlanFacts = { report, go: settings, ...(windows ? { windows } : {}) };
+  const planned = plan(facts, state, config, now);
   return {
     envFile: settings.envFile,
-    decision,
-    changes,
+    decision: planned.decision,
+    proxy: planned.proxy,
+    changes: planned.changes,
+    alsoBackUp: planned.alsoBackUp,
+    reasons: planned.reasons,
     current: MANAGED_GO_KEYS.map((key) => ({
       setting: key,
       value: settings.effective[key],
       source: sourceOf(settings, key),
     })),
     database: report.database,
-    notes,
+    notes: [...(note ? [note] : []), ...planned.notes],
     report,
-    nextState,
-    settings,
-    system,
+    nextState: planned.nextState,
+    known: windows?.values ?? {},
   };
+}
+
+/** The Windows settings the policy needs; WinHTTP read on its own, so unreadable netsh output leaves only it alone. */
+async function readWindowsFacts(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<PlanFacts['windows']> {
+  const context = { env, config: loaded.config };
+  const elevated = needsElevation(loaded.config) ? await isElevated(env) : false;
+  const ids = windowsSettingsToRead(loaded.config, elevated);
+  let winhttpUnreadable: string | undefined;
+  const [values, winhttp] = await Promise.all([
+    readSettings(
+      ids.filter((id) => !id.startsWith('winhttp:')),
+      context,
+    ),
+    readSettings(
+      ids.filter((id) => id.startsWith('winhttp:')),
+      context,
+    ).catch((error: Error) => {
+      if (!(error instanceof UnparseableOutput)) throw error;
+      winhttpUnreadable = error.message;
+      return {};
+    }),
+  ]);
+  return { elevated, values: { ...values, ...winhttp }, ...(winhttpUnreadable ? { winhttpUnreadable } : {}) };
 }
 
 /** The JSON document for plan and apply: what a person or script needs, not internals. */
@@ -130,23 +128,23 @@ export function planDocument(plan: Plan, extra: Record<string, unknown> = {}) {
     goproxy: plan.decision.goproxy,
     gosumdb: plan.decision.gosumdb,
     keptLastGood: plan.decision.keptLastGood,
-    changes: plan.changes,
+    changes: goChangeRows(plan.changes),
     current: plan.current,
     reasons: plan.decision.reasons,
     warnings: plan.decision.warnings,
     notes: plan.notes,
     mirrors: plan.decision.mirrors,
     database: plan.database,
-    systemChanges: plan.system.changes.map(({ setting, from, to }) => ({
+    systemChanges: systemChanges(plan.changes).map(({ setting, from, to }) => ({
       setting,
       from: showValue(from),
       to: showValue(to),
     })),
-    proxy: plan.system.proxy
+    proxy: plan.proxy
       ? {
-          choice: plan.system.proxy.choice === 'keep' ? 'keep' : (plan.system.proxy.choice?.name ?? 'direct'),
-          reasons: plan.system.proxy.reasons,
-          proxies: plan.system.proxy.proxies.map((p) => ({ ...p, url: hideSecrets(p.url) })),
+          choice: plan.proxy.choice === 'keep' ? 'keep' : (plan.proxy.choice?.name ?? 'direct'),
+          reasons: plan.proxy.reasons,
+          proxies: plan.proxy.proxies.map((p) => ({ ...p, url: hideSecrets(p.url) })),
         }
       : null,
     ...extra,

@@ -1,18 +1,15 @@
 import { unlink } from 'node:fs/promises';
 import { ConfigError, InputError } from '../config/errors.js';
-import { type RegistryValue, sameValue, showValue } from '../settings/setting-value.js';
-import { type Backup, forgetBackup, readBackup, registryValueOf } from '../state/backup.js';
+import { configSchema } from '../config/schema.js';
+import { readSettings } from '../effectors/index.js';
+import { type Change, type EffectorContext, parseSettingId, SETTING_KINDS } from '../settings/effector.js';
+import { sameValue, showValue, textOf } from '../settings/setting-value.js';
+import { type Backup, forgetBackup, readBackup } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
-import type { StatePaths } from '../state/paths.js';
-import { type GoKey, type GoSettings, readGoSettings, writeGoSettings } from '../system/go-env.js';
+import { type StatePaths, snapshotFile } from '../state/paths.js';
+import { readGoSettings } from '../system/go-env.js';
 import { windowsEffects } from '../system/platform.js';
-import {
-  isWindowsSetting,
-  readWindowsSettings,
-  WININET_BLOB,
-  writeWindowsSettings,
-} from '../system/windows-settings.js';
-import { notifyWindows } from './notify.js';
+import { carryOut } from './carry-out.js';
 
 export interface RestoreResult {
   restored: { setting: string; to: string | null }[];
@@ -29,12 +26,17 @@ export interface RestoreResult {
 /** What restore would put back, read from the backup (its shape checked) and the machine. */
 export interface RestorePlan {
   backup: Backup;
-  go: { key: GoKey; value: string | undefined }[];
-  windows: Record<string, RegistryValue>;
+  /** Every backed-up setting, from the value now to the original. */
+  changes: Change[];
   /** Whether any setting now differs from its backed-up value; if none does, there is nothing to restore. */
   differs: boolean;
-  goSettings?: GoSettings;
 }
+
+/**
+ * Restore needs no config: its effectors write only what the backup holds. They get the built-in
+ * defaults so the contract (env and config) holds for every kind.
+ */
+const restoreContext = (env: NodeJS.ProcessEnv): EffectorContext => ({ env, config: configSchema.parse({}) });
 
 /**
  * Reads the backup and the values now in place; changes nothing. Undefined when there is no
@@ -47,56 +49,53 @@ export async function planRestore(
 ): Promise<RestorePlan | undefined> {
   const backup = await readBackup(paths.backup);
   if (!backup) return undefined;
-  const go: RestorePlan['go'] = [];
-  const windows: Record<string, RegistryValue> = {};
-  // The shape check admits only go-env:GOPROXY, go-env:GOSUMDB and the Windows settings apply changes.
-  for (const [id, original] of Object.entries(backup.settings)) {
-    if (isWindowsSetting(id)) windows[id] = registryValueOf(original);
-    else
-      go.push({
-        key: id.slice('go-env:'.length) as GoKey,
-        value: original.was === 'set' ? original.value : undefined,
-      });
-  }
-  const windowsIds = Object.keys(windows);
+  // The shape check admits only the settings apply changes, so every id parses.
+  const originals = Object.entries(backup.settings).flatMap(([id, value]) => {
+    const parsed = parseSettingId(id);
+    return parsed ? [[parsed.id, value] as const] : [];
+  });
+  const ids = originals.map(([id]) => id);
+  const windowsIds = ids.filter((id) => !id.startsWith('go-env:'));
   if (windowsIds.length > 0 && !windowsEffects(env)) {
     throw new ConfigError(
       '',
       `the backup holds Windows settings (${windowsIds.join(', ')}); run restore on that Windows machine`,
     );
   }
-  let differs = false;
-  let goSettings: GoSettings | undefined;
-  if (go.length > 0) {
-    const settings = await readGoSettings(env);
-    if (settings.envFile !== backup.goEnvFile) {
+  if (ids.some((id) => id.startsWith('go-env:'))) {
+    const { envFile } = await readGoSettings(env);
+    if (envFile !== backup.goEnvFile) {
       throw new InputError(
-        `the backup was taken from ${backup.goEnvFile} but go now uses ${settings.envFile}; set GOENV=${backup.goEnvFile} to restore it`,
+        `the backup was taken from ${backup.goEnvFile} but go now uses ${envFile}; set GOENV=${backup.goEnvFile} to restore it`,
       );
     }
-    goSettings = settings;
-    differs = go.some((c) => settings.file[c.key] !== c.value);
   }
-  if (windowsIds.length > 0 && !differs) {
-    const now = await readWindowsSettings(windowsIds, env);
-    differs = windowsIds.some((id) => !sameValue(now[id] as RegistryValue, windows[id] as RegistryValue));
-  }
-  return { backup, go, windows, differs, ...(goSettings ? { goSettings } : {}) };
+  const now = await readSettings(ids, restoreContext(env));
+  const changes = originals.map(
+    ([setting, to]): Change => ({ setting, from: now[setting] ?? { was: 'unset' }, to }),
+  );
+  return { backup, changes, differs: changes.some((c) => !sameValue(c.from, c.to)) };
 }
 
 /** The settings a plan puts back, for people: go keys by name, Windows settings by id. */
 export function restoreRows(plan: RestorePlan): RestoreResult['restored'] {
-  return [
-    ...plan.go.map((c) => ({ setting: c.key, to: c.value ?? null })),
-    ...Object.entries(plan.windows).map(([id, value]) => ({ setting: id, to: showValue(value) })),
-  ];
+  const rows = (go: boolean) =>
+    plan.changes.flatMap(({ setting, to }) => {
+      const parsed = parseSettingId(setting);
+      if ((parsed?.kind === 'go-env') !== go) return [];
+      return [
+        go ? { setting: parsed?.name ?? setting, to: textOf(to) ?? null } : { setting, to: showValue(to) },
+      ];
+    });
+  return [...rows(true), ...rows(false)];
 }
 
 /**
  * Puts back every original value exactly (re-setting or unsetting, Windows values with their
- * registry type), verifies by reading back, tells Windows (broadcast, WinINet refresh), records
- * it, then forgets the backup. When every value already is the original, nothing is written and
- * the backup is forgotten all the same. The caller holds the run lock.
+ * registry type) through the one loop, past any value a tool refuses; verifies by reading back,
+ * tells Windows (broadcast, WinINet refresh), records it, then forgets the backup. When every
+ * value already is the original, nothing is written and the backup is forgotten all the same.
+ * The caller holds the run lock.
  */
 export async function restoreOriginals(
   paths: StatePaths,
@@ -116,52 +115,33 @@ export async function restoreOriginals(
     await forget(paths);
     return { restored: [], nothingToRestore: true };
   }
-  const { go: goChanges, windows, goSettings } = plan;
-  if (goSettings) {
-    await writeGoSettings(goSettings.go, goChanges, env);
-    const after = await readGoSettings(env);
-    const wrong = goChanges.filter((c) => after.file[c.key] !== c.value);
-    if (wrong.length > 0) {
-      throw new Error(
-        `after restoring, ${wrong.map((c) => c.key).join(', ')} still differ; the backup ${paths.backup} is kept`,
-      );
-    }
+  const { stuck, notified } = await carryOut(plan.changes, restoreContext(env), { onMismatch: 'keep going' });
+  if (stuck.length > 0) {
+    throw new Error(`after restoring, ${stuck.join(', ')} still differ; the backup ${paths.backup} is kept`);
   }
-  const windowsIds = Object.keys(windows);
-  let notified: string[] = [];
-  if (windowsIds.length > 0) {
-    // Keep going past a value a tool refuses: put back all that can be, then say what could not.
-    const wrong = await writeWindowsSettings(windows, env, { keepGoing: true });
-    if (wrong.length > 0) {
-      throw new Error(
-        `after restoring, ${wrong.join(', ')} still differ; the backup ${paths.backup} is kept`,
-      );
-    }
-    notified = await notifyWindows(windowsIds, env, windows, {
-      blobRestored: windows[WININET_BLOB]?.was === 'set',
-    });
-  }
+  const go = plan.changes.flatMap(({ setting, to }) => {
+    const parsed = parseSettingId(setting);
+    return parsed?.kind === 'go-env' ? [{ key: parsed.name, value: textOf(to) }] : [];
+  });
+  const windows = Object.fromEntries(
+    plan.changes.filter((c) => !c.setting.startsWith('go-env:')).map((c) => [c.setting, c.to]),
+  );
   await appendHistory(paths.history, {
     at: now.toISOString(),
     command: 'restore',
     event: 'restore',
-    restored: goChanges,
-    ...(windowsIds.length > 0
-      ? {
-          restoredWindows: windows,
-          notified,
-        }
-      : {}),
+    restored: go,
+    ...(Object.keys(windows).length > 0 ? { restoredWindows: windows, notified } : {}),
   });
   await forget(paths);
   return { restored: restoreRows(plan), notified, nothingToRestore: false };
 }
 
 /**
- * The backup and the byte copy of go's env file go together. The copy is never written back:
- * restore writes only the checked entries of the backup, so a tampered copy changes nothing.
+ * The backup and the effectors' byte copies (go-env.before) go together. A copy is never written
+ * back: restore writes only the checked entries of the backup, so a tampered copy changes nothing.
  */
 async function forget(paths: StatePaths): Promise<void> {
   await forgetBackup(paths.backup);
-  await unlink(paths.goEnvCopy).catch(() => {});
+  await Promise.all(SETTING_KINDS.map((kind) => unlink(snapshotFile(paths.dir, kind)).catch(() => {})));
 }

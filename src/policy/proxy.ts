@@ -1,7 +1,7 @@
 import type { PROXY_TARGETS } from '../config/schema.js';
 import type { ProxyHealth } from '../probe/proxy.js';
-import type { RegistryValue } from '../settings/setting-value.js';
-import { winHttpValue } from '../settings/setting-value.js';
+import type { SettingId } from '../settings/effector.js';
+import { type SettingValue, winHttpValue } from '../settings/setting-value.js';
 import type { MirrorTrack } from '../state/store.js';
 
 // The corporate proxy failover policy and what it means for each Windows setting.
@@ -156,7 +156,7 @@ export function bypassLists(entries: readonly string[]): {
 export const proxyServerOf = (url: string) => new URL(url).host;
 
 /** A string value keeps the type it has (REG_EXPAND_SZ stays so); a new value is REG_SZ. */
-function text(value: string, now: RegistryValue | undefined): RegistryValue {
+function text(value: string, now: SettingValue | undefined): SettingValue {
   const type = now?.was === 'set' && now.type === 'REG_EXPAND_SZ' ? 'REG_EXPAND_SZ' : 'REG_SZ';
   return value === '' ? { was: 'unset' } : { was: 'set', type, value };
 }
@@ -169,12 +169,12 @@ export function proxySettingsFor(
   choice: ProxyCandidate | null,
   bypass: readonly string[],
   targets: readonly ProxyTarget[],
-  now: Record<string, RegistryValue>,
-): Record<string, RegistryValue> {
+  now: Readonly<Record<string, SettingValue>>,
+): Partial<Record<SettingId, SettingValue>> {
   const { noProxy, override } = bypassLists(bypass);
-  const wanted: Record<string, RegistryValue> = {};
+  const wanted: Partial<Record<SettingId, SettingValue>> = {};
   if (targets.includes('env')) {
-    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY']) {
+    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY'] as const) {
       wanted[`user-env:${name}`] = choice ? text(choice.url, now[`user-env:${name}`]) : { was: 'unset' };
     }
     if (choice) wanted['user-env:NO_PROXY'] = text(noProxy, now['user-env:NO_PROXY']);

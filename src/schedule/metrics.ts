@@ -64,7 +64,7 @@ export function metricsText(
     plan.decision.mirrors.map((m) => [`{mirror="${label(m.name)}"}`, m.inList ? 1 : 0]),
   );
   if (plan.report.proxies.length > 0) {
-    const chosen = plan.system.proxy?.choice;
+    const chosen = plan.proxy?.choice;
     metric(
       'goproxyguard_proxy_healthy',
       'Whether the corporate proxy candidate tunnelled to a mirror in the last run (1) or not (0), with its verdict.',

@@ -1,7 +1,9 @@
-// The contract every kind of machine setting fulfils (issue #16). Types only: safe to load at
-// start-up. The effectors themselves (one file per kind, in src/effectors/) do the I/O.
+// The contract every kind of machine setting fulfils (issue #16). Types and one error class
+// only: safe to load at start-up. The effectors themselves (one file per kind, in src/effectors/) do the I/O.
 import type { Config } from '../config/schema.js';
-import type { RegistryValue } from './setting-value.js';
+import type { SettingValue } from './setting-value.js';
+
+export type { SettingValue };
 
 /**
  * Every kind of setting GoProxyGuard may change. A setting's id is "<kind>:<name>", exactly as
@@ -13,8 +15,20 @@ export const SETTING_KINDS = ['go-env', 'user-env', 'wininet', 'winhttp', 'hosts
 export type SettingKind = (typeof SETTING_KINDS)[number];
 export type SettingId = `${SettingKind}:${string}`;
 
-/** A value as found, written and backed up; absent is `{ was: 'unset' }`, never "". */
-export type SettingValue = RegistryValue;
+/** The id of a setting of a kind: settingId('go-env', 'GOPROXY') is "go-env:GOPROXY". */
+export const settingId = (kind: SettingKind, name: string): SettingId => `${kind}:${name}`;
+
+/**
+ * The one place a text becomes a SettingId: its kind and name, or undefined when the text names
+ * no kind GoProxyGuard has (a backup entry, a history line). The name may hold ":" itself.
+ */
+export function parseSettingId(id: string): { id: SettingId; kind: SettingKind; name: string } | undefined {
+  const colon = id.indexOf(':');
+  if (colon <= 0) return undefined;
+  const kind = SETTING_KINDS.find((k) => k === id.slice(0, colon));
+  const name = id.slice(colon + 1);
+  return kind && name ? { id: settingId(kind, name), kind, name } : undefined;
+}
 
 /** One setting to change: what is there now and what it becomes. */
 export interface Change {
@@ -40,7 +54,11 @@ export interface Effector {
   knows(name: string): boolean;
   /** The current value of each name (every name answered, absent as unset). */
   read(names: readonly string[], context: EffectorContext): Promise<Record<string, SettingValue>>;
-  /** Writes the values, in the order given. Throws on a tool failure: the loop rolls back. */
+  /**
+   * Writes the values, in the order given (or the order the kind needs). Throws on a tool
+   * failure: the loop rolls back. An effector that writes values one by one writes all it can
+   * and then throws WriteRefused naming each refused one.
+   */
   write(values: Record<string, SettingValue>, context: EffectorContext): Promise<void>;
   /**
    * Tells the system once values of this kind are written and verified (an environment
@@ -52,4 +70,12 @@ export interface Effector {
    * file), kept in the state folder as a last resort beside backup.json.
    */
   snapshot?(stateFolder: string, context: EffectorContext): Promise<void>;
+}
+
+/** A write that refused some values after writing all it could: each refused name, in the tool's words. */
+export class WriteRefused extends Error {
+  override name = 'WriteRefused';
+  constructor(readonly refused: Readonly<Record<string, string>>) {
+    super(Object.values(refused).join('; '));
+  }
 }

@@ -1,12 +1,26 @@
 // Setting values as plans, backups and reports hold them. Pure: safe to load at start-up.
 
 /**
- * One setting exactly as found, or its absence. Registry strings (REG_SZ, REG_EXPAND_SZ) are the
- * text itself, never expanded; REG_DWORD is its decimal number; REG_BINARY and other types keep
- * their raw bytes as hex (reg add takes REG_BINARY data as hex digits); WinHTTP is the JSON of
- * {proxyServer, bypassList} with type WINHTTP.
+ * One setting exactly as found, written and backed up, or its absence (never ""). Go env file
+ * values have type GOENV; registry strings (REG_SZ, REG_EXPAND_SZ) are the text itself, never
+ * expanded; REG_DWORD is its decimal number; REG_BINARY and other types keep their raw bytes as
+ * hex (reg add takes REG_BINARY data as hex digits); WinHTTP is the JSON of {proxyServer,
+ * bypassList} with type WINHTTP.
  */
-export type RegistryValue = { was: 'set'; type: string; value: string } | { was: 'unset' };
+export type SettingValue = { was: 'set'; type: string; value: string } | { was: 'unset' };
+/** The same type under the name the registry code uses. */
+export type RegistryValue = SettingValue;
+
+/** The type of a value in go's env file (a plain KEY=VALUE line). */
+export const GO_ENV_TYPE = 'GOENV';
+
+/** A go env file value as a setting value: absent (undefined) is unset. */
+export const goEnvValue = (value: string | undefined): SettingValue =>
+  value === undefined ? { was: 'unset' } : { was: 'set', type: GO_ENV_TYPE, value };
+
+/** The text of a set value, undefined when unset. */
+export const textOf = (value: SettingValue | undefined): string | undefined =>
+  value?.was === 'set' ? value.value : undefined;
 
 /** The machine-wide WinHTTP proxy as netsh shows it; absent ("unset") means direct access. */
 export interface WinHttpProxy {
@@ -40,7 +54,9 @@ function describe(value: RegistryValue): string {
     const { proxyServer, bypassList } = winHttpFromValue(value) as WinHttpProxy;
     return `${proxyServer}${bypassList ? ` (bypass ${bypassList})` : ''} (WinHTTP)`;
   }
-  return value.type === 'REG_SZ' ? value.value : `${value.value} (${value.type})`;
+  return value.type === 'REG_SZ' || value.type === GO_ENV_TYPE
+    ? value.value
+    : `${value.value} (${value.type})`;
 }
 
 export function winHttpValue(proxy: WinHttpProxy | null): RegistryValue {

@@ -1,21 +1,52 @@
 import { ConfigError } from '../config/errors.js';
+import type { SettingId } from '../settings/effector.js';
+import { GO_ENV_TYPE, type SettingValue } from '../settings/setting-value.js';
 import { MANAGED_GO_KEYS } from '../system/go-env.js';
 import { WRITABLE_TYPES } from '../system/registry.js';
 import { USER_ENV_NAMES, WINHTTP, WININET_BLOB, WININET_NAMES } from '../system/windows-settings.js';
 
 /**
- * The exact previous value of one setting, including "it was not set". Registry values carry
- * their type (REG_SZ, REG_EXPAND_SZ, REG_DWORD, ...); go env file values have none.
+ * The backup as GoProxyGuard writes it since version 2: the exact previous value of every
+ * setting it changed, including "it was not set", each with its type (GOENV for go's env file).
  */
-export type OriginalValue = { was: 'set'; value: string; type?: string } | { was: 'unset' };
-
 export interface Backup {
-  version: 1;
+  version: 2;
   takenAt: string;
   /** Which go env file the values were read from. */
   goEnvFile: string;
-  /** Keyed by "<effector>:<name>": go-env:GOPROXY, user-env:HTTPS_PROXY, wininet:ProxyServer, winhttp:proxy. */
-  settings: Record<string, OriginalValue>;
+  /** Keyed by setting id: go-env:GOPROXY, user-env:HTTPS_PROXY, wininet:ProxyServer, winhttp:proxy. */
+  settings: Record<SettingId, SettingValue>;
+}
+
+/**
+ * Version 1 (before one setting model): go values carried no type, and registry values from
+ * before registry types were recorded carry none either (they were REG_SZ).
+ */
+export interface BackupV1 {
+  version: 1;
+  takenAt: string;
+  goEnvFile: string;
+  settings: Record<string, { was: 'set'; value: string; type?: string } | { was: 'unset' }>;
+}
+
+/** A backup file as found: either version, its shape checked. */
+export type StoredBackup = BackupV1 | Backup;
+
+/** Version 1 -> 2: every set value gets its type (GOENV for go values, REG_SZ when none was recorded). */
+export function migrateBackup(stored: StoredBackup): Backup {
+  if (stored.version === 2) return stored;
+  const settings: Record<string, SettingValue> = {};
+  for (const [id, value] of Object.entries(stored.settings)) {
+    settings[id] =
+      value.was === 'unset'
+        ? value
+        : {
+            was: 'set',
+            type: RESTORABLE[id] === 'go' ? GO_ENV_TYPE : (value.type ?? 'REG_SZ'),
+            value: value.value,
+          };
+  }
+  return { ...stored, version: 2, settings: settings as Backup['settings'] };
 }
 
 // A backup is input like a config: anyone who can write the state folder can edit it, and restore
@@ -40,10 +71,11 @@ export const RESTORABLE: Readonly<Record<string, ValueKind>> = {
 const BACKUP_FIELDS = ['version', 'takenAt', 'goEnvFile', 'settings'];
 
 /**
- * The backup as restore may use it, or a ConfigError (exit 2) whose field names the first bad
- * entry, such as `settings.go-env:GOFLAGS`. Pure: `raw` is the parsed JSON, `file` only names it.
+ * The backup as found (version 1 or 2; migrateBackup makes it 2), or a ConfigError (exit 2)
+ * whose field names the first bad entry, such as `settings.go-env:GOFLAGS`. Pure: `raw` is the
+ * parsed JSON, `file` only names it.
  */
-export function checkBackupShape(raw: unknown, file: string): Backup {
+export function checkBackupShape(raw: unknown, file: string): StoredBackup {
   const bad = (field: string, problem: string) => {
     const error = new ConfigError(field, problem);
     error.message = `the backup ${file}, entry "${field}": ${problem}; nothing was changed`;
@@ -52,7 +84,9 @@ export function checkBackupShape(raw: unknown, file: string): Backup {
   if (!isObject(raw)) throw bad('(top level)', `must be a JSON object (got ${describe(raw)})`);
   const unknown = Object.keys(raw).find((key) => !BACKUP_FIELDS.includes(key));
   if (unknown !== undefined) throw bad(unknown, 'unknown field: GoProxyGuard never writes it');
-  if (raw.version !== 1) throw bad('version', `must be 1 (got ${describe(raw.version)})`);
+  if (raw.version !== 1 && raw.version !== 2)
+    throw bad('version', `must be 1 or 2 (got ${describe(raw.version)})`);
+  const typed = raw.version === 2;
   if (typeof raw.takenAt !== 'string')
     throw bad('takenAt', `must be a string (got ${describe(raw.takenAt)})`);
   const envFileProblem = lineProblem(raw.goEnvFile);
@@ -68,26 +102,39 @@ export function checkBackupShape(raw: unknown, file: string): Backup {
         `${id} is not a setting GoProxyGuard changes, so restore never writes it (it restores GOPROXY and GOSUMDB in go's env file and the Windows proxy settings it manages); the file was edited or is not GoProxyGuard's: remove the entry, or the file if GoProxyGuard has not changed this machine`,
       );
     }
-    const problem = valueProblem(value, kind);
+    const problem = valueProblem(value, kind, typed);
     if (problem) throw bad(`${field}${problem.at ? `.${problem.at}` : ''}`, problem.says);
   }
-  return raw as unknown as Backup;
+  return raw as unknown as StoredBackup;
 }
 
-/** What is wrong with one backed-up value of this kind, and in which of its fields. */
-function valueProblem(value: unknown, kind: ValueKind): { at?: string; says: string } | undefined {
+/**
+ * What is wrong with one backed-up value of this kind, and in which of its fields. `typed`
+ * (version 2): every set value names its type, GOENV for go's env file.
+ */
+function valueProblem(
+  value: unknown,
+  kind: ValueKind,
+  typed: boolean,
+): { at?: string; says: string } | undefined {
   if (!isObject(value)) return { says: `must be an object (got ${describe(value)})` };
   const fields = value.was === 'unset' ? ['was'] : value.was === 'set' ? ['was', 'value', 'type'] : undefined;
   if (!fields) return { at: 'was', says: `must be "set" or "unset" (got ${describe(value.was)})` };
   const unknown = Object.keys(value).find(
-    (key) => !fields.includes(key) || (key === 'type' && kind === 'go'),
+    (key) => !fields.includes(key) || (key === 'type' && kind === 'go' && !typed),
   );
   if (unknown !== undefined) return { at: unknown, says: `unknown field for a ${kind} value` };
   if (value.was === 'unset') return undefined;
   const text = value.value;
   const textProblem = lineProblem(text);
   if (textProblem) return { at: 'value', says: textProblem };
-  if (kind === 'go') return undefined;
+  if (typed && typeof value.type !== 'string')
+    return { at: 'type', says: `must be the value's type (got ${describe(value.type)})` };
+  if (kind === 'go') {
+    if (typed && value.type !== GO_ENV_TYPE)
+      return { at: 'type', says: `must be "${GO_ENV_TYPE}" (got ${describe(value.type)})` };
+    return undefined;
+  }
   const type = value.type ?? 'REG_SZ'; // backups from before registry types were recorded
   if (kind === 'winhttp') {
     if (type !== 'WINHTTP') return { at: 'type', says: `must be "WINHTTP" (got ${describe(type)})` };

@@ -1,26 +1,20 @@
 import { unlink } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.js';
-import type { RegistryValue } from '../settings/setting-value.js';
+import type { SettingId, SettingValue } from '../settings/effector.js';
 import { writeFileAtomic } from './atomic.js';
-import { type Backup, checkBackupShape, type OriginalValue } from './backup-shape.js';
+import { type Backup, checkBackupShape, migrateBackup } from './backup-shape.js';
 import { readStateFile } from './safe-file.js';
 import { MAX_STATE_BYTES } from './store.js';
 
 // The types live with their shape check (backup-shape.ts), which would otherwise import them from here.
-export type { Backup, OriginalValue };
+export type { Backup };
 
-/** A backed-up value as a setting value: registry values carry their type; older ones are REG_SZ. */
-export function registryValueOf(original: OriginalValue): RegistryValue {
-  return original.was === 'set'
-    ? { was: 'set', type: original.type ?? 'REG_SZ', value: original.value }
-    : original;
-}
-
+/** The backup, its shape checked and migrated to the current version; undefined when there is none. */
 export async function readBackup(path: string): Promise<Backup | undefined> {
   try {
     const text = await readStateFile(path, MAX_STATE_BYTES, 'a backup');
     if (text === undefined) return undefined;
-    return checkBackupShape(JSON.parse(text), path);
+    return migrateBackup(checkBackupShape(JSON.parse(text), path));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if (error instanceof ConfigError) throw error; // the shape check names the entry
@@ -39,16 +33,18 @@ export async function readBackup(path: string): Promise<Backup | undefined> {
 export async function extendBackup(
   path: string,
   goEnvFile: string,
-  originals: Record<string, OriginalValue>,
+  originals: Readonly<Record<SettingId, SettingValue>>,
   now: Date,
 ): Promise<Backup> {
   const backup = (await readBackup(path)) ?? {
-    version: 1,
+    version: 2,
     takenAt: now.toISOString(),
     goEnvFile,
     settings: {},
   };
-  const missing = Object.entries(originals).filter(([key]) => !(key in backup.settings));
+  const missing = (Object.entries(originals) as [SettingId, SettingValue][]).filter(
+    ([key]) => !(key in backup.settings),
+  );
   if (missing.length > 0) {
     for (const [key, value] of missing) backup.settings[key] = value;
     await writeFileAtomic(path, `${JSON.stringify(backup, null, 2)}\n`);

@@ -32,7 +32,13 @@ export function statePaths(dir: string): StatePaths {
     lock: join(dir, 'lock'),
     history: join(dir, 'history.jsonl'),
     backup: join(dir, 'backup.json'),
-    goEnvCopy: join(dir, 'go-env.before'),
+    goEnvCopy: snapshotFile(dir, 'go-env'),
     guardWatch: join(dir, 'guard-watch.json'),
   };
 }
+
+/**
+ * Where an effector keeps the byte copy of its file before the first change ("go-env.before",
+ * "hosts.before"): one name per kind, so restore forgets them all with the backup.
+ */
+export const snapshotFile = (dir: string, kind: string) => join(dir, `${kind}.before`);

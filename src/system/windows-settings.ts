@@ -1,3 +1,4 @@
+import { parseSettingId } from '../settings/effector.js';
 import { sameValue, winHttpFromValue, winHttpValue } from '../settings/setting-value.js';
 import { type RegistryValue, readRegistryValues, writeRegistryValue } from './registry.js';
 import { readWinHttp, writeWinHttp } from './winhttp.js';
@@ -20,7 +21,7 @@ type Location = { kind: 'registry'; key: string; name: string } | { kind: 'winht
 
 /** Where a setting lives; an id this version does not know is an error, never a guess. */
 export function locate(id: string): Location {
-  const [effector, name = ''] = id.split(':');
+  const { kind: effector, name } = parseSettingId(id) ?? { kind: undefined, name: '' };
   if (effector === 'user-env' && (USER_ENV_NAMES as readonly string[]).includes(name))
     return { kind: 'registry', key: USER_ENV_KEY, name };
   if (effector === 'wininet' && (WININET_NAMES as readonly string[]).includes(name))
@@ -30,8 +31,6 @@ export function locate(id: string): Location {
   if (id === WINHTTP) return { kind: 'winhttp' };
   throw new Error(`${id} is not a setting this version of GoProxyGuard knows`);
 }
-
-export const isWindowsSetting = (id: string) => /^(user-env|wininet|winhttp):/.test(id);
 
 /** Reads settings: one `reg export` per registry key, one `netsh winhttp show proxy`. */
 export async function readWindowsSettings(
@@ -60,25 +59,37 @@ export async function readWindowsSettings(
   return found;
 }
 
+/** The order to write settings in: WinINet's connection blob first, so the named values after it are what WinINet sees. */
+export const writeOrder = (ids: readonly string[]) =>
+  [...ids].sort((a, b) => Number(b === WININET_BLOB) - Number(a === WININET_BLOB));
+
+/** Writes one setting with its tool (reg.exe, netsh); throws with the tool's words when it refuses. */
+export async function writeWindowsSetting(
+  id: string,
+  value: RegistryValue,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const where = locate(id);
+  if (where.kind === 'winhttp') await writeWinHttp(winHttpFromValue(value), env);
+  else await writeRegistryValue(where.key, where.name, value, env);
+}
+
 /**
  * Writes settings, then reads them all back. Returns the ids whose readback differs (empty when
- * everything holds), with the tool's words when it refused. The connection blob goes first, so the named WinINet values written after
- * it are what WinINet sees. A tool failure stops the writes and throws, unless `keepGoing` (a
- * rollback: put back as much as possible, and let the readback say what could not be).
+ * everything holds), with the tool's words when it refused. The connection blob goes first (see
+ * writeOrder). A tool failure stops the writes and throws, unless `keepGoing` (a rollback: put
+ * back as much as possible, and let the readback say what could not be).
  */
 export async function writeWindowsSettings(
   values: Record<string, RegistryValue>,
   env: NodeJS.ProcessEnv,
   options: { keepGoing?: boolean } = {},
 ): Promise<string[]> {
-  const ids = Object.keys(values).sort((a, b) => Number(b === WININET_BLOB) - Number(a === WININET_BLOB));
+  const ids = writeOrder(Object.keys(values));
   const refused = new Map<string, string>();
   for (const id of ids) {
-    const where = locate(id);
-    const value = values[id] as RegistryValue;
     try {
-      if (where.kind === 'winhttp') await writeWinHttp(winHttpFromValue(value), env);
-      else await writeRegistryValue(where.key, where.name, value, env);
+      await writeWindowsSetting(id, values[id] as RegistryValue, env);
     } catch (error) {
       if (!options.keepGoing) throw error;
       refused.set(id, (error as Error).message);
