@@ -2,6 +2,7 @@ import type { MirrorHealth } from '../probe/types.js';
 import type { GuardState, MirrorTrack } from '../state/store.js';
 import { goproxyProblem } from './goproxy-list.js';
 import { guardGoproxy, withoutGuard } from './guard-mode.js';
+import { nextTrack, type Standing } from './hysteresis.js';
 import { privateModuleWarnings } from './private-modules.js';
 
 // The decision engine: every rule GoProxyGuard follows when it chooses GOPROXY and GOSUMDB.
@@ -49,6 +50,30 @@ const usable = (verdict: MirrorHealth['verdict']) => verdict === 'healthy' || ve
 const rank = (verdict: MirrorHealth['verdict']) =>
   verdict === 'healthy' ? 0 : verdict === 'degraded' ? 1 : 2;
 
+/** Why a mirror is where it is, for the plan's table and the reasons. */
+function mirrorWhy(
+  verdict: MirrorHealth['verdict'],
+  ok: boolean,
+  standing: Standing,
+  track: MirrorTrack,
+  policy: PolicySettings,
+): string {
+  switch (standing) {
+    case 'first':
+      return ok ? `${verdict} now` : `${verdict} now, never in the list yet`;
+    case 'taken-out':
+      return `taken out: ${track.failures} failed runs in a row (policy.failAfter ${policy.failAfter})`;
+    case 'put-back':
+      return `put back: ${track.successes} healthy runs in a row (policy.recoverAfter ${policy.recoverAfter})`;
+    case 'failing':
+      return `${verdict}, kept last: ${track.failures} of ${policy.failAfter} failed runs`;
+    case 'recovering':
+      return `${verdict}, still out: ${track.successes} of ${policy.recoverAfter} healthy runs`;
+    case 'steady':
+      return ok ? verdict : `${verdict}, out of the list`;
+  }
+}
+
 /** Decides the configuration and the next state from this run's probe results. */
 export function decide(input: DecisionInput): { decision: Decision; state: GuardState } {
   const { policy, state } = input;
@@ -62,29 +87,10 @@ export function decide(input: DecisionInput): { decision: Decision; state: Guard
   const tracks: Record<string, MirrorTrack> = {};
   const planned: (PlannedMirror & { latency: number; position: number })[] = [];
   for (const mirror of input.mirrors) {
-    const before = state.mirrors[mirror.name];
     const ok = usable(mirror.verdict);
-    const track: MirrorTrack = {
-      active: before?.active ?? ok,
-      failures: ok ? 0 : (before?.failures ?? 0) + 1,
-      successes: ok ? (before?.successes ?? 0) + 1 : 0,
-      lastVerdict: mirror.verdict,
-    };
-    let why: string;
-    if (!before) why = ok ? `${mirror.verdict} now` : `${mirror.verdict} now, never in the list yet`;
-    else if (track.active && !ok && track.failures >= policy.failAfter) {
-      track.active = false;
-      why = `taken out: ${track.failures} failed runs in a row (policy.failAfter ${policy.failAfter})`;
-      reasons.push(`${mirror.name} ${why}`);
-    } else if (!track.active && ok && track.successes >= policy.recoverAfter) {
-      track.active = true;
-      why = `put back: ${track.successes} healthy runs in a row (policy.recoverAfter ${policy.recoverAfter})`;
-      reasons.push(`${mirror.name} ${why}`);
-    } else if (track.active && !ok)
-      why = `${mirror.verdict}, kept last: ${track.failures} of ${policy.failAfter} failed runs`;
-    else if (!track.active && ok)
-      why = `${mirror.verdict}, still out: ${track.successes} of ${policy.recoverAfter} healthy runs`;
-    else why = ok ? mirror.verdict : `${mirror.verdict}, out of the list`;
+    const { track, standing } = nextTrack(state.mirrors[mirror.name], ok, mirror.verdict, policy);
+    const why = mirrorWhy(mirror.verdict, ok, standing, track, policy);
+    if (standing === 'taken-out' || standing === 'put-back') reasons.push(`${mirror.name} ${why}`);
     tracks[mirror.name] = track;
     const position = previousList.indexOf(mirror.url);
     planned.push({

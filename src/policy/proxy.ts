@@ -3,6 +3,7 @@ import type { ProxyHealth } from '../probe/proxy.js';
 import type { SettingId } from '../settings/effector.js';
 import { type SettingValue, winHttpValue } from '../settings/setting-value.js';
 import type { MirrorTrack } from '../state/store.js';
+import { type HysteresisPolicy, nextTrack, type Standing } from './hysteresis.js';
 
 // The corporate proxy failover policy and what it means for each Windows setting.
 // Pure: every fact comes in as an argument; nothing here reads the machine.
@@ -60,25 +61,8 @@ export function decideProxy(input: ProxyDecisionInput): {
     const health = input.health.find((h) => h.name === candidate.name);
     const verdict = health?.verdict ?? 'timeout';
     const ok = health?.healthy === true;
-    const before = input.tracks[candidate.name];
-    const track: MirrorTrack = {
-      active: before?.active ?? ok,
-      failures: ok ? 0 : (before?.failures ?? 0) + 1,
-      successes: ok ? (before?.successes ?? 0) + 1 : 0,
-      lastVerdict: verdict,
-    };
-    let why = ok ? 'healthy now' : `${verdict} now`;
-    if (before && track.active && !ok && track.failures >= policy.failAfter) {
-      track.active = false;
-      why = `taken out: ${track.failures} failed runs in a row (policy.failAfter ${policy.failAfter})`;
-    } else if (before && !track.active && ok && track.successes >= policy.recoverAfter) {
-      track.active = true;
-      why = `eligible again: ${track.successes} healthy runs in a row (policy.recoverAfter ${policy.recoverAfter})`;
-    } else if (!track.active && ok) {
-      why = `healthy, still out: ${track.successes} of ${policy.recoverAfter} healthy runs`;
-    } else if (track.active && !ok) {
-      why = `${verdict}, ${track.failures} of ${policy.failAfter} failed runs`;
-    }
+    const { track, standing } = nextTrack(input.tracks[candidate.name], ok, verdict, policy);
+    const why = proxyWhy(verdict, ok, standing, track, policy);
     tracks[candidate.name] = track;
     return { ...candidate, verdict, eligible: track.active && ok, why };
   });
@@ -118,6 +102,28 @@ export function decideProxy(input: ProxyDecisionInput): {
     );
   }
   return { decision: { choice, proxies: planned, reasons, warnings }, tracks };
+}
+
+/** Why a proxy may or may not be switched to, for the plan's table and the reasons. */
+function proxyWhy(
+  verdict: ProxyHealth['verdict'],
+  ok: boolean,
+  standing: Standing,
+  track: MirrorTrack,
+  policy: HysteresisPolicy,
+): string {
+  switch (standing) {
+    case 'taken-out':
+      return `taken out: ${track.failures} failed runs in a row (policy.failAfter ${policy.failAfter})`;
+    case 'put-back':
+      return `eligible again: ${track.successes} healthy runs in a row (policy.recoverAfter ${policy.recoverAfter})`;
+    case 'recovering':
+      return `healthy, still out: ${track.successes} of ${policy.recoverAfter} healthy runs`;
+    case 'failing':
+      return `${verdict}, ${track.failures} of ${policy.failAfter} failed runs`;
+    default:
+      return ok ? 'healthy now' : `${verdict} now`;
+  }
 }
 
 /** proxies.bypass in the dialect of each consumer, and what one of them cannot express. */
