@@ -12,20 +12,27 @@ import {
   writeGoSettings,
 } from '../system/go-env.js';
 
+/** The go key a name is; anything but GOPROXY and GOSUMDB is never read or written here. */
+function managedKey(name: string): GoKey {
+  const key = MANAGED_GO_KEYS.find((k) => k === name);
+  if (!key) throw new Error(`go-env:${name} is not a go setting GoProxyGuard manages`);
+  return key;
+}
+
 /** GOPROXY and GOSUMDB in go's env file, written with `go env -w` / `go env -u`. */
 export const goEnv: Effector = {
   kind: 'go-env',
   knows: (name) => (MANAGED_GO_KEYS as readonly string[]).includes(name),
   async read(names, { env }) {
     const { file } = await readGoSettings(env);
-    return Object.fromEntries(names.map((name) => [name, goEnvValue(file[name as GoKey])]));
+    return Object.fromEntries(names.map((name) => [name, goEnvValue(file[managedKey(name)])]));
   },
   async write(values, { env }) {
     // One `go env -w` for every value and one `go env -u` for every removal: go rewrites its file whole.
     await writeGoSettings(
       goBinary(env),
       Object.entries(values).map(([key, value]) => ({
-        key: key as GoKey,
+        key: managedKey(key),
         value: value.was === 'set' ? value.value : undefined,
       })),
       env,

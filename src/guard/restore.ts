@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { ConfigError, InputError } from '../config/errors.js';
 import { configSchema } from '../config/schema.js';
-import { readSettings } from '../effectors/index.js';
+import { isManaged, readSettings } from '../effectors/index.js';
 import { type Change, type EffectorContext, parseSettingId, SETTING_KINDS } from '../settings/effector.js';
 import { sameValue, showValue, textOf } from '../settings/setting-value.js';
 import { type Backup, forgetBackup, readBackup } from '../state/backup.js';
@@ -49,10 +49,12 @@ export async function planRestore(
 ): Promise<RestorePlan | undefined> {
   const backup = await readBackup(paths.backup);
   if (!backup) return undefined;
-  // The shape check admits only the settings apply changes, so every id parses.
-  const originals = Object.entries(backup.settings).flatMap(([id, value]) => {
+  const originals = Object.entries(backup.settings).map(([id, value]) => {
     const parsed = parseSettingId(id);
-    return parsed ? [[parsed.id, value] as const] : [];
+    // The shape check and the effectors agree on what is restorable (tests/effectors.test.ts).
+    if (!parsed || !isManaged(id))
+      throw new Error(`internal: ${id} passed the backup check but no effector manages it`);
+    return [parsed.id, value] as const;
   });
   const ids = originals.map(([id]) => id);
   const windowsIds = ids.filter((id) => !id.startsWith('go-env:'));
