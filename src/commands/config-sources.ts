@@ -1,0 +1,72 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { EffectiveSetting, SettingSource } from '../config/precedence.js';
+import type { CommandIO } from './definition.js';
+
+/**
+ * Loads the effective config: the policy keys (on Windows), then the config file, then the
+ * defaults. Policy warnings (a bad value ignored, a config file value overridden, local
+ * settings refused) go to the output; with `record`, for a command that changes the machine,
+ * bad values also go to the history and the Application event log, where a fleet sees them.
+ */
+export async function loadSettings(
+  configPath: string | undefined,
+  io: CommandIO,
+  record = false,
+): Promise<LoadedConfig> {
+  const [{ loadConfig }, { readPolicyKeys }] = await Promise.all([
+    import('../config/load.js'),
+    import('../system/policy-keys.js'),
+  ]);
+  const loaded = await loadConfig(configPath, io.env, await readPolicyKeys(io.env));
+  const warnings = loaded.policyWarnings ?? [];
+  for (const message of warnings) io.emit({ type: 'log', level: 'warning', message });
+  if (record && warnings.length > 0) await recordPolicyWarnings(warnings, io.env);
+  return loaded;
+}
+
+async function recordPolicyWarnings(warnings: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [{ writeEvent }, { appendHistory }, { stateDir, statePaths }, { mkdir }] = await Promise.all([
+    import('../system/event-log.js'),
+    import('../state/history.js'),
+    import('../state/paths.js'),
+    import('node:fs/promises'),
+  ]);
+  const event = await writeEvent('policy-ignored', warnings.join('\n'), env);
+  const paths = statePaths(stateDir(env));
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await appendHistory(paths.history, {
+    at: new Date().toISOString(),
+    command: 'policy',
+    event: 'policy',
+    warnings,
+    eventLog: event,
+  });
+}
+
+const ORDER: SettingSource[] = ['machine policy', 'user policy', 'config file', 'command line', 'default'];
+
+/** The policy key, the file or the option a source stands for. */
+const where = (setting: EffectiveSetting) =>
+  setting.source.endsWith('policy')
+    ? setting.origin.slice(0, setting.origin.lastIndexOf('\\'))
+    : setting.origin;
+
+/** Where the settings came from, as a short section of status, plan and doctor. */
+export function renderSources(settings: readonly EffectiveSetting[] | undefined): string[] {
+  if (!settings) return [];
+  const lines = ['settings from:'];
+  for (const source of ORDER) {
+    const fields = settings.filter((s) => s.source === source).map((s) => s.field);
+    if (fields.length === 0) continue;
+    lines.push(
+      source === 'default'
+        ? `  default: the ${fields.length} other settings`
+        : `  ${source} (${where(settings.find((s) => s.source === source) as EffectiveSetting)}): ${fields.join(', ')}`,
+    );
+  }
+  return lines;
+}
+
+/** The sources as the JSON documents carry them: one entry per field. */
+export const sourcesDocument = (settings: readonly EffectiveSetting[] | undefined) =>
+  (settings ?? []).map(({ field, source, origin }) => ({ field, source, origin }));
