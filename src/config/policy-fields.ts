@@ -45,7 +45,11 @@ function namedUrl(entry: string): { name: string; url: string } {
   return { name: entry.slice(0, at).trim(), url: entry.slice(at + 1).trim() };
 }
 
-/** The name of the switch that forbids local settings for anything policy does not set. */
+/**
+ * When on, the config file on this desktop (--config, GOPROXYGUARD_CONFIG) and command-line
+ * options change no setting: what policy sets takes the policy's value, and every other setting
+ * takes its built-in default.
+ */
 export const LOCK_LOCAL_SETTINGS = 'LockLocalSettings';
 
 /** The guard proxy's loopback address when policy sets its port. */
