@@ -241,3 +241,46 @@ describe('fleet policy: bad values are ignored, each named with what was used in
     ]);
   });
 });
+
+describe('fleet policy: reading the keys', () => {
+  it('off Windows the registry is never asked (no reg.exe run), on Windows once per key', async () => {
+    const { chmod, readFile, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { cli } = await import('./helpers.js');
+    const log = join(dir, 'reg-calls.jsonl');
+    const reg = join(dir, 'reg-recorder');
+    // A reg.exe that records its argv and answers every export with an empty key.
+    await writeFile(
+      reg,
+      `#!${process.execPath}
+const fs = require('node:fs');
+const [op, key, file] = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');
+if (op !== 'export') process.exit(1);
+const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER').replace(/^HKLM/, 'HKEY_LOCAL_MACHINE');
+fs.writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n', 'utf16le'));
+`,
+    );
+    await chmod(reg, 0o755);
+    await writeFile(log, '');
+    const calls = async () =>
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    const linux = await cli(['config', '--json'], { GOPROXYGUARD_PLATFORM: 'linux', GOPROXYGUARD_REG: reg });
+    expect(linux.code, linux.stderr).toBe(0);
+    expect(await calls()).toEqual([]);
+    const windows = await cli(['config', '--json'], {
+      GOPROXYGUARD_PLATFORM: 'win32',
+      GOPROXYGUARD_REG: reg,
+    });
+    expect(windows.code, windows.stderr).toBe(0);
+    expect((await calls()).map((argv: string[]) => argv.slice(0, 2)).sort()).toEqual(
+      [
+        ['export', POLICY_KEYS.user],
+        ['export', POLICY_KEYS.machine],
+      ].sort(),
+    );
+  });
+});

@@ -6,7 +6,9 @@ import type { CommandIO } from './definition.js';
  * Loads the effective config: the policy keys (on Windows), then the config file, then the
  * defaults. Policy warnings (a bad value ignored, a config file value overridden, local
  * settings refused) go to the output; with `record`, for a command that changes the machine,
- * bad values also go to the history and the Application event log, where a fleet sees them.
+ * ignored policy values and unreadable policy keys also go to the history and the Application
+ * event log, where a fleet sees them (an overridden config file value does not: it is policy
+ * doing its job).
  */
 export async function loadSettings(
   configPath: string | undefined,
@@ -18,9 +20,9 @@ export async function loadSettings(
     import('../system/policy-keys.js'),
   ]);
   const loaded = await loadConfig(configPath, io.env, await readPolicyKeys(io.env));
-  const warnings = loaded.policyWarnings ?? [];
-  for (const message of warnings) io.emit({ type: 'log', level: 'warning', message });
-  if (record && warnings.length > 0) await recordPolicyWarnings(warnings, io.env);
+  for (const message of loaded.policyWarnings ?? []) io.emit({ type: 'log', level: 'warning', message });
+  const ignored = loaded.policyIgnored ?? [];
+  if (record && ignored.length > 0) await recordPolicyWarnings(ignored, io.env);
   return loaded;
 }
 

@@ -20,6 +20,8 @@ export interface LoadedConfig {
   settings?: EffectiveSetting[];
   /** Bad policy values, config file values policy overrides, local settings policy refuses. */
   policyWarnings?: string[];
+  /** The part of policyWarnings a fleet must hear of: policy values ignored, policy keys unreadable. */
+  policyIgnored?: string[];
   /** Whether policy fixes a field, so that no local setting (file, option) may change it. */
   locked?: (field: string) => boolean;
 }
@@ -44,12 +46,14 @@ export async function loadConfig(
   const layered = layerSettings(file, policy, env);
   const { config, extraCas } = await validate(layered.raw);
   const settings = effectiveSettings(config, layered);
+  const ignored = [...layered.unreadable, ...layered.bad.map((bad) => badValueWarning(bad, settings))];
   return {
     config: deepFreeze(config),
     extraCas,
     source: path ?? 'built-in defaults',
     settings,
-    policyWarnings: [...layered.warnings, ...layered.bad.map((bad) => badValueWarning(bad, settings))],
+    policyWarnings: [...layered.warnings, ...ignored],
+    policyIgnored: ignored,
     locked: layered.locked,
   };
 }

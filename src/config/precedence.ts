@@ -32,8 +32,10 @@ export interface LayeredRaw {
   setBy: Map<string, { source: SettingSource; origin: string }>;
   /** Fields no local setting may change: set by policy, or every field under LockLocalSettings. */
   locked: (field: string) => boolean;
-  /** Warnings ready to show: a config file value overridden, local settings refused, a key unreadable. */
+  /** Warnings ready to show: a config file value overridden, local settings refused. */
   warnings: string[];
+  /** A policy key that exists but could not be read, as a warning. */
+  unreadable: string[];
   /** Bad policy values; the warning names what was used instead, known once the config is validated. */
   bad: BadPolicyValue[];
 }
@@ -53,7 +55,8 @@ export function layerSettings(
   readings: PolicyReadings | undefined,
   env: NodeJS.ProcessEnv,
 ): LayeredRaw {
-  const warnings = (readings?.unreadable ?? []).map(
+  const warnings: string[] = [];
+  const unreadable = (readings?.unreadable ?? []).map(
     (problem) => `a policy key could not be read, so its policies are not applied: ${problem}`,
   );
   const scopes = (['machine', 'user'] as const)
@@ -105,6 +108,7 @@ export function layerSettings(
     setBy,
     locked: (field) => lockLocal || byField.has(field),
     warnings,
+    unreadable,
     bad: scopes.flatMap(({ policies }) => policies.bad),
   };
 }
