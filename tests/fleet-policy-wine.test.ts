@@ -48,7 +48,7 @@ async function seed(key: string, name: string, type: 'REG_SZ' | 'REG_DWORD', val
 
 const urlOf = (name: string) => lab.mirrors.find((m) => m.name === name)?.url as string;
 
-describe('fleet policy in the Wine registry, end to end with apply', { timeout: 180_000 }, () => {
+describe('fleet policy in the Wine registry, end to end with apply', { timeout: 300_000 }, () => {
   it('machine policy over user policy over the config file; bad values ignored by name, recorded; LockLocalSettings', async () => {
     // Machine policy: only the healthy mirror, a deadline, a bad FailAfter (text) and a port out of range.
     await seed(`${M}\\Mirrors`, '1', 'REG_SZ', `healthy=${urlOf('healthy')}`);
@@ -139,6 +139,29 @@ describe('fleet policy in the Wine registry, end to end with apply', { timeout: 
         source: 'machine policy',
         origin: `${M}\\Mirrors`,
       });
+
+      // plan and doctor carry the same sources; doctor lists each policy warning as a finding.
+      const plan = await world.guard(['plan', '--config', configPath, '--json'], env);
+      expect(plan.exitCode, plan.stderr).toBe(0);
+      expect(JSON.parse(plan.stdout).settingSources).toContainEqual({
+        field: 'deadlineMs',
+        source: 'machine policy',
+        origin: `${M}\\DeadlineMs`,
+      });
+      expect(plan.stderr).toContain('FailAfter = REG_SZ "three" is ignored');
+      const doctor = await world.guard(['doctor', '--offline', '--config', configPath, '--json'], env);
+      const doctorDoc = JSON.parse(doctor.stdout);
+      expect(doctorDoc.settingSources).toContainEqual({
+        field: 'policy.recoverAfter',
+        source: 'user policy',
+        origin: `${U}\\RecoverAfter`,
+      });
+      expect(
+        doctorDoc.findings
+          .filter((f: { title: string }) => f.title === 'a policy value needs attention')
+          .flatMap((f: { evidence: string[] }) => f.evidence)
+          .join('\n'),
+      ).toMatch(/GuardPort = REG_DWORD 70000 is ignored/);
 
       // LockLocalSettings in the user policy: the config file no longer changes anything.
       await seed(U, 'LockLocalSettings', 'REG_DWORD', '1');
