@@ -284,3 +284,19 @@ fs.writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\
     );
   });
 });
+
+describe('fleet policy: secrets', () => {
+  it('config and the policy warnings never show a proxy password', async () => {
+    const { cli } = await import('./helpers.js');
+    const file = await writeJson(dir, 'secret.json', {
+      proxies: { candidates: [{ name: 'hq', url: 'http://zoe:s3cret@proxy.corp.example:8080' }] },
+    });
+    const run = await cli(['config', '--config', file, '--json'], { GOPROXYGUARD_PLATFORM: 'linux' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('s3cret');
+    expect(run.stdout).toContain('http://zoe:***@proxy.corp.example:8080');
+    const text = await cli(['config', '--config', file], { GOPROXYGUARD_PLATFORM: 'linux' });
+    expect(text.stdout).toContain('hq=http://zoe:***@proxy.corp.example:8080');
+    expect(text.stdout).not.toContain('s3cret');
+  });
+});

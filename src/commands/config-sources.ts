@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { EffectiveSetting, SettingSource } from '../config/precedence.js';
+import { hideSecrets } from '../settings/setting-value.js';
 import type { CommandIO } from './definition.js';
 
 /**
@@ -19,9 +20,15 @@ export async function loadSettings(
     import('../config/load.js'),
     import('../system/policy-keys.js'),
   ]);
-  const loaded = await loadConfig(configPath, io.env, await readPolicyKeys(io.env));
-  for (const message of loaded.policyWarnings ?? []) io.emit({ type: 'log', level: 'warning', message });
-  const ignored = loaded.policyIgnored ?? [];
+  const read = await loadConfig(configPath, io.env, await readPolicyKeys(io.env));
+  // A proxy URL in a warning may carry a password: output, history and event log never show it.
+  const loaded = {
+    ...read,
+    policyWarnings: (read.policyWarnings ?? []).map(hideSecrets),
+    policyIgnored: (read.policyIgnored ?? []).map(hideSecrets),
+  };
+  for (const message of loaded.policyWarnings) io.emit({ type: 'log', level: 'warning', message });
+  const ignored = loaded.policyIgnored;
   if (record && ignored.length > 0) await recordPolicyWarnings(ignored, io.env);
   return loaded;
 }

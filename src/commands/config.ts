@@ -1,3 +1,4 @@
+import { hideSecrets } from '../settings/setting-value.js';
 import { loadSettings } from './config-sources.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
@@ -42,7 +43,11 @@ export const config = defineCommand({
   },
   async run(options, io) {
     const loaded = await loadSettings(options.config, io);
-    const settings = (loaded.settings ?? []).map((s) => ({ ...s, shown: shownValue(s.value) }));
+    // Proxy passwords stay in HTTPS_PROXY: the values are shown with them hidden.
+    const settings = (loaded.settings ?? []).map((s) => {
+      const value = JSON.parse(hideSecrets(JSON.stringify(s.value))) as unknown;
+      return { ...s, value, shown: shownValue(value) };
+    });
     return {
       exitCode: EXIT.ok,
       document: { source: loaded.source, settings, warnings: loaded.policyWarnings ?? [] },
