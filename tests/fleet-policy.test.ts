@@ -300,3 +300,34 @@ describe('fleet policy: secrets', () => {
     expect(text.stdout).not.toContain('s3cret');
   });
 });
+
+describe('fleet policy: recording ignored values', () => {
+  it('writes the history and the event log once per change, and an empty entry when they are fixed', async () => {
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { recordIgnoredPolicy } = await import('../src/commands/config-sources.js');
+    const { eventLogStandIns } = await import('./event-log-stand-ins.js');
+    const home = await mkdtemp(join(dir, 'record-'));
+    const events = await eventLogStandIns(home);
+    const env = { ...events.env, GOPROXYGUARD_HOME: join(home, 'state') };
+    const a = `machine policy ${POLICY_KEYS.machine}\\DeadlineMs = REG_DWORD 1 is ignored (too small); using 5000 from the built-in default`;
+    const b = `machine policy ${POLICY_KEYS.machine}\\FailAfter = REG_SZ "x" is ignored (must be a REG_DWORD); using 2 from the built-in default`;
+    await recordIgnoredPolicy([a], env);
+    await recordIgnoredPolicy([a], env); // the same on the next scheduled run: nothing new
+    await recordIgnoredPolicy([a, b], env);
+    await recordIgnoredPolicy([], env); // fixed
+    await recordIgnoredPolicy([], env);
+    await recordIgnoredPolicy([a], env); // broken again
+    const history = (await readFile(join(home, 'state', 'history.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(history.map((h) => h.warnings)).toEqual([[a], [a, b], [], [a]]);
+    const calls = await events.calls();
+    expect(calls.map((argv) => [argv[7], argv[9]])).toEqual([
+      ['104', a],
+      ['104', `${a}\n${b}`],
+      ['104', a],
+    ]);
+  });
+});

@@ -8,8 +8,8 @@ import type { CommandIO } from './definition.js';
  * defaults. Policy warnings (a bad value ignored, a config file value overridden, local
  * settings refused) go to the output; with `record`, for a command that changes the machine,
  * ignored policy values and unreadable policy keys also go to the history and the Application
- * event log, where a fleet sees them (an overridden config file value does not: it is policy
- * doing its job).
+ * event log when they change, where a fleet sees them (an overridden config file value does
+ * not: it is policy doing its job).
  */
 export async function loadSettings(
   configPath: string | undefined,
@@ -28,27 +28,41 @@ export async function loadSettings(
     policyIgnored: (read.policyIgnored ?? []).map(hideSecrets),
   };
   for (const message of loaded.policyWarnings) io.emit({ type: 'log', level: 'warning', message });
-  const ignored = loaded.policyIgnored;
-  if (record && ignored.length > 0) await recordPolicyWarnings(ignored, io.env);
+  const { windowsEffects } = await import('../system/platform.js');
+  if (record && windowsEffects(io.env)) await recordIgnoredPolicy(loaded.policyIgnored, io.env);
   return loaded;
 }
 
-async function recordPolicyWarnings(warnings: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const [{ writeEvent }, { appendHistory }, { stateDir, statePaths }, { mkdir }] = await Promise.all([
-    import('../system/event-log.js'),
-    import('../state/history.js'),
-    import('../state/paths.js'),
-    import('node:fs/promises'),
-  ]);
-  const event = await writeEvent('policy-ignored', warnings.join('\n'), env);
+/** How many of the latest history entries are searched for the last policy entry. */
+const POLICY_LOOKBACK = 1000;
+
+/**
+ * Records the ignored policy values when they differ from the last recorded ones: a history
+ * entry, and an Application event log entry (id 104) when there are any. Once per change, not
+ * on every scheduled run, so a fleet's event forwarding is not flooded by one bad value on
+ * thousands of desktops every quarter hour; an empty entry marks that they were fixed.
+ */
+export async function recordIgnoredPolicy(ignored: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [{ writeEvent }, { appendHistory, readHistory }, { stateDir, statePaths }, { mkdir }] =
+    await Promise.all([
+      import('../system/event-log.js'),
+      import('../state/history.js'),
+      import('../state/paths.js'),
+      import('node:fs/promises'),
+    ]);
   const paths = statePaths(stateDir(env));
+  const last = (await readHistory(paths.history, POLICY_LOOKBACK)).filter((h) => h.event === 'policy').at(-1);
+  const before = Array.isArray(last?.warnings) ? (last.warnings as string[]) : [];
+  if (JSON.stringify(before) === JSON.stringify(ignored)) return;
+  const eventLog =
+    ignored.length > 0 ? await writeEvent('policy-ignored', ignored.join('\n'), env) : undefined;
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await appendHistory(paths.history, {
     at: new Date().toISOString(),
     command: 'policy',
     event: 'policy',
-    warnings,
-    eventLog: event,
+    warnings: ignored,
+    ...(eventLog ? { eventLog } : {}),
   });
 }
 
