@@ -19,7 +19,7 @@ export async function eventLogStandIns(dir: string) {
     `#!${process.execPath}
 const [op, key, file] = process.argv.slice(2);
 if (op !== 'export') process.exit(1);
-const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER');
+const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER').replace(/^HKLM/, 'HKEY_LOCAL_MACHINE');
 require('node:fs').writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n', 'utf16le'));
 `,
   );

@@ -4,6 +4,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_MIRRORS } from '../config/defaults.js';
 import { generateModule } from './generate.js';
+import { readSchemaDocs } from './policy-docs.js';
+import { generatePolicyTemplates } from './policy-templates.js';
 import { readCommands } from './read-commands.js';
 
 const [moduleDir = 'dist-psm/GoProxyGuard', helpFile = 'build/command-help.json'] = process.argv.slice(2);
@@ -24,6 +26,14 @@ const { files, help } = generateModule(
   },
   'ps-templates',
 );
+// The Group Policy templates, from the config schema (fails the build on a field without its policy).
+for (const [relative, content] of generatePolicyTemplates(
+  readSchemaDocs(),
+  { version: pkg.version },
+  'ps-templates',
+)) {
+  files.set(relative, content);
+}
 for (const [relative, content] of files) {
   const target = join(moduleDir, relative);
   mkdirSync(dirname(target), { recursive: true });

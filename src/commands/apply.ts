@@ -43,7 +43,7 @@ export const apply = defineCommand({
     dryRun: { kind: 'switch', flag: 'dry-run', parameter: 'DryRun' },
   },
   async run(options, io) {
-    const loaded = await loadForRun(options, io);
+    const loaded = await loadForRun(options, io, !options.dryRun);
     const [
       { makePlan, planDocument },
       { planAndApply },

@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Finding } from '../doctor/findings.js';
 import { shownFinding } from '../doctor/shown.js';
 import { UsageError } from './argv.js';
+import { renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
 import { GUARD_ASK_MS, loadForRun } from './shared.js';
@@ -67,6 +68,16 @@ export const doctor = defineCommand({
       );
     }
     findings.push(...(await windowsEnvironmentFindings(io.env)));
+    // Fleet policy: what an admin set that was ignored or overrode a local setting.
+    for (const warning of loaded.policyWarnings ?? []) {
+      findings.push({
+        severity: 'warning',
+        layer: 'settings',
+        title: 'a policy value needs attention',
+        evidence: [warning],
+        fix: 'correct the policy (Group Policy or Intune) or the config file it names',
+      });
+    }
     const logFindings =
       options.log === undefined
         ? []
@@ -122,10 +133,15 @@ export const doctor = defineCommand({
       ...visible
         .filter((f) => f.evidence.length)
         .flatMap((f) => [`${f.title}:`, ...f.evidence.map((e) => `    ${e}`)]),
+      ...renderSources(loaded.settings),
     ].join('\n');
     return {
       exitCode: errors > 0 ? EXIT.unhealthy : EXIT.ok,
-      document: { findings: visible, path: install.entries },
+      document: {
+        findings: visible,
+        path: install.entries,
+        settingSources: sourcesDocument(loaded.settings),
+      },
       text,
     };
   },

@@ -62,8 +62,11 @@ export const health = defineCommand({
       loadForRun(options, io),
       import('../probe/run.js'),
     ]);
-    const { config, extraCas } = loaded;
-    if (options.mirror) config.mirrors = selectMirrors(config.mirrors, options.mirror);
+    const { extraCas } = loaded;
+    // A new config for the chosen mirrors: the loaded one is frozen.
+    const config = options.mirror
+      ? { ...loaded.config, mirrors: selectMirrors(loaded.config.mirrors, options.mirror) }
+      : loaded.config;
     io.emit({
       type: 'log',
       level: 'verbose',

@@ -1,4 +1,5 @@
 import { apply } from './apply.js';
+import { config } from './config.js';
 import type { CommandDefinition } from './definition.js';
 import { demo } from './demo.js';
 import { doctor } from './doctor.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   plan,
   apply,
   status,
+  config,
   restore,
   verify,
   doctor,

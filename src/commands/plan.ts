@@ -1,3 +1,4 @@
+import { renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
 import { PLAN_COLUMNS, probeOptions } from './probe-options.js';
@@ -42,8 +43,10 @@ export const plan = defineCommand({
     const planned = await makePlan(loaded, io.env, io.emit, new Date());
     return {
       exitCode: planned.decision.keptLastGood ? EXIT.unhealthy : EXIT.ok,
-      document: planDocument(planned),
-      text: renderPlan(planned, 'Plan (nothing was changed):'),
+      document: { ...planDocument(planned), settingSources: sourcesDocument(loaded.settings) },
+      text: [renderPlan(planned, 'Plan (nothing was changed):'), ...renderSources(loaded.settings)].join(
+        '\n',
+      ),
     };
   },
 });

@@ -53,7 +53,7 @@ export const run = defineCommand({
   },
   async run(options, io) {
     const started = performance.now();
-    const loaded = await loadForRun(options, io);
+    const loaded = await loadForRun(options, io, true);
     const [
       { planDocument },
       { planAndApply },

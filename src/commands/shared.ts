@@ -3,29 +3,37 @@ import type { Plan } from '../guard/plan.js';
 import { goChangeRows, systemChanges } from '../settings/change-rows.js';
 import { showValue } from '../settings/setting-value.js';
 import { UsageError } from './argv.js';
+import { loadSettings } from './config-sources.js';
 import type { CommandIO } from './definition.js';
 import { renderTable } from './table.js';
 
 /**
- * Loads the config for a probing command, with the --deadline-ms override applied, the proxy
- * go would use in this environment and, on Windows, the roots of its certificate store (go
- * trusts them; Node alone would not).
+ * Loads the config for a probing command (policy, then file, then defaults), with the
+ * --deadline-ms override applied unless policy fixes the deadline, the proxy go would use in
+ * this environment and, on Windows, the roots of its certificate store (go trusts them; Node
+ * alone would not). `record`: a command that changes the machine records ignored policy values.
  */
 export async function loadForRun(
   options: { config?: string; deadline?: number; offline?: boolean },
   io: CommandIO,
+  record = false,
 ): Promise<LoadedConfig> {
   const { env } = io;
-  const { loadConfig } = await import('../config/load.js');
-  const [loaded, { routeFromEnv }, windowsRoots] = await Promise.all([
-    loadConfig(options.config, env),
+  const [settings, { routeFromEnv }, { withOption }, windowsRoots] = await Promise.all([
+    loadSettings(options.config, io, record),
     import('../probe/route.js'),
+    import('../config/load.js'),
     options.offline ? [] : windowsTrust(io), // only probes need it
   ]);
-  if (options.deadline !== undefined) loaded.config.deadlineMs = options.deadline;
-  loaded.extraCas.push(...windowsRoots);
+  let loaded = settings;
+  if (options.deadline !== undefined) {
+    const changed = withOption(loaded, 'deadlineMs', options.deadline, '--deadline-ms');
+    if (changed.warning) io.emit({ type: 'log', level: 'warning', message: changed.warning });
+    loaded = changed.loaded;
+  }
   const route = routeFromEnv(env);
-  return route ? { ...loaded, route } : loaded;
+  const extraCas = [...loaded.extraCas, ...windowsRoots];
+  return route ? { ...loaded, extraCas, route } : { ...loaded, extraCas };
 }
 
 /** The Windows store's roots Node lacks, labelled for the evidence; none off Windows. */

@@ -1,3 +1,5 @@
+import type { LoadedConfig } from '../config/load.js';
+import { loadSettings, renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
 import { renderTable } from './table.js';
@@ -74,9 +76,11 @@ export const status = defineCommand({
             `${key} is set in the environment (${settings.overrides[key]}) and overrides go's env file ${settings.envFile}`,
         ),
     ];
+    // Status shows what is; a config it cannot read is said, not fatal.
+    const loaded = await loadSettings(options.config, io).catch((error: Error) => error);
     const [windows, guard] = await Promise.all([
       readWindowsStatus(io.env),
-      readGuardStatus(settings.effective.GOPROXY, options.config, io.env, notes),
+      readGuardStatus(settings.effective.GOPROXY, loaded, notes),
     ]);
     const document = {
       goproxy: settings.effective.GOPROXY,
@@ -95,6 +99,7 @@ export const status = defineCommand({
       backupExists: backup !== undefined,
       history,
       notes,
+      settingSources: sourcesDocument(loaded instanceof Error ? undefined : loaded.settings),
     };
     const text = [
       renderTable(
@@ -140,6 +145,7 @@ export const status = defineCommand({
         : []),
       '',
       `guard proxy: ${guardLine(guard)}`,
+      ...renderSources(loaded instanceof Error ? undefined : loaded.settings),
       `last known good: ${state.lastGood ? `${state.lastGood.goproxy} (${state.lastGood.at})` : 'none yet'}`,
       `backup: ${backup ? `${paths.backup} (taken ${backup.takenAt}); undo with: goproxy-guard restore` : 'none (nothing changed)'}`,
       ...history.map((h) => `history: ${h.at} ${h.command} ${h.event}`),
@@ -179,24 +185,14 @@ async function readWindowsStatus(env: NodeJS.ProcessEnv): Promise<{ setting: str
 }
 
 /** The guard object of the status: guard mode, where the guard listens, and whether it runs. */
-async function readGuardStatus(
-  goproxy: string,
-  configPath: string | undefined,
-  env: NodeJS.ProcessEnv,
-  notes: string[],
-) {
-  const [{ loadConfig }, { DEFAULT_GUARD_LISTEN }, { guardToAsk }] = await Promise.all([
-    import('../config/load.js'),
+async function readGuardStatus(goproxy: string, loaded: LoadedConfig | Error, notes: string[]) {
+  const [{ DEFAULT_GUARD_LISTEN }, { guardToAsk }] = await Promise.all([
     import('../config/defaults.js'),
     import('../policy/guard-mode.js'),
   ]);
   let config = { enabled: false, listen: DEFAULT_GUARD_LISTEN };
-  try {
-    config = (await loadConfig(configPath, env)).config.guard;
-  } catch (error) {
-    // Status shows what is; a config it cannot read is said, not fatal.
-    notes.push(`guard mode unknown: ${(error as Error).message}`);
-  }
+  if (loaded instanceof Error) notes.push(`guard mode unknown: ${loaded.message}`);
+  else config = loaded.config.guard;
   const listen = guardToAsk(goproxy, config);
   const base = { enabled: config.enabled, listen: listen ?? config.listen };
   if (listen === undefined) {

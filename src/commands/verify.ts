@@ -55,8 +55,11 @@ export const verify = defineCommand({
         `must be a module path and a version such as golang.org/x/text@v0.14.0 (got "${options.module ?? ''}")`,
       );
     }
-    const loaded = await loadForRun(options, io);
-    if (options.mirror) loaded.config.mirrors = selectMirrors(loaded.config.mirrors, options.mirror);
+    const all = await loadForRun(options, io);
+    // A new config for the chosen mirrors: the loaded one is frozen.
+    const loaded = options.mirror
+      ? { ...all, config: { ...all.config, mirrors: selectMirrors(all.config.mirrors, options.mirror) } }
+      : all;
     const { verifyModule } = await import('../guard/verify.js');
     const report = await verifyModule(loaded, { module: match[1] as string, version: match[2] as string });
     const answered = report.mirrors.filter((m) => m.mod !== 'unavailable' || m.zip !== 'unavailable');

@@ -1,9 +1,14 @@
 import { X509Certificate } from 'node:crypto';
 import { ConfigError, configErrorFromZod } from './errors.js';
+import { deepFreeze, withValueAt } from './fields.js';
+import type { PolicyReadings } from './policy.js';
+import { badValueWarning, type EffectiveSetting, effectiveSettings, layerSettings } from './precedence.js';
+import type { ProxyRoute } from './proxy-route.js';
 import { readUserFile } from './read-file.js';
 import { type Config, configSchema } from './schema.js';
 
 export interface LoadedConfig {
+  /** The validated config, frozen: an option such as --deadline-ms makes a new one (withOption). */
   config: Config;
   /** Where the config came from: a file path, or "built-in defaults". */
   source: string;
@@ -11,9 +16,15 @@ export interface LoadedConfig {
   extraCas: string[];
   /** The proxy go would use here (HTTPS_PROXY, NO_PROXY); mirrors are probed through it. */
   route?: ProxyRoute;
+  /** Every field with where it came from: machine policy, user policy, config file, default. */
+  settings?: EffectiveSetting[];
+  /** Bad policy values, config file values policy overrides, local settings policy refuses. */
+  policyWarnings?: string[];
+  /** The part of policyWarnings a fleet must hear of: policy values ignored, policy keys unreadable. */
+  policyIgnored?: string[];
+  /** Whether policy fixes a field, so that no local setting (file, option) may change it. */
+  locked?: (field: string) => boolean;
 }
-
-import type { ProxyRoute } from './proxy-route.js';
 
 export const CONFIG_ENV = 'GOPROXYGUARD_CONFIG';
 
@@ -21,13 +32,33 @@ export const CONFIG_ENV = 'GOPROXYGUARD_CONFIG';
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_PEM_BYTES = 4 * 1024 * 1024;
 
-/** --config wins, then GOPROXYGUARD_CONFIG, then the built-in defaults. */
+/**
+ * Policy first (machine, then user: `policy` as read from the registry by the caller), then
+ * --config, then GOPROXYGUARD_CONFIG, then the built-in defaults. The config is frozen.
+ */
 export async function loadConfig(
   configPath: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  policy?: PolicyReadings,
 ): Promise<LoadedConfig> {
   const path = configPath ?? (env[CONFIG_ENV] || undefined);
-  if (!path) return { ...(await validate({})), source: 'built-in defaults' };
+  const file = path === undefined ? undefined : { path, raw: await readConfigFile(path) };
+  const layered = layerSettings(file, policy, env);
+  const { config, extraCas } = await validate(layered.raw);
+  const settings = effectiveSettings(config, layered);
+  const ignored = [...layered.unreadable, ...layered.bad.map((bad) => badValueWarning(bad, settings))];
+  return {
+    config: deepFreeze(config),
+    extraCas,
+    source: path ?? 'built-in defaults',
+    settings,
+    policyWarnings: [...layered.warnings, ...ignored],
+    policyIgnored: ignored,
+    locked: layered.locked,
+  };
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readUserFile(path, MAX_CONFIG_BYTES, 'a config file');
@@ -43,7 +74,34 @@ export async function loadConfig(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError('', `config file ${path} must hold a JSON object`);
   }
-  return { ...(await validate(raw)), source: path };
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * The loaded config with one field changed by a command-line option (a new, frozen object; the
+ * loaded one is left alone), or unchanged with a warning when policy fixes that field.
+ */
+export function withOption(
+  loaded: LoadedConfig,
+  field: string,
+  value: unknown,
+  option: string,
+): { loaded: LoadedConfig; warning?: string } {
+  if (loaded.locked?.(field)) {
+    const by = loaded.settings?.find((s) => s.field === field);
+    const why = by?.source.endsWith('policy')
+      ? `${by.source} ${by.origin} sets it`
+      : 'policy forbids local settings';
+    return { loaded, warning: `${option} ${JSON.stringify(value)} is not used: ${why}` };
+  }
+  const alone = withValueAt({}, field, value);
+  const checked = configSchema.safeParse(alone);
+  if (!checked.success) throw configErrorFromZod(checked.error, alone);
+  const config = withValueAt(loaded.config as unknown as Record<string, unknown>, field, value) as Config;
+  const settings = loaded.settings?.map((s) =>
+    s.field === field ? { field, value, source: 'command line' as const, origin: option } : s,
+  );
+  return { loaded: { ...loaded, config: deepFreeze(config), ...(settings ? { settings } : {}) } };
 }
 
 /** Validates a raw config object (from a file or built in) and reads its extra CA files. */

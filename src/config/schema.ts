@@ -71,6 +71,11 @@ const dnsSchema = z.strictObject({
     .regex(hostPort, 'must be "host:port" such as 127.0.0.1:53 or [::1]:53')
     .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 1-65535')
     .optional(),
+  /**
+   * DoH resolvers (RFC 8484, https:// URLs) whose answers the system resolver's are compared
+   * with; a mirror name the system resolves differently, to a private address or not at all is
+   * reported as dns-hijacked. IP-literal URLs keep a hijacked resolver out of the check itself.
+   */
   trusted: z
     .array(
       z.string().superRefine((url, ctx) => {
@@ -215,7 +220,11 @@ export function bypassEntryProblem(entry: string): string | undefined {
 export const PROXY_TARGETS = ['env', 'wininet', 'winhttp'] as const;
 
 const proxiesSchema = z.strictObject({
-  /** In order of preference. */
+  /**
+   * Outbound HTTP proxies (http://host:port, each with a name), in order of preference: every run
+   * connects through each to a mirror, and the first that works is written for go (HTTPS_PROXY)
+   * and the desktop (WinINet, WinHTTP).
+   */
   candidates: z.array(proxySchema).default([]),
   /** Hosts reached without the proxy: NO_PROXY, WinINet ProxyOverride, the WinHTTP bypass list. */
   bypass: z
@@ -317,11 +326,24 @@ const tlsSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
+    /**
+     * The Go module mirrors (GOPROXY servers), each a name and an https:// URL, in order of
+     * preference: every run probes them all and writes the healthy ones, best first, joined with
+     * "|" so go moves on after any error.
+     */
     mirrors: z
       .array(mirrorSchema)
       .min(1, 'must list at least one mirror')
       .default(DEFAULT_MIRRORS.map((m) => ({ ...m }))),
+    /**
+     * The module every mirror is asked for (its version list, .info and .mod) to prove it serves
+     * Go modules; a small module that never changes and that every mirror carries.
+     */
     canary: canarySchema.default({ ...DEFAULT_CANARY }),
+    /**
+     * Milliseconds one run may spend probing every mirror and proxy at once; a mirror that has
+     * not answered by then is called timeout, so a hanging mirror never stalls the run.
+     */
     deadlineMs: z
       .number()
       .int('must be a whole number of milliseconds')

@@ -6,7 +6,7 @@ import { appendStateFile, naming, openNoFollow, refused } from './safe-file.js';
 export interface HistoryEntry {
   at: string;
   command: string;
-  event: 'decision' | 'change' | 'restore' | 'kept' | 'event-log' | 'guard';
+  event: 'decision' | 'change' | 'restore' | 'kept' | 'event-log' | 'guard' | 'policy';
   [detail: string]: unknown;
 }
 

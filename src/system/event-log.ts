@@ -10,6 +10,8 @@ export const EVENTS = {
   'guard-down': { id: 101, type: 'WARNING' },
   'guard-back': { id: 102, type: 'INFORMATION' },
   'tampered-refused': { id: 103, type: 'WARNING' },
+  /** A policy value of the wrong type or out of range was ignored (fleet policy, issue #19). */
+  'policy-ignored': { id: 104, type: 'WARNING' },
 } as const satisfies Record<string, { id: number; type: 'INFORMATION' | 'WARNING' | 'ERROR' }>;
 
 export type EventKind = keyof typeof EVENTS;
