@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/config/errors.js';
+import { validate } from '../src/config/load.js';
 import { type NameProof, type PinFacts, planHostsPins, systemAnswerOf } from '../src/policy/pin-hosts.js';
 
 // The pinning rule alone: probe facts and the block's entries in, changes out.
@@ -133,4 +135,28 @@ describe('the system answer of a name', () => {
     expect(systemAnswerOf({ ...assessment, disjoint: true }, false)).toBe('hijacked');
     expect(systemAnswerOf({ ...assessment, disjoint: true })).toBe('unknown');
   });
+});
+
+describe('the config of pinning and WSL', () => {
+  it('is off by default', async () => {
+    const { config } = await validate({ mirrors: [{ name: 'a', url: 'https://a.example' }] });
+    expect(config.dns.pin).toBe(false);
+    expect(config.dns.hostsFile).toBeUndefined();
+    expect(config.wsl).toEqual({ enabled: false, startStopped: false });
+  });
+
+  const bad: [Record<string, unknown>, string][] = [
+    [{ dns: { pin: 'yes' } }, 'dns.pin'],
+    [{ dns: { hostsFile: '' } }, 'dns.hostsFile'],
+    [{ wsl: { enabled: 1 } }, 'wsl.enabled'],
+    [{ wsl: { startStopped: 'no' } }, 'wsl.startStopped'],
+    [{ wsl: { distros: ['Ubuntu'] } }, 'wsl.distros'],
+  ];
+  for (const [raw, field] of bad) {
+    it(`refuses ${JSON.stringify(raw)}, naming ${field}`, async () => {
+      const error = await validate(raw).catch((e: ConfigError) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe(field);
+    });
+  }
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validate } from '../src/config/load.js';
-import { wslGoEnvEffector } from '../src/effectors/wsl-go-env.js';
+import { planWslTargets, wslGoEnvEffector } from '../src/effectors/wsl-go-env.js';
 import { planWslGoEnv, type WslFacts, wslGoValue } from '../src/policy/wsl-go-env.js';
 import type { EffectorContext } from '../src/settings/effector.js';
 import { gatherWslFacts, listDistros } from '../src/wsl/distros.js';
@@ -137,9 +137,14 @@ describe('WSL distributions through the wsl.exe stand-in', { timeout: 180_000 },
 
   it('applies a decision, a changed decision, then restores, reading back each time with the real go', async () => {
     const world = await wslWorld(plan);
-    const ctx = await context(world.env);
+    const ctx = await context({ ...world.env, GOPROXYGUARD_PLATFORM: 'win32' });
     const wanted = { GOPROXY: wslGoValue(GUARDED), GOSUMDB: wslGoValue(GOSUMDB) };
-    const first = planWslGoEnv(await gatherWslFacts(world.env, false), wanted, ctx.config);
+    const first = await planWslTargets(ctx, wanted);
+    expect(first.distros.map((d) => [d.name, d.follows])).toEqual([
+      ['Ubuntu', 'mirrors'],
+      ['Alpine', 'no go'],
+      ['Debian', 'stopped'],
+    ]);
     const values = Object.fromEntries(
       first.changes.map((c) => [c.setting.slice('wsl-go-env:'.length), c.to]),
     );
@@ -162,7 +167,7 @@ describe('WSL distributions through the wsl.exe stand-in', { timeout: 180_000 },
 
     // The decision changes: only GOPROXY moves.
     await world.setWslConfig('[wsl2]\r\nnetworkingMode=mirrored\r\n');
-    const second = planWslGoEnv(await gatherWslFacts(world.env, false), wanted, ctx.config);
+    const second = await planWslTargets(ctx, wanted);
     expect(second.changes.map((c) => c.setting)).toEqual(['wsl-go-env:Ubuntu/GOPROXY']);
     await wslGoEnvEffector.write({ 'Ubuntu/GOPROXY': wslGoValue(GUARDED) }, ctx);
     expect(await wslGoEnvEffector.read(['Ubuntu/GOPROXY'], ctx)).toEqual({
@@ -202,6 +207,19 @@ describe('WSL distributions through the wsl.exe stand-in', { timeout: 180_000 },
     expect(wslGoEnvEffector.knows('Ubuntu/GOPRIVATE')).toBe(false);
     expect(wslGoEnvEffector.knows('a/b/GOPROXY')).toBe(false);
     expect(wslGoEnvEffector.knows('GOPROXY')).toBe(false);
+  });
+
+  it('keeps WSL for Windows, and leaves it alone unless wsl.enabled', async () => {
+    const world = await wslWorld(plan);
+    const wanted = { GOPROXY: wslGoValue(GUARDED), GOSUMDB: wslGoValue(GOSUMDB) };
+    expect(await planWslTargets(await context(world.env), wanted)).toEqual({
+      changes: [],
+      distros: [],
+      notes: ['wsl.enabled: WSL distributions are kept in step on Windows only'],
+    });
+    const off = await context({ ...world.env, GOPROXYGUARD_PLATFORM: 'win32' }, { enabled: false });
+    expect(await planWslTargets(off, wanted)).toEqual({ changes: [], distros: [], notes: [] });
+    expect(await world.calls()).toEqual([]);
   });
 
   it('says when WSL has no distribution at all', async () => {
