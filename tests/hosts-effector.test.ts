@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { validate } from '../src/config/load.js';
-import { hostsEffector, hostsFilePath, hostsWritable, readPinned } from '../src/effectors/hosts.js';
+import {
+  hostsEffector,
+  hostsFilePath,
+  hostsWritable,
+  planHostsPinning,
+  readPinned,
+} from '../src/effectors/hosts.js';
+import { createRunContext } from '../src/probe/run-context.js';
 import type { EffectorContext } from '../src/settings/effector.js';
 import { tempDir } from './helpers.js';
 
@@ -186,6 +193,58 @@ describe('the hosts effector', () => {
     // Nothing changed, nothing flushed.
     expect(await hostsEffector.notify?.([], admin)).toEqual([]);
     expect(await calls(dir, 'ipconfig')).toHaveLength(1);
+  });
+
+  it('plans the clean-up of pins left from an earlier opt-in, and only notes it when not elevated', async () => {
+    const dir = await tempDir();
+    const root = join(dir, 'Windows');
+    const etc = join(root, 'System32', 'drivers', 'etc');
+    await mkdir(etc, { recursive: true });
+    await writeFile(join(etc, 'hosts'), ORIGINAL);
+    const env = {
+      GOPROXYGUARD_PLATFORM: 'win32',
+      SystemRoot: root,
+      GOPROXYGUARD_WHOAMI: await standIn(
+        dir,
+        'whoami',
+        '"Mandatory Label\\High Mandatory Level","Label","S-1-16-12288",""\r\n',
+      ),
+    };
+    const admin = await context(dir, { ...env, GPG_TEST_ELEVATED: '1' });
+    await hostsEffector.write({ 'goproxy.cn': set('127.0.0.1') }, admin);
+    const { config } = await validate({
+      mirrors: [{ name: 'lab', url: 'https://lab.example' }],
+      dns: { trusted: [] },
+    });
+    const run = createRunContext(config, [], 5000);
+    try {
+      const user = await planHostsPinning({ env, config }, run.context);
+      expect(user).toEqual({
+        changes: [],
+        pins: [{ host: 'goproxy.cn', addresses: ['127.0.0.1'], proof: [] }],
+        notes: [
+          'the hosts file was left alone: it is machine-wide and needs an elevated run (Run as administrator); it would change: goproxy.cn: unpinned, dns.pin is off',
+        ],
+      });
+      const elevated = await planHostsPinning(
+        { env: { ...env, GPG_TEST_ELEVATED: '1' }, config },
+        run.context,
+      );
+      expect(elevated.changes).toEqual([
+        { setting: 'hosts:goproxy.cn', from: set('127.0.0.1'), to: { was: 'unset' } },
+      ]);
+    } finally {
+      run.close();
+    }
+    // Never opted in, nothing pinned: the hosts file is not even asked about the elevation.
+    await hostsEffector.write({ 'goproxy.cn': { was: 'unset' } }, admin);
+    const before = (await calls(dir, 'whoami')).length;
+    expect(await planHostsPinning({ env, config }, run.context)).toEqual({
+      changes: [],
+      pins: [],
+      notes: [],
+    });
+    expect(await calls(dir, 'whoami')).toHaveLength(before);
   });
 
   it('says so, without throwing, when ipconfig fails', async () => {

@@ -200,6 +200,9 @@ describe('WSL distributions through the wsl.exe stand-in', { timeout: 180_000 },
     expect(await wslGoEnvEffector.read(['Alpine/GOPROXY'], ctx)).toEqual({
       'Alpine/GOPROXY': { was: 'unset' },
     });
+    // Restoring "unset" where there is no go is done already: no go env -u is attempted.
+    await wslGoEnvEffector.write({ 'Alpine/GOPROXY': { was: 'unset' } }, ctx);
+    expect((await world.calls()).filter((argv) => argv.includes('-u'))).toEqual([]);
     await expect(wslGoEnvEffector.read(['Fedora/GOPROXY'], ctx)).rejects.toThrow(
       'WSL has no distribution named Fedora',
     );

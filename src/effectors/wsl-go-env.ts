@@ -92,18 +92,20 @@ export const wslGoEnvEffector: Effector = {
 
   async write(values, context) {
     for (const [distro, items] of byDistro(Object.keys(values))) {
-      const go = await reachGo(distro, context);
-      if (!go)
-        throw new ToolFailedError(
-          `WSL distribution ${distro} has no go (on PATH or in /usr/local/go/bin)`,
-          WSL.exe,
-        );
       const wanted = Object.fromEntries(
         items.map(({ name, key }) => {
           const value = values[name] as SettingValue;
           return [key, value.was === 'set' ? value.value : undefined];
         }),
       );
+      const go = await reachGo(distro, context);
+      // Unsetting in a distribution whose go is gone (a restore) is done already: read says unset.
+      if (!go && Object.values(wanted).every((v) => v === undefined)) continue;
+      if (!go)
+        throw new ToolFailedError(
+          `WSL distribution ${distro} has no go (on PATH or in /usr/local/go/bin)`,
+          WSL.exe,
+        );
       await writeDistroGoEnv(distro, go, wanted, context.env);
     }
   },
