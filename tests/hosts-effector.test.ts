@@ -48,6 +48,30 @@ process.stdout.write(process.env.GPG_TEST_ELEVATED === '1' ? ${JSON.stringify(ou
   await chmod(path, 0o755);
   return path;
 }
+/** A "Windows" for the effector: %SystemRoot% in a temp dir with its hosts file, whoami and ipconfig stand-ins. */
+async function windowsDesktop() {
+  const dir = await tempDir();
+  const root = join(dir, 'Windows');
+  await mkdir(join(root, 'System32', 'drivers', 'etc'), { recursive: true });
+  const hosts = join(root, 'System32', 'drivers', 'etc', 'hosts');
+  await writeFile(hosts, ORIGINAL);
+  const env = {
+    GOPROXYGUARD_PLATFORM: 'win32',
+    SystemRoot: root,
+    GOPROXYGUARD_WHOAMI: await standIn(
+      dir,
+      'whoami',
+      '"Mandatory Label\\High Mandatory Level","Label","S-1-16-12288",""\r\n',
+    ),
+    GOPROXYGUARD_IPCONFIG: await standIn(
+      dir,
+      'ipconfig',
+      '\r\nWindows IP Configuration\r\n\r\nSuccessfully flushed the DNS Resolver Cache.\r\n',
+    ),
+  };
+  return { dir, hosts, env };
+}
+
 const calls = async (dir: string, name: string) =>
   (await readFile(join(dir, `${name}.jsonl`), 'utf8').catch(() => ''))
     .split('\n')
@@ -149,25 +173,7 @@ describe('the hosts effector', () => {
   });
 
   it("on Windows: writes %SystemRoot%'s hosts file only when elevated, then flushes the DNS cache", async () => {
-    const dir = await tempDir();
-    const root = join(dir, 'Windows');
-    await mkdir(join(root, 'System32', 'drivers', 'etc'), { recursive: true });
-    const hosts = join(root, 'System32', 'drivers', 'etc', 'hosts');
-    await writeFile(hosts, ORIGINAL);
-    const env = {
-      GOPROXYGUARD_PLATFORM: 'win32',
-      SystemRoot: root,
-      GOPROXYGUARD_WHOAMI: await standIn(
-        dir,
-        'whoami',
-        '"Mandatory Label\\High Mandatory Level","Label","S-1-16-12288",""\r\n',
-      ),
-      GOPROXYGUARD_IPCONFIG: await standIn(
-        dir,
-        'ipconfig',
-        '\r\nWindows IP Configuration\r\n\r\nSuccessfully flushed the DNS Resolver Cache.\r\n',
-      ),
-    };
+    const { dir, hosts, env } = await windowsDesktop();
     const user = await context(dir, env);
     // dns.hostsFile is for other systems: Windows' own file is the one used.
     expect(hostsFilePath(user)).toBe(hosts);
@@ -196,20 +202,7 @@ describe('the hosts effector', () => {
   });
 
   it('plans the clean-up of pins left from an earlier opt-in, and only notes it when not elevated', async () => {
-    const dir = await tempDir();
-    const root = join(dir, 'Windows');
-    const etc = join(root, 'System32', 'drivers', 'etc');
-    await mkdir(etc, { recursive: true });
-    await writeFile(join(etc, 'hosts'), ORIGINAL);
-    const env = {
-      GOPROXYGUARD_PLATFORM: 'win32',
-      SystemRoot: root,
-      GOPROXYGUARD_WHOAMI: await standIn(
-        dir,
-        'whoami',
-        '"Mandatory Label\\High Mandatory Level","Label","S-1-16-12288",""\r\n',
-      ),
-    };
+    const { dir, env } = await windowsDesktop();
     const admin = await context(dir, { ...env, GPG_TEST_ELEVATED: '1' });
     await hostsEffector.write({ 'goproxy.cn': set('127.0.0.1') }, admin);
     const { config } = await validate({
