@@ -108,6 +108,24 @@ describe('the GoProxyGuard block of a hosts file', () => {
     expect(removed.toString('utf8')).toBe('\ufeff# top comment\r\n\t10.0.0.5   build  # after the block\r\n');
   });
 
+  it('finds markers only at the start of a real line, however the lines break', () => {
+    // After a lone CR (a line break) the marker counts; after U+2028 inside a comment it does not.
+    const cr = Buffer.from(`# old mac line\r${BEGIN_MARKER}\n1.2.3.4 a.example\n${END_MARKER}\n`);
+    expect(readHostsBlock(cr).entries).toEqual([{ name: 'a.example', addresses: ['1.2.3.4'] }]);
+    const text = `# note\u2028${END_MARKER} is what the line says\r\n127.0.0.1 localhost\r\n`;
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    expect(readHostsBlock(utf16)).toMatchObject({ present: false, entries: [] });
+    expect(writeHostsBlock(writeHostsBlock(utf16, PINS), []).equals(utf16)).toBe(true);
+  });
+
+  it('edits a 200,000-line ad-blocking hosts file, giving back its exact bytes', () => {
+    const lines = Array.from({ length: 200_000 }, (_, i) => `0.0.0.0 ads${i}.tracker.example`);
+    const bytes = Buffer.from(`# blocklist\r\n${lines.join('\r\n')}\r\n`);
+    const pinned = writeHostsBlock(bytes, PINS);
+    expect(readHostsBlock(pinned).entries).toEqual(PINS);
+    expect(writeHostsBlock(pinned, []).equals(bytes)).toBe(true);
+  });
+
   it("writes the block's lines with the file's own line break", () => {
     const lf = writeHostsBlock(Buffer.from('127.0.0.1 localhost\n'), PINS).toString();
     expect(lf).not.toContain('\r');

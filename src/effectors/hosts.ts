@@ -48,8 +48,11 @@ export async function planHostsPinning(context: EffectorContext, probe: ProbeCon
 /** Flushes the DNS client cache, so a pinned (or unpinned) name takes effect at once. */
 export const IPCONFIG: WindowsTool = { exe: 'ipconfig.exe', override: 'GOPROXYGUARD_IPCONFIG' };
 
-/** A hosts file of a few MiB is already absurd; a larger one is refused, not read. */
-const MAX_HOSTS_BYTES = 8 * 1024 * 1024;
+/**
+ * Ad-blocking hosts files run to several MiB (200,000 lines are about 8 MB); one beyond this is
+ * refused, not read.
+ */
+const MAX_HOSTS_BYTES = 32 * 1024 * 1024;
 /** A file held open by another program (an antivirus scan) is tried again for about two seconds. */
 const LOCK_RETRIES = [100, 200, 400, 600, 800];
 const LOCKED = new Set(['EBUSY', 'EPERM', 'EACCES']);

@@ -18,7 +18,7 @@ export const BEGIN_MARKER = '# BEGIN GoProxyGuard';
 export const END_MARKER = '# END GoProxyGuard';
 const BEGIN_LINE = `${BEGIN_MARKER} (pinned mirror addresses; edits inside are replaced, restore removes the block)`;
 // A line that names the block, however it was spaced or cased: a near miss is refused, not guessed.
-const MARKER = /^\s*#\s*(begin|end)\s+goproxyguard\b/i;
+const MARKER = /^[ \t]*#[ \t]*(begin|end)[ \t]+goproxyguard\b/i;
 
 /**
  * How the file's text is stored. The text is decoded one code unit per character (latin1 for
@@ -62,57 +62,75 @@ interface Line {
   content: string;
 }
 
+/** The line that starts at `start`, up to and including its break. */
+function lineAt(text: string, start: number): Line {
+  const breakAt = /\r\n|\n|\r/g;
+  breakAt.lastIndex = start;
+  const found = breakAt.exec(text);
+  const end = found ? found.index : text.length;
+  return { start, end, brk: found ? found[0] : '', content: text.slice(start, end) };
+}
+
 function splitLines(text: string): Line[] {
   const lines: Line[] = [];
-  const pattern = /\r\n|\n|\r/g;
-  let start = 0;
-  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-    lines.push({ start, end: match.index, brk: match[0], content: text.slice(start, match.index) });
-    start = match.index + match[0].length;
+  for (let start = 0; start < text.length; ) {
+    const line = lineAt(text, start);
+    lines.push(line);
+    start = line.end + line.brk.length;
   }
-  if (start < text.length) lines.push({ start, end: text.length, brk: '', content: text.slice(start) });
   return lines;
 }
 
-/** Where the block sits: its first and last line (indexes into the lines). */
+/** The 1-based number of the line starting at `start` (for messages only: it counts). */
+const lineNumber = (text: string, start: number) => splitLines(text.slice(0, start)).length + 1;
+
+/** Where the block sits: its BEGIN and END lines. */
 interface Found {
-  lines: Line[];
-  block?: { begin: number; end: number };
+  block?: { begin: Line; end: Line };
 }
 
+/**
+ * Finds the marker lines without splitting the whole file (an ad-blocking hosts file has
+ * hundreds of thousands of lines): a multi-line search, each hit checked to start a real line
+ * (JavaScript's "^" also matches after U+2028, which a hosts file does not break lines on).
+ */
 function findBlock(text: string): Found {
-  const lines = splitLines(text);
-  const markers = lines.flatMap((line, index) => {
-    const match = MARKER.exec(line.content);
-    return match ? [{ index, kind: (match[1] as string).toLowerCase() as 'begin' | 'end' }] : [];
-  });
-  if (markers.length === 0) return { lines };
-  const where = (i: number) => `line ${(markers[i]?.index ?? 0) + 1}`;
+  const search = new RegExp(MARKER.source, 'gim');
+  const markers: { line: Line; kind: 'begin' | 'end' }[] = [];
+  for (let match = search.exec(text); match; match = search.exec(text)) {
+    const before = text[match.index - 1];
+    if (match.index === 0 || before === '\n' || before === '\r')
+      markers.push({
+        line: lineAt(text, match.index),
+        kind: (match[1] as string).toLowerCase() as 'begin' | 'end',
+      });
+    search.lastIndex = Math.max(search.lastIndex, match.index + 1);
+  }
+  if (markers.length === 0) return {};
   const [begin, end] = markers;
   if (markers.length > 2 || begin?.kind !== 'begin' || end?.kind !== 'end') {
-    const shape = markers.map((m, i) => `${m.kind} at ${where(i)}`).join(', ');
+    const shape = markers.map((m) => `${m.kind} at line ${lineNumber(text, m.line.start)}`).join(', ');
     throw new HostsFileRefused(
       `its GoProxyGuard markers do not make one block (${shape}); keep exactly one "${BEGIN_MARKER}" line followed by one "${END_MARKER}" line, or delete them and the lines between`,
     );
   }
-  for (const marker of markers) {
-    const content = (lines[marker.index] as Line).content;
-    const exact = marker.kind === 'begin' ? content.startsWith(BEGIN_MARKER) : content === END_MARKER;
+  for (const { line, kind } of markers) {
+    const exact = kind === 'begin' ? line.content.startsWith(BEGIN_MARKER) : line.content === END_MARKER;
     if (!exact)
       throw new HostsFileRefused(
-        `line ${marker.index + 1} ("${content.trim()}") looks like a GoProxyGuard marker but is not one; write it as "${marker.kind === 'begin' ? BEGIN_MARKER : END_MARKER}" or delete it`,
+        `line ${lineNumber(text, line.start)} ("${line.content.trim()}") looks like a GoProxyGuard marker but is not one; write it as "${kind === 'begin' ? BEGIN_MARKER : END_MARKER}" or delete it`,
       );
   }
-  return { lines, block: { begin: begin.index, end: end.index } };
+  return { block: { begin: begin.line, end: end.line } };
 }
 
-function parseEntry(content: string, lineNumber: number): HostsEntry[] {
+function parseEntry(content: string, numberOfLine: () => number): HostsEntry[] {
   const text = content.replace(/#.*$/, '').trim();
   if (!text) return [];
   const [address = '', ...names] = text.split(/[ \t]+/);
   if (!isIP(address) || names.length === 0)
     throw new HostsFileRefused(
-      `line ${lineNumber} inside the GoProxyGuard block ("${content.trim()}") is not "address name"; correct it or delete the line`,
+      `line ${numberOfLine()} inside the GoProxyGuard block ("${content.trim()}") is not "address name"; correct it or delete the line`,
     );
   return names.map((name) => ({ name: name.toLowerCase(), addresses: [address] }));
 }
@@ -138,20 +156,22 @@ export interface HostsBlock {
 }
 
 /** The file's own line break: its first one (a lone "\r" counts as none), else the default. */
-function newlineOf(lines: Line[], fallback: '\r\n' | '\n'): '\r\n' | '\n' {
-  const first = lines.find((line) => line.brk === '\n' || line.brk === '\r\n')?.brk;
+function newlineOf(text: string, fallback: '\r\n' | '\n'): '\r\n' | '\n' {
+  const first = /\r?\n/.exec(text)?.[0];
   return first === '\n' || first === '\r\n' ? first : fallback;
 }
 
 /** Reads the block of a hosts file; throws HostsFileRefused when its markers are broken. */
 export function readHostsBlock(bytes: Buffer, defaultNewline: '\r\n' | '\n' = '\r\n'): HostsBlock {
-  const decoded = decode(bytes);
-  const { lines, block } = findBlock(decoded.text);
-  const newline = newlineOf(lines, defaultNewline);
-  if (!block) return { encoding: decoded.encoding, newline, present: false, entries: [] };
-  const inside = lines.slice(block.begin + 1, block.end);
-  const entries = merge(inside.flatMap((line, i) => parseEntry(line.content, block.begin + 2 + i)));
-  return { encoding: decoded.encoding, newline, present: true, entries };
+  const { encoding, text } = decode(bytes);
+  const { block } = findBlock(text);
+  const newline = newlineOf(text, defaultNewline);
+  if (!block) return { encoding, newline, present: false, entries: [] };
+  const inside = splitLines(text.slice(block.begin.end + block.begin.brk.length, block.end.start));
+  const entries = merge(
+    inside.flatMap((line, i) => parseEntry(line.content, () => lineNumber(text, block.begin.start) + 1 + i)),
+  );
+  return { encoding, newline, present: true, entries };
 }
 
 /** Why a name or address cannot go into a hosts file, or undefined when it can. */
@@ -180,9 +200,9 @@ export function writeHostsBlock(
     if (problem) throw new HostsFileRefused(problem);
   }
   const decoded = decode(bytes);
-  const { lines, block } = findBlock(decoded.text);
-  const newline = newlineOf(lines, defaultNewline);
-  const text = decoded.text;
+  const { text } = decoded;
+  const { block } = findBlock(text);
+  const newline = newlineOf(text, defaultNewline);
   const body = [
     BEGIN_LINE,
     ...merge(entries.map((e) => ({ name: e.name.toLowerCase(), addresses: e.addresses }))).flatMap((e) =>
@@ -191,19 +211,19 @@ export function writeHostsBlock(
     END_MARKER,
   ].join(newline);
   if (block) {
-    const begin = lines[block.begin] as Line;
-    const end = lines[block.end] as Line;
+    const { begin, end } = block;
     if (entries.length === 0) {
       // A block ending the file without a line break took the break before it when it was added.
-      const from = end.brk === '' && block.begin > 0 ? (lines[block.begin - 1] as Line).end : begin.start;
+      const before = begin.start >= 2 && text.slice(begin.start - 2, begin.start) === '\r\n' ? 2 : 1;
+      const from = end.brk === '' && begin.start > 0 ? begin.start - before : begin.start;
       return encode(decoded, text.slice(0, from) + text.slice(end.end + end.brk.length));
     }
     return encode(decoded, text.slice(0, begin.start) + body + text.slice(end.end));
   }
   if (entries.length === 0) return Buffer.from(bytes);
-  const last = lines.at(-1);
   // Added after the last line: a file without a final break gets one before the block and none
   // after it, so the block's removal takes back exactly what its addition put in.
-  const added = !last ? `${body}${newline}` : last.brk === '' ? `${newline}${body}` : `${body}${newline}`;
+  const ended = text === '' || text.endsWith('\n') || text.endsWith('\r');
+  const added = ended ? `${body}${newline}` : `${newline}${body}`;
   return encode(decoded, text + added);
 }
