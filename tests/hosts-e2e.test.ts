@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validate } from '../src/config/load.js';
-import { hostsEffector, planHostsPinning, readPinned } from '../src/effectors/hosts.js';
+import { hostsEffector, readPinned } from '../src/effectors/hosts.js';
+import { planHostsPinning } from '../src/effectors/hosts-pinning.js';
 import type { DnsBehaviour } from '../src/lab/dns-server.js';
 import { startLab } from '../src/lab/scenarios.js';
 import { createRunContext } from '../src/probe/run-context.js';
@@ -11,7 +12,7 @@ import { pick, probeConfig, tempDir } from './helpers.js';
 import { hostsWorldResolvers } from './hosts-world.js';
 
 // Hosts pinning from health to restore against the lab's hijacked names, with the pieces the
-// apply loop will drive (planHostsPinning, then the hosts effector): the desktop resolves
+// apply loop will drive (then the hosts effector): the desktop resolves
 // through the hosts file first, as Windows does; the DNS server behind it is hijacked, then fixed.
 
 const lab = await startLab('dns-faults');

@@ -3,13 +3,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { validate } from '../src/config/load.js';
-import {
-  hostsEffector,
-  hostsFilePath,
-  hostsWritable,
-  planHostsPinning,
-  readPinned,
-} from '../src/effectors/hosts.js';
+import { hostsEffector, hostsFilePath, hostsWritable, readPinned } from '../src/effectors/hosts.js';
+import { planHostsPinning } from '../src/effectors/hosts-pinning.js';
 import { createRunContext } from '../src/probe/run-context.js';
 import type { EffectorContext } from '../src/settings/effector.js';
 import { tempDir } from './helpers.js';

@@ -10,40 +10,12 @@ import {
   readHostsBlock,
   writeHostsBlock,
 } from '../hosts/block.js';
-import { gatherNameProofs, systemDnsServer } from '../hosts/proof.js';
-import { addressesOf, hostsValue, type PinPlan, planHostsPins } from '../policy/pin-hosts.js';
-import type { ProbeContext } from '../probe/context.js';
+import { addressesOf, hostsValue } from '../policy/pin-hosts.js';
 import type { Effector, EffectorContext, SettingValue } from '../settings/effector.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { windowsEffects } from '../system/platform.js';
 import { runTool, toolSaid, type WindowsTool } from '../system/windows-tool.js';
 import { isElevated } from '../system/winhttp.js';
-
-/**
- * This run's pinning plan: the block as it is, each mirror name's proof gathered against the
- * DNS server itself (dns.systemResolver, else the system's; never the hosts file, which would
- * answer a pinned name with its pin), and the rule. What the lead's apply/plan loop calls.
- */
-export async function planHostsPinning(context: EffectorContext, probe: ProbeContext): Promise<PinPlan> {
-  const { config } = context;
-  // With pinning off the file is read only to clean up after an earlier opt-in; a hosts file
-  // that cannot be read then is not a reason to fail a run that never asked for pinning.
-  const pinned = await readPinned(context).catch((error: Error) => {
-    if (config.dns.pin) throw error;
-    return undefined;
-  });
-  if (!pinned || (!config.dns.pin && Object.keys(pinned).length === 0))
-    return { changes: [], pins: [], notes: [] };
-  const server = probe.systemResolver ?? systemDnsServer();
-  const names = config.dns.pin
-    ? await gatherNameProofs(config.mirrors, pinned, {
-        ...probe,
-        dnsCache: new Map(),
-        ...(server ? { systemResolver: server } : {}),
-      })
-    : [];
-  return planHostsPins({ names, pinned, writable: await hostsWritable(context) }, config);
-}
 
 /** Flushes the DNS client cache, so a pinned (or unpinned) name takes effect at once. */
 export const IPCONFIG: WindowsTool = { exe: 'ipconfig.exe', override: 'GOPROXYGUARD_IPCONFIG' };
