@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validate } from '../src/config/load.js';
-import { planWslTargets, wslGoEnvEffector } from '../src/effectors/wsl-go-env.js';
+import { wslGoEnvEffector } from '../src/effectors/wsl-go-env.js';
+import { planWslTargets } from '../src/effectors/wsl-targets.js';
 import { planWslGoEnv, type WslFacts, wslGoValue } from '../src/policy/wsl-go-env.js';
 import type { EffectorContext } from '../src/settings/effector.js';
 import { gatherWslFacts, listDistros } from '../src/wsl/distros.js';

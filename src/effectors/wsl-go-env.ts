@@ -1,13 +1,11 @@
 // GOPROXY and GOSUMDB of go inside each WSL distribution, as settings
 // "wsl-go-env:<distro>/<KEY>" (issue #20). wsl.exe and the distribution's go do the work.
 import { EnvironmentError, ToolFailedError } from '../config/errors.js';
-import { planWslGoEnv, WSL_GO_KEYS, type WslGoKey, type WslPlan, wslGoValue } from '../policy/wsl-go-env.js';
+import { WSL_GO_KEYS, type WslGoKey, wslGoValue } from '../policy/wsl-go-env.js';
 import type { Effector, EffectorContext, SettingValue } from '../settings/effector.js';
-import { windowsEffects } from '../system/platform.js';
 import {
   type DistroGo,
   findGo,
-  gatherWslFacts,
   listDistros,
   readDistroGoFile,
   WSL,
@@ -55,25 +53,6 @@ async function reachGo(distro: string, context: EffectorContext): Promise<Distro
       distro,
     );
   return findGo(found.name, context.env);
-}
-
-/**
- * This run's WSL plan: the distributions as found and the values Windows' go gets (the
- * decision's GOPROXY and GOSUMDB), through the rule. What the lead's apply/plan loop calls.
- */
-export async function planWslTargets(
-  context: EffectorContext,
-  wanted: Record<WslGoKey, SettingValue>,
-): Promise<WslPlan> {
-  const { config, env } = context;
-  if (!config.wsl.enabled) return { changes: [], distros: [], notes: [] };
-  if (!windowsEffects(env))
-    return {
-      changes: [],
-      distros: [],
-      notes: ['wsl.enabled: WSL distributions are kept in step on Windows only'],
-    };
-  return planWslGoEnv(await gatherWslFacts(env, config.wsl.startStopped), wanted, config);
 }
 
 export const wslGoEnvEffector: Effector = {
