@@ -25,6 +25,8 @@ const LAYERS = [
   // One effector per kind of setting (go env, user environment, WinINet, WinHTTP, hosts file,
   // WSL's go env): read and write through system/, driven by guard's one apply/restore loop.
   ['effectors'],
+  // The hosts file's GoProxyGuard block and proof of pinned addresses; WSL's distributions.
+  ['hosts', 'wsl'],
   // The pure rules: results + state + config -> decision. Imports only types from the layers
   // below it that do I/O (see "policy-is-pure").
   ['policy'],

@@ -84,6 +84,17 @@ const dnsSchema = z.strictObject({
       }),
     )
     .default([...DEFAULT_TRUSTED_RESOLVERS]),
+  /**
+   * Hosts pinning (opt-in): a mirror whose system answer is hijacked or fails gets the trusted
+   * addresses that proved its name over TLS in the hosts file's GoProxyGuard block, removed
+   * again once the system answer is healthy. On Windows it needs an elevated run.
+   */
+  pin: z.boolean().default(false),
+  /**
+   * The hosts file pinned off Windows (tests, Linux users); Windows always uses
+   * %SystemRoot%\System32\drivers\etc\hosts.
+   */
+  hostsFile: z.string().min(1, 'must be a file path such as /etc/hosts').optional(),
 });
 
 /** Why a DoH resolver URL is unusable, or undefined when it is fine. */
@@ -320,6 +331,13 @@ const guardSchema = z
     }
   });
 
+const wslSchema = z.strictObject({
+  /** Keep GOPROXY and GOSUMDB of go inside every WSL distribution that has go in step (Windows). */
+  enabled: z.boolean().default(false),
+  /** Start a stopped distribution to update it; off, a stopped one waits for a run while it is up. */
+  startStopped: z.boolean().default(false),
+});
+
 const tlsSchema = z.strictObject({
   extraCaFiles: z.array(z.string().min(1, 'must be a file path')).default([]),
 });
@@ -350,7 +368,7 @@ export const configSchema = z
       .min(MIN_DEADLINE_MS, `must be at least ${MIN_DEADLINE_MS} ms`)
       .max(MAX_DEADLINE_MS, `must be at most ${MAX_DEADLINE_MS} ms`)
       .default(DEFAULT_DEADLINE_MS),
-    dns: dnsSchema.default({ trusted: [...DEFAULT_TRUSTED_RESOLVERS] }),
+    dns: dnsSchema.prefault({}),
     sumdb: sumdbSchema.prefault({}),
     policy: policySchema.default({ failAfter: 2, recoverAfter: 2, allowDirect: false }),
     schedule: scheduleSchema.prefault({}),
@@ -358,6 +376,8 @@ export const configSchema = z
     proxies: proxiesSchema.prefault({}),
     /** The guard proxy (goproxy-guard serve): a GOPROXY on loopback that fails over per request. */
     guard: guardSchema.prefault({}),
+    /** go inside WSL: its go env follows the decision as the Windows one does. */
+    wsl: wslSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -31,11 +31,13 @@ export async function runTool(
   tool: WindowsTool,
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { timeoutMs?: number; cwd?: string } = {},
+  /** decode: for a program whose output is not UTF-8 (wsl.exe writes UTF-16LE). */
+  options: { timeoutMs?: number; cwd?: string; decode?: (bytes: Buffer) => string } = {},
 ): Promise<ToolRun> {
   const exe = env[tool.override] || tool.exe;
   const run = await execa(exe, args, {
     env,
+    ...(options.decode ? { encoding: 'buffer' as const } : {}),
     extendEnv: false,
     reject: false,
     stdin: 'ignore',
@@ -52,7 +54,9 @@ export async function runTool(
     }
     throw new ToolFailedError(`${exe} could not be run: ${run.shortMessage}`, exe);
   }
-  return { stdout: `${run.stdout}`, stderr: `${run.stderr}`, exitCode: run.exitCode ?? -1 };
+  const text = (output: unknown) =>
+    options.decode ? options.decode(Buffer.from(output as Uint8Array)) : `${output}`;
+  return { stdout: text(run.stdout), stderr: text(run.stderr), exitCode: run.exitCode ?? -1 };
 }
 
 /** How a tool failed, for messages: its exit code and the first line it printed, if any. */

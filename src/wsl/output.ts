@@ -1,0 +1,41 @@
+// What wsl.exe prints, pure. wsl.exe writes UTF-16LE (with or without a byte order mark) unless
+// WSL_UTF8=1 is set; its lists are one distribution per line, CRLF, sometimes NUL-padded.
+
+/** wsl.exe's output as text, whichever of its two encodings it used. */
+export function decodeWslOutput(bytes: Buffer): string {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe)
+    return bytes.subarray(2).toString('utf16le');
+  // UTF-16LE of ASCII text has a NUL in every other byte; UTF-8 text never holds a NUL.
+  if (bytes.includes(0) && bytes.length % 2 === 0) return bytes.toString('utf16le');
+  return bytes.toString('utf8');
+}
+
+/** The names of `wsl.exe --list --quiet`: one a line, blanks and NULs dropped, order kept. */
+export function parseDistroList(text: string): string[] {
+  return text
+    .replace(/\0/g, '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
+/**
+ * Whether %USERPROFILE%\.wslconfig turns on mirrored networking ([wsl2] networkingMode=mirrored),
+ * where a distribution shares 127.0.0.1 with Windows and so reaches the guard proxy. Keys and
+ * section names are read as WSL reads them: case-insensitive, `#` and `;` comments, spaces
+ * around "=" ignored, the last value winning.
+ */
+export function mirroredNetworking(wslconfig: string): boolean {
+  let section = '';
+  let mode = '';
+  for (const raw of wslconfig.replace(/^\ufeff/, '').split(/\r?\n/)) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) section = (header[1] as string).trim().toLowerCase();
+    else if (section === 'wsl2') {
+      const pair = /^networkingmode\s*=\s*"?([^"]*)"?$/i.exec(line);
+      if (pair) mode = (pair[1] as string).trim().toLowerCase();
+    }
+  }
+  return mode === 'mirrored';
+}
