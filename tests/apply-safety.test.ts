@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goWorld as makeWorld } from '../src/lab/go-world.js';
@@ -66,6 +66,31 @@ describe('killing apply at any step', () => {
       });
       expect(run.exitCode).toBe(3);
       expect(run.stderr).toContain('GOPROXYGUARD_CRASH_AT=after-bakcup names no step of apply');
+      expect(await readFile(world.envFile)).toEqual(before);
+    } finally {
+      await world.cleanup();
+    }
+  });
+});
+
+describe('a tool that fails while apply writes', () => {
+  it('go env -w refusing: exit 3 as a tool failure (ToolFailed), every value put back', async () => {
+    const world = await goWorld(lab);
+    try {
+      await world.go(['env', '-w', `GOPROXY=${naive}`]);
+      const before = await readFile(world.envFile);
+      // go as a locked-down profile has it: it reads its settings, but writing the file fails
+      const go = join(world.dir, 'go-refusing');
+      await writeFile(
+        go,
+        `#!/bin/sh\ncase "$*" in "env -w"*) echo "go: writing go env file: permission denied" >&2; exit 1;; esac\nexec go "$@"\n`,
+      );
+      await chmod(go, 0o755);
+      const run = await world.guard(['apply', '--config', lab.configPath, '--json'], { GOPROXYGUARD_GO: go });
+      expect(run.exitCode, run.stderr).toBe(3);
+      const { error } = JSON.parse(run.stdout);
+      expect(error.errorId).toBe('ToolFailed');
+      expect(error.message).toMatch(/permission denied; every value was put back as it was$/);
       expect(await readFile(world.envFile)).toEqual(before);
     } finally {
       await world.cleanup();

@@ -115,8 +115,12 @@ export async function carryOut(
       }
     }
   } catch (error) {
-    // A tool failed half-way (reg.exe refused a value, netsh lacked rights): undo what was done.
-    throw new VerifyError(`${(error as Error).message}; ${putBackSays(await putBack(changes, context))}`);
+    // A tool failed half-way (go env -w, reg.exe refused a value, netsh lacked rights): undo what
+    // was done. An error that already says whose fault it is (ToolFailed) keeps its class.
+    const says = `${(error as Error).message}; ${putBackSays(await putBack(changes, context))}`;
+    if (!(error instanceof GuardError)) throw new VerifyError(says);
+    error.message = says;
+    throw error;
   }
   if (backup) crashPoint('after-write', env);
   const { wrong, after } = await readBack(
