@@ -103,6 +103,18 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
     title: 'End the GOPROXY list with direct',
   },
   {
+    name: 'PinHostsFile',
+    field: 'dns.pin',
+    kind: 'boolean',
+    title: 'Pin proven mirror addresses in the hosts file',
+  },
+  {
+    name: 'WslTargets',
+    field: 'wsl.enabled',
+    kind: 'boolean',
+    title: 'Keep go inside WSL distributions in step',
+  },
+  {
     name: 'MetricsTextfile',
     field: 'schedule.textfile',
     kind: 'text',
@@ -150,6 +162,8 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
  */
 export const LOCAL_ONLY_FIELDS: Readonly<Record<string, string>> = {
   'dns.systemResolver': 'a resolver address for tests and for diagnosing one desktop',
+  'dns.hostsFile': 'the hosts file off Windows; Windows always uses its own',
+  'wsl.startStopped': "starting a user's stopped distribution is the user's choice",
   'sumdb.name': 'the checksum database name, key and URL must agree; go verifies against them',
   'sumdb.key': 'the checksum database name, key and URL must agree; go verifies against them',
   'sumdb.url': 'the checksum database name, key and URL must agree; go verifies against them',

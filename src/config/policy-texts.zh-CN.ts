@@ -46,6 +46,15 @@ export const POLICY_TEXTS_ZH_CN: Readonly<Record<string, PolicyText>> = {
     title: 'GOPROXY 列表末尾加上 direct',
     explain: '在 GOPROXY 列表末尾加上 direct：所有镜像都失败时，直接从源站获取模块。',
   },
+  PinHostsFile: {
+    title: '在 hosts 文件中固定已证实的镜像地址',
+    explain:
+      'hosts 文件固定（需主动开启）：镜像域名的系统 DNS 应答被劫持或失败时，把可信解析器给出、并经 TLS 证实该域名的地址写入 hosts 文件中 GoProxyGuard 的标记块；系统应答恢复正常后再删除。在 Windows 上需要以管理员身份运行。',
+  },
+  WslTargets: {
+    title: '让 WSL 发行版中的 go 保持一致',
+    explain: '让每个装有 go 的 WSL 发行版的 GOPROXY 和 GOSUMDB 与 Windows 上的决定保持一致（仅 Windows）。',
+  },
   MetricsTextfile: {
     title: 'windows_exporter 的 Prometheus 指标文件',
     entry: '文件路径，例如 %ProgramData%\\windows_exporter\\textfile_inputs\\goproxyguard.prom',
