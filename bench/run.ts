@@ -375,7 +375,14 @@ if (only('verify')) {
     const samples = [];
     let failed = 0;
     for (let i = 0; i < RUNS; i++) {
-      const run = await timed(['verify', target, '--config', verifyLab.configPath, '--json']);
+      const run = await timed([
+        'verify',
+        target,
+        '--config',
+        verifyLab.configPath,
+        '--json',
+        ...(process.env.BENCH_VERIFY_ARGS?.split(' ') ?? []),
+      ]);
       if (run.exitCode !== 0) {
         failed++;
         console.log(`verify ${target} exited ${run.exitCode}: ${run.stdout.slice(0, 2000)}`);
