@@ -5,7 +5,7 @@ import { whenAborted } from './deadline.js';
 import { observeDns } from './dns.js';
 import type { PhaseError } from './phase-error.js';
 import type { ProxyHealth, ProxyObservation } from './types.js';
-import { judgeProxy } from './verdict.js';
+import { judgeFailedTunnels, judgeProxy } from './verdict.js';
 
 // The result type lives with the others in types.ts; policy and guard import it from here.
 export type { ProxyHealth } from './types.js';
@@ -115,9 +115,8 @@ export const MAX_PROXY_TARGETS = 4;
 /**
  * Probes one proxy by tunnelling to several mirrors at once: the proxy is healthy as soon as one
  * tunnel proves its mirror over TLS, so a mirror that is down never makes a good proxy look
- * bad. The other attempts are then stopped. When every tunnel fails, the proxy's verdict is the
- * one they share (a dead or hanging proxy fails them all alike), 407 first; otherwise the
- * first target's, with one evidence line per target.
+ * bad. The other attempts are then stopped. When every tunnel fails, judgeFailedTunnels says
+ * which verdict the proxy gets.
  */
 export async function probeProxyThroughAny(
   proxy: { name: string; url: string },
@@ -134,14 +133,7 @@ export async function probeProxyThroughAny(
       attempts.map((attempt) => attempt.then((health) => (health.healthy ? health : Promise.reject(health)))),
     );
   } catch {
-    const failures = await Promise.all(attempts);
-    const first = failures[0];
-    if (!first) throw new Error('internal: a proxy probe needs at least one mirror to tunnel to');
-    const authRequired = failures.find((f) => f.verdict === 'auth-required');
-    if (authRequired) return authRequired;
-    if (failures.every((f) => f.verdict === first.verdict && f.evidence[0] === first.evidence[0]))
-      return first;
-    return { ...first, evidence: failures.map((f) => `${f.target}: ${f.evidence[0] ?? f.verdict}`) };
+    return judgeFailedTunnels(await Promise.all(attempts));
   } finally {
     context.signal.removeEventListener('abort', onDeadline);
     stop.abort(); // ends the attempts still running once one has succeeded

@@ -375,6 +375,20 @@ function classifyProxy(seen: ProxyObservation, deadlineMs: number): [Verdict, st
   return ['http-error', [`${request} via ${seen.proxy}: ${code} ${failure?.message ?? 'no answer'}`]];
 }
 
+/**
+ * One proxy's verdict when every tunnel through it failed: the one they share (a dead or hanging
+ * proxy fails them all alike), 407 first; otherwise the first target's, with one evidence line
+ * per target.
+ */
+export function judgeFailedTunnels(failures: ProxyHealth[]): ProxyHealth {
+  const first = failures[0];
+  if (!first) throw new Error('internal: a proxy probe needs at least one mirror to tunnel to');
+  const authRequired = failures.find((f) => f.verdict === 'auth-required');
+  if (authRequired) return authRequired;
+  if (failures.every((f) => f.verdict === first.verdict && f.evidence[0] === first.evidence[0])) return first;
+  return { ...first, evidence: failures.map((f) => `${f.target}: ${f.evidence[0] ?? f.verdict}`) };
+}
+
 /** How every probe says it ran out of time: the run's one deadline, and the step it cut short. */
 export function deadlineText(deadlineMs: number, during: string): string {
   return `no answer within the ${deadlineMs} ms deadline during ${during}`;
