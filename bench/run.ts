@@ -10,12 +10,13 @@ import { execa } from 'execa';
 import { hashZip } from '../src/integrity/h1.js';
 import { goWorld } from '../src/lab/go-world.js';
 import type { LabMirror } from '../src/lab/mirror.js';
-import { LAB_SET } from '../src/lab/modules.js';
+import { LAB_LARGE, LAB_SET } from '../src/lab/modules.js';
 import { type MirrorPlan, type ScenarioPlan, startLab } from '../src/lab/scenarios.js';
 import { serveGuard } from '../src/lab/serve-guard.js';
 import { makeZip } from '../src/lab/zip.js';
 
-const RUNTIME = join('dist-psm', 'GoProxyGuard', 'bin', 'goproxy-guard.mjs');
+// BENCH_RUNTIME: another build of the runtime (an older commit's, say) to compare with.
+const RUNTIME = process.env.BENCH_RUNTIME ?? join('dist-psm', 'GoProxyGuard', 'bin', 'goproxy-guard.mjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 interface Figure {
@@ -49,14 +50,16 @@ function summarise(name: string, unit: string, samples: number[], note?: string)
 }
 
 /** Runs the bundled runtime under GNU time: wall milliseconds and peak RSS in MB. */
-async function timed(args: string[]): Promise<{ ms: number; rssMb: number; exitCode: number }> {
+async function timed(
+  args: string[],
+): Promise<{ ms: number; rssMb: number; exitCode: number; stdout: string }> {
   const started = performance.now();
   const run = await execa('/usr/bin/time', ['-f', '%M', process.execPath, RUNTIME, ...args], {
     reject: false,
   });
   const ms = performance.now() - started;
   const rssKb = Number(run.stderr.trim().split('\n').at(-1));
-  return { ms, rssMb: rssKb / 1024, exitCode: run.exitCode ?? -1 };
+  return { ms, rssMb: rssKb / 1024, exitCode: run.exitCode ?? -1, stdout: run.stdout };
 }
 
 async function repeat(args: string[]) {
@@ -74,7 +77,7 @@ function plan(total: number, hanging: number): ScenarioPlan {
 }
 
 const DEADLINE = 2000;
-/** BENCH_ONLY=health,start,hostile,go,guard,pwsh runs only those sections. */
+/** BENCH_ONLY=health,start,hostile,go,scheduled,h1,verify,guard,pwsh runs only those sections. */
 const only = (section: string) =>
   !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(section);
 
@@ -353,6 +356,54 @@ if (only('scheduled')) {
   } finally {
     await world.cleanup();
     await cycleLab.stop();
+  }
+}
+
+// verify of a 200 MB module zip across four mirrors at once: peak RSS of the runtime (target:
+// under 100 MB; each download goes to disk while it arrives, none is held in memory).
+if (only('verify')) {
+  const verifyLab = await startLab(
+    {
+      summary: 'four honest mirrors serving a 200 MB module zip',
+      mirrors: ['a', 'b', 'c', 'd'].map((name) => ({ name, mode: { kind: 'ok' as const } })),
+      largeModuleBytes: Number(process.env.BENCH_VERIFY_MB ?? 200) * 1000 * 1000,
+    },
+    120_000, // the longest deadline the config allows: four 200 MB downloads on a busy machine
+  );
+  try {
+    const target = `${LAB_LARGE.module}@${LAB_LARGE.version}`;
+    const samples = [];
+    let failed = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const run = await timed([
+        'verify',
+        target,
+        '--config',
+        verifyLab.configPath,
+        '--json',
+        ...(process.env.BENCH_VERIFY_ARGS?.split(' ') ?? []),
+      ]);
+      if (run.exitCode !== 0) {
+        failed++;
+        console.log(`verify ${target} exited ${run.exitCode}: ${run.stdout.slice(0, 2000)}`);
+      }
+      samples.push(run);
+    }
+    const failures = failed ? `; ${failed} of ${RUNS} runs did not verify (see above)` : '';
+    summarise(
+      'verify, 200 MB zip from 4 mirrors, wall',
+      'ms',
+      samples.map((s) => s.ms),
+      `deadline 120000 ms${failures}`,
+    );
+    summarise(
+      'verify, 200 MB zip from 4 mirrors, peak RSS',
+      'MB',
+      samples.map((s) => s.rssMb),
+      `target: under 100 MB${failures}`,
+    );
+  } finally {
+    await verifyLab.stop();
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
@@ -103,33 +103,38 @@ async function checkMirror(
     return 'mismatch';
   };
   try {
-    const get = async (suffix: string, limit: number) => {
+    // The .mod is small and kept in memory; the .zip goes straight to disk, then is hashed from
+    // there: every mirror downloads at once, and none holds its zip in memory.
+    const fetch = async (suffix: string, limit: number, file?: string) => {
       try {
-        const exchange = await fetcher.get(`${base}${suffix}`, 'mod', limit);
+        const exchange = file
+          ? await fetcher.download(`${base}${suffix}`, 'mod', file, limit)
+          : await fetcher.get(`${base}${suffix}`, 'mod', limit);
         if (exchange.status !== 200) evidence.push(`GET ${base}${suffix}: ${exchange.status}`);
         else if (exchange.truncated) evidence.push(`GET ${base}${suffix}: larger than ${limit} bytes`);
-        else return exchange.bytes;
+        else return exchange;
       } catch (error) {
         evidence.push(`GET ${base}${suffix}: ${(error as Error).message}`);
       }
       return undefined;
     };
-    const modBytes = await get('.mod', 1024 * 1024);
-    const zipBytes = await get('.zip', MAX_ZIP_BYTES);
+    const mod = await fetch('.mod', 1024 * 1024);
+    const zipFile = join(dir, `${mirror.name}.zip`);
+    const zip = await fetch('.zip', MAX_ZIP_BYTES, zipFile);
     let zipHash: string | undefined;
-    if (zipBytes) {
-      const file = join(dir, `${mirror.name}.zip`);
-      await writeFile(file, zipBytes);
+    if (zip) {
       try {
-        zipHash = await hashZip(file);
+        zipHash = await hashZip(zipFile);
       } catch (error) {
         evidence.push(`zip: ${(error as Error).message}`);
       }
     }
+    // Hashed: the file is not needed any more (the directory goes at the end of the run).
+    await rm(zipFile, { force: true });
     return {
       name: mirror.name,
       url: mirror.url,
-      mod: compare('mod', modBytes ? hashGoMod(modBytes) : undefined, database.record?.mod),
+      mod: compare('mod', mod ? hashGoMod(mod.bytes) : undefined, database.record?.mod),
       zip: compare('zip', zipHash, database.record?.zip),
       evidence,
     };

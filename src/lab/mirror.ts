@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { trackSockets } from './dns-server.js';
-import { LAB_CANARY, LAB_SUMDB, labModuleFiles, labTamperedZip } from './modules.js';
+import { LAB_CANARY, LAB_SUMDB, type LabLargeModule, labModuleFiles, labTamperedZip } from './modules.js';
 import type { ServerIdentity } from './pki.js';
 import type { LabDatabase } from './sumdb-server.js';
 
@@ -60,8 +60,10 @@ export async function startMirror(options: {
   bindAddress?: string;
   /** The lab's checksum database: answered at the root (as the database) and under /sumdb/ (as a proxy). */
   database?: LabDatabase;
+  /** A large module served beside the canary (tampered mode changes a byte of its zip too). */
+  large?: LabLargeModule;
 }): Promise<LabMirror> {
-  const files = labModuleFiles();
+  const files = labModuleFiles(options.large);
   let current = options.mode;
   const requests: string[] = [];
   let sinceModeSet = 0; // requests since the mode was set, for hang-after
@@ -112,6 +114,9 @@ export async function startMirror(options: {
         body = `${body}require evil.example/backdoor v1.0.0\n`;
       if (path.endsWith('.zip') && mode.only !== 'mod') body = labTamperedZip();
     }
+    const large = options.large;
+    if (large && body === large.zip && mode.kind === 'tampered' && mode.only !== 'mod')
+      body = large.tamperedZip();
     const type = path.endsWith('.zip') ? 'application/zip' : undefined;
     const send = () => {
       if (body === undefined) return text(404, 'not found\n');

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { h1FromFileHashes, hashGoMod } from '../integrity/h1.js';
 import { escapeModulePath } from '../probe/module-path.js';
 import { makeZip } from './zip.js';
 
@@ -7,7 +9,7 @@ export const LAB_CANARY = { module: 'lab.test/canary', version: 'v1.1.0' } as co
 export const LAB_SUMDB = 'sum.lab.test';
 
 /** What an honest lab mirror serves, keyed by GOPROXY path (escaped module, then /@v/...). */
-export function labModuleFiles(): Map<string, string | Buffer> {
+export function labModuleFiles(large?: LabLargeModule): Map<string, string | Buffer> {
   const files = new Map<string, string | Buffer>();
   const versions = ['v1.0.0', LAB_CANARY.version];
   const base = `/${escapeModulePath(LAB_CANARY.module)}/@v`;
@@ -34,7 +36,85 @@ export function labModuleFiles(): Map<string, string | Buffer> {
       ]),
     );
   }
+  if (large) {
+    const at = `/${escapeModulePath(large.module)}/@v`;
+    files.set(`${at}/list`, `${large.version}\n`);
+    files.set(
+      `${at}/${large.version}.info`,
+      JSON.stringify({ Version: large.version, Time: '2026-01-02T03:04:05Z' }),
+    );
+    files.set(`${at}/${large.version}.mod`, large.goMod);
+    files.set(`${at}/${large.version}.zip`, large.zip);
+  }
   return files;
+}
+
+/** A module whose zip is far larger than anything a probe reads: what verify must stream. */
+export interface LabLargeModule {
+  module: string;
+  version: string;
+  goMod: string;
+  zip: Buffer;
+  /** The zip's h1, as the lab's checksum database records it. */
+  zipHash: string;
+  /** The same zip with one byte of content changed (made on first use: it is as large). */
+  tamperedZip(): Buffer;
+}
+
+export const LAB_LARGE = { module: 'lab.test/large', version: 'v1.0.0' } as const;
+const LARGE_FILE_BYTES = 16 * 1024 * 1024;
+// Every mirror of a lab shares one copy: four mirrors of a 200 MB module hold 200 MB, not 800.
+const largeModules = new Map<number, LabLargeModule>();
+
+/** lab.test/large@v1.0.0 with about `bytes` of content, in 16 MiB files, stored uncompressed. */
+export function labLargeModule(bytes: number): LabLargeModule {
+  const known = largeModules.get(bytes);
+  if (known) return known;
+  const { module, version } = LAB_LARGE;
+  const goMod = `module ${module}\n\ngo 1.19\n`;
+  const entries: { name: string; content: string | Buffer }[] = [
+    { name: `${module}@${version}/go.mod`, content: goMod },
+  ];
+  for (let i = 0; i * LARGE_FILE_BYTES < bytes; i++) {
+    const size = Math.min(LARGE_FILE_BYTES, bytes - i * LARGE_FILE_BYTES);
+    entries.push({
+      name: `${module}@${version}/data/part${i}.txt`,
+      content: Buffer.alloc(size, `lab.test/large part ${i}\n`),
+    });
+  }
+  const zipHash = h1FromFileHashes(
+    entries.map((e) => ({ name: e.name, sha256Hex: createHash('sha256').update(e.content).digest('hex') })),
+  );
+  const zip = makeZip(entries);
+  let tampered: Buffer | undefined;
+  const large: LabLargeModule = {
+    module,
+    version,
+    goMod,
+    zip,
+    zipHash,
+    tamperedZip: () => {
+      if (!tampered) {
+        tampered = Buffer.from(zip);
+        // A byte in the middle lies inside some file's content: the zip still reads, its hash differs.
+        const at = Math.floor(zip.length / 2);
+        tampered[at] = (tampered[at] as number) ^ 0x20;
+      }
+      return tampered;
+    },
+  };
+  largeModules.set(bytes, large);
+  return large;
+}
+
+/** The go.sum hashes of the large module, for the lab's checksum database. */
+export function labLargeRecord(large: LabLargeModule): {
+  module: string;
+  version: string;
+  zip: string;
+  mod: string;
+} {
+  return { module: large.module, version: large.version, zip: large.zipHash, mod: hashGoMod(large.goMod) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type LabProxy, type ProxyMode, startConnectProxy } from './connect-proxy.js';
 import { type DnsBehaviour, type LabDnsServer, startDnsServer, startDohServer } from './dns-server.js';
 import { type LabMirror, type MirrorMode, type SumdbMode, startMirror } from './mirror.js';
-import { LAB_CANARY, LAB_SUMDB } from './modules.js';
+import { LAB_CANARY, LAB_SUMDB, labLargeModule, labLargeRecord } from './modules.js';
 import { createPki, type LeafFault } from './pki.js';
 import { createLabDatabase, type LabDatabase } from './sumdb-server.js';
 
@@ -34,6 +34,8 @@ export interface ScenarioPlan {
   addressUrls?: boolean;
   /** Outbound HTTP proxies (CONNECT, and absolute-form GET for http), in order of preference. */
   proxies?: { name: string; mode: ProxyMode }[];
+  /** Every mirror also serves lab.test/large@v1.0.0 (LAB_LARGE) with this many bytes of content. */
+  largeModuleBytes?: number;
 }
 
 const ok: MirrorMode = { kind: 'ok' };
@@ -190,7 +192,8 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
 
   const hostOf = (name: string) => `${name}.mirror.lab.test`;
   const ports = new Map<string, number>();
-  const sumdb = createLabDatabase();
+  const large = plan.largeModuleBytes ? labLargeModule(plan.largeModuleBytes) : undefined;
+  const sumdb = createLabDatabase(large ? [labLargeRecord(large)] : []);
   const mirrors: LabMirror[] = [];
   // Mirrors whose redirect targets name another mirror's port start after that mirror.
   const ordered = [...plan.mirrors].sort(
@@ -212,6 +215,7 @@ export async function startLab(scenario: string | ScenarioPlan, deadlineMs = 200
       ...(mirror.plain ? {} : { identity: await pki.issue([host, LAB_ADDRESS], mirror.tls) }),
       ...(mirror.sumdb ? { sumdb: mirror.sumdb } : {}),
       database: sumdb,
+      ...(large ? { large } : {}),
       ...(mirror.dns === 'cdn' ? { alsoOn: [CDN_ADDRESS] } : {}),
     });
     ports.set(mirror.name, started.port);

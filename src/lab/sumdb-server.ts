@@ -49,20 +49,27 @@ function root(leaves: Buffer[]): Buffer {
  * committed), one record per version with the true h1 hashes, hash tiles, signed tree heads.
  * Fewer than 256 records, so one partial tile at level 0 holds every leaf hash.
  */
-export function createLabDatabase(): LabDatabase {
+export function createLabDatabase(
+  /** Modules recorded after the canary's versions (the large module of verify's tests). */
+  extra: { module: string; version: string; zip: string; mod: string }[] = [],
+): LabDatabase {
   let mode: DatabaseMode = 'healthy';
   const key = newKey(LAB_SUMDB);
   const impostor = newKey(LAB_SUMDB); // same name, another key: a forged signature
   const versions = ['v1.0.0', LAB_CANARY.version];
-  const records = versions.map((version) => {
+  const canaryRecords = versions.map((version) => {
     const zip = h1FromFileHashes(
       labModuleFileList(version).map((f) => ({
         name: f.name,
         sha256Hex: createHash('sha256').update(f.content).digest('hex'),
       })),
     );
-    return `${LAB_CANARY.module} ${version} ${zip}\n${LAB_CANARY.module} ${version}/go.mod ${hashGoMod(LAB_GO_MOD)}\n`;
+    return { module: LAB_CANARY.module, version, zip, mod: hashGoMod(LAB_GO_MOD) };
   });
+  const recorded = [...canaryRecords, ...extra];
+  const records = recorded.map(
+    (r) => `${r.module} ${r.version} ${r.zip}\n${r.module} ${r.version}/go.mod ${r.mod}\n`,
+  );
   // The forked tree: same size, but its first record says something else.
   const forked = [records[0]?.replace(/h1:[^\n]+/, `h1:${'F'.repeat(43)}=`) as string, ...records.slice(1)];
   const treeOf = (list: string[]) => {
@@ -74,7 +81,7 @@ export function createLabDatabase(): LabDatabase {
   const current = () => (mode === 'fork' ? fork : honest);
   const signedHead = () =>
     mode === 'bad-signature' ? impostor.sign(current().head) : key.sign(current().head);
-  const prefix = `/${escapeModulePath(LAB_CANARY.module)}@`;
+  const lookups = recorded.map((r) => `/${escapeModulePath(r.module)}@${r.version}`);
   return {
     verifierKey: key.text,
     records,
@@ -85,7 +92,7 @@ export function createLabDatabase(): LabDatabase {
       if (path === '/latest') return { status: 200, body: signedHead() };
       if (path.startsWith('/lookup/')) {
         const wanted = path.slice('/lookup'.length);
-        const id = versions.findIndex((v) => wanted === `${prefix}${v}`);
+        const id = lookups.indexOf(wanted);
         if (id < 0) return { status: 404, body: 'not found\n' };
         let record = (mode === 'fork' ? forked : records)[id] as string;
         if (mode === 'wrong-hash') record = record.replace(/h1:[^\n]+\n$/, `h1:${'W'.repeat(43)}=\n`); // not the record in the tree

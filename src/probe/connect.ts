@@ -1,27 +1,19 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { deadlineReached } from './deadline.js';
+import { PhaseError } from './phase-error.js';
 import type { Phase, TlsDetails } from './types.js';
 
-export class PhaseError extends Error {
-  /** The chain that was offered, when a TLS check failed. */
-  tls?: TlsDetails;
-  constructor(
-    readonly phase: Phase,
-    readonly code: string,
-    message: string,
-    readonly timedOut = false,
-    /** The host the failing step talked to (a redirect can lead to another one). */
-    readonly host = '',
-  ) {
-    super(message);
-  }
-}
+// guardproxy/upstream.ts takes PhaseError from here with openConnection.
+export { PhaseError };
 
 export interface OpenedSocket {
   socket: net.Socket;
   connectMs: number;
   tlsMs?: number;
   tls?: TlsDetails;
+  /** The proxy's answer to CONNECT (its head), when the connection went through a tunnel. */
+  tunnelAnswer?: string;
 }
 
 export interface ConnectOptions {
@@ -53,9 +45,10 @@ export async function openConnection(options: ConnectOptions): Promise<OpenedSoc
     socket.once('error', reject);
     return () => socket.destroy();
   });
-  if (options.tunnel) await openTunnel(raw, options);
+  const tunnelAnswer = options.tunnel ? await openTunnel(raw, options) : undefined;
   const connectMs = performance.now() - started;
-  if (!secure) return { socket: raw, connectMs };
+  const through = tunnelAnswer === undefined ? {} : { tunnelAnswer };
+  if (!secure) return { socket: raw, connectMs, ...through };
 
   started = performance.now();
   let identityError: Error | undefined;
@@ -86,16 +79,18 @@ export async function openConnection(options: ConnectOptions): Promise<OpenedSoc
     const message = code === 'ERR_TLS_CERT_ALTNAME_INVALID' && identityError ? identityError.message : code;
     const error = new PhaseError('tls', code, message, false, host);
     error.tls = details;
+    if (tunnelAnswer !== undefined) error.tunnel = { answer: tunnelAnswer };
     throw error;
   }
-  return { socket: secured, connectMs, tlsMs, tls: details };
+  return { socket: secured, connectMs, tlsMs, tls: details, ...through };
 }
 
 /**
- * Asks the proxy on `raw` for a tunnel to the mirror. A refusal is a connect failure with the
- * proxy's status (PROXY_407 when it wants credentials), so the verdict names the proxy.
+ * Asks the proxy on `raw` for a tunnel to the mirror and returns the proxy's answer head. A
+ * refusal is a connect failure with the proxy's status (PROXY_407 when it wants credentials), so
+ * the verdict names the proxy; every failure here says it happened in the tunnel.
  */
-async function openTunnel(raw: net.Socket, options: ConnectOptions): Promise<void> {
+async function openTunnel(raw: net.Socket, options: ConnectOptions): Promise<string> {
   const { host, signal } = options;
   const { proxy, targetPort } = options.tunnel as { proxy: URL; targetPort: number };
   const authority = `${net.isIPv6(host) ? `[${host}]` : host}:${targetPort}`;
@@ -103,18 +98,24 @@ async function openTunnel(raw: net.Socket, options: ConnectOptions): Promise<voi
     raw.write(connectRequest(authority, proxy));
     readResponseHead(raw).then(resolve, reject);
     return () => raw.destroy();
+  }).catch((error: PhaseError) => {
+    error.tunnel = {};
+    throw error;
   });
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
   if (status !== 200) {
     raw.destroy();
-    throw new PhaseError(
+    const error = new PhaseError(
       'connect',
       `PROXY_${status || 'BAD_ANSWER'}`,
       `the proxy ${proxy.host} answered CONNECT ${authority} with "${head.split('\r\n')[0]}"`,
       false,
       host,
     );
+    error.tunnel = { answer: head };
+    throw error;
   }
+  return head;
 }
 
 /** The CONNECT request for a tunnel, with Basic credentials when the proxy URL carries them. */
@@ -204,7 +205,7 @@ function step<T>(
     let cleanup: () => void = () => {};
     const onAbort = () => {
       cleanup();
-      reject(new PhaseError(phase, 'ETIMEDOUT', 'deadline reached', true, host));
+      reject(deadlineReached(phase, host));
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });

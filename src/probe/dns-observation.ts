@@ -1,4 +1,8 @@
-import type { TrustedAnswer } from './doh.js';
+/** What one trusted (DoH) resolver said; an observation, so it lives here rather than in doh.ts (no cycle). */
+export type TrustedAnswer =
+  | { resolver: string; status: 'answered'; addresses: string[] }
+  | { resolver: string; status: 'nxdomain' }
+  | { resolver: string; status: 'failed'; error: string };
 
 /** What the resolvers said about one host name. */
 export interface DnsObservation {

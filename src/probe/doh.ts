@@ -1,12 +1,8 @@
 import type { SecureContext } from 'node:tls';
 import { decodeMessage, encodeMessage, RCODE, TYPE } from '../dns/wire.js';
 import { whenAborted } from './deadline.js';
+import type { TrustedAnswer } from './dns-observation.js';
 import { Agent } from './undici.js';
-
-export type TrustedAnswer =
-  | { resolver: string; status: 'answered'; addresses: string[] }
-  | { resolver: string; status: 'nxdomain' }
-  | { resolver: string; status: 'failed'; error: string };
 
 const MAX_DOH_BYTES = 4096;
 
@@ -35,7 +31,7 @@ export function createDohClient(secureContext: SecureContext) {
         signal,
         headers: { accept: 'application/dns-message' },
       }),
-      whenAborted(signal),
+      whenAborted(signal, 'dns', url.host),
     ]);
     if (response.statusCode !== 200) {
       await response.body.dump();

@@ -1,9 +1,12 @@
+import { createWriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
-import { type ConnectOptions, openConnection, PhaseError, proxyAuthorization } from './connect.js';
+import { pipeline } from 'node:stream/promises';
+import { type ConnectOptions, openConnection, proxyAuthorization } from './connect.js';
 import type { ProbeContext } from './context.js';
-import { whenAborted } from './deadline.js';
+import { deadlineReached, whenAborted } from './deadline.js';
 import { observeDns } from './dns.js';
 import { assessDns } from './dns-verdict.js';
+import { PhaseError } from './phase-error.js';
 import { proxyFor } from './route.js';
 import type { Exchange, MirrorObservation, Phase } from './types.js';
 import { Client } from './undici.js';
@@ -111,7 +114,7 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
     return client;
   }
 
-  async function exchangeOnce(url: URL, step: Exchange['step'], maxBytes: number, record: boolean) {
+  async function exchangeOnce(url: URL, step: Exchange['step'], read: BodyReader, record: boolean) {
     const client = await clientFor(url);
     // Plain http through a proxy is sent to it in absolute form (https went through a tunnel).
     const proxy = url.protocol === 'http:' ? proxyFor(context.route, url) : undefined;
@@ -125,7 +128,7 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
         signal,
         headers: { 'user-agent': USER_AGENT, ...(auth ? { 'proxy-authorization': auth } : {}) },
       }),
-      whenAborted(signal),
+      whenAborted(signal, 'ttfb', url.hostname),
     ]).catch((error: Error) => {
       throw asPhaseError('ttfb', error, signal, url.hostname);
     });
@@ -142,20 +145,9 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
       );
     }
     const bodyStarted = performance.now();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let truncated = false;
+    let body: Awaited<ReturnType<BodyReader>>;
     try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        const room = maxBytes - size;
-        if (chunk.length > room) {
-          chunks.push(chunk.subarray(0, room));
-          truncated = true;
-          break; // leaving the loop destroys the body stream: we never hold more than maxBytes
-        }
-        chunks.push(chunk);
-        size += chunk.length;
-      }
+      body = await read(response.body as AsyncIterable<Buffer>);
     } catch (error) {
       throw asPhaseError('transfer', error as Error, signal, url.hostname);
     }
@@ -165,7 +157,7 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
       return Array.isArray(value) ? value[0] : value;
     };
     const location = header('location');
-    const bytes = Buffer.concat(chunks);
+    const { bytes, truncated } = body;
     const exchange: Exchange = {
       step,
       url: url.href,
@@ -176,57 +168,69 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
       truncated,
       redirects: [],
       ...(location ? { location } : {}),
+      ...(body.saved !== undefined ? { saved: body.saved } : {}),
     };
     return exchange;
   }
 
-  return {
-    /** GETs a URL, following redirects; the returned exchange is the last one. */
-    async get(target: string, step: Exchange['step'], maxBytes: number): Promise<Exchange> {
-      let url = new URL(target);
-      const redirects: string[] = [];
-      for (;;) {
-        const record = step === 'list' && redirects.length === 0;
-        const exchange = await exchangeOnce(url, step, maxBytes, record);
-        const location = exchange.location;
-        if (exchange.status < 300 || exchange.status >= 400 || !location) {
-          exchange.redirects = redirects;
-          observation.exchanges.push(exchange);
-          return exchange;
-        }
-        const next = redirectTarget(location, url);
-        const hop = `${url.href} -> ${next.href}`;
-        if (url.protocol === 'https:' && next.protocol !== 'https:') {
-          throw new PhaseError(
-            'ttfb',
-            'REDIRECT_DOWNGRADE',
-            `redirect from https to ${next.protocol}// refused: ${hop}`,
-            false,
-            url.hostname,
-          );
-        }
-        if (next.href === url.href || redirects.includes(next.href) || next.href === target) {
-          throw new PhaseError(
-            'ttfb',
-            'REDIRECT_LOOP',
-            `redirect loop: ${[target, ...redirects, next.href].join(' -> ')}`,
-            false,
-            url.hostname,
-          );
-        }
-        if (redirects.length >= MAX_REDIRECTS) {
-          throw new PhaseError(
-            'ttfb',
-            'TOO_MANY_REDIRECTS',
-            `more than ${MAX_REDIRECTS} redirects from ${target}`,
-            false,
-            url.hostname,
-          );
-        }
-        redirects.push(next.href);
-        url = next;
+  /** GETs a URL, following redirects; the returned exchange is the last one. */
+  async function follow(target: string, step: Exchange['step'], read: BodyReader): Promise<Exchange> {
+    let url = new URL(target);
+    const redirects: string[] = [];
+    for (;;) {
+      const record = step === 'list' && redirects.length === 0;
+      const exchange = await exchangeOnce(url, step, read, record);
+      const location = exchange.location;
+      if (exchange.status < 300 || exchange.status >= 400 || !location) {
+        exchange.redirects = redirects;
+        observation.exchanges.push(exchange);
+        return exchange;
       }
-    },
+      const next = redirectTarget(location, url);
+      const hop = `${url.href} -> ${next.href}`;
+      if (url.protocol === 'https:' && next.protocol !== 'https:') {
+        throw new PhaseError(
+          'ttfb',
+          'REDIRECT_DOWNGRADE',
+          `redirect from https to ${next.protocol}// refused: ${hop}`,
+          false,
+          url.hostname,
+        );
+      }
+      if (next.href === url.href || redirects.includes(next.href) || next.href === target) {
+        throw new PhaseError(
+          'ttfb',
+          'REDIRECT_LOOP',
+          `redirect loop: ${[target, ...redirects, next.href].join(' -> ')}`,
+          false,
+          url.hostname,
+        );
+      }
+      if (redirects.length >= MAX_REDIRECTS) {
+        throw new PhaseError(
+          'ttfb',
+          'TOO_MANY_REDIRECTS',
+          `more than ${MAX_REDIRECTS} redirects from ${target}`,
+          false,
+          url.hostname,
+        );
+      }
+      redirects.push(next.href);
+      url = next;
+    }
+  }
+
+  return {
+    /** GETs a URL, following redirects, its body kept in memory up to maxBytes. */
+    get: (target: string, step: Exchange['step'], maxBytes: number): Promise<Exchange> =>
+      follow(target, step, (body) => collectBody(body, maxBytes)),
+    /**
+     * GETs a URL, following redirects, and streams its body into `file` (at most maxBytes; more
+     * is cut off and marked truncated): a module zip of hundreds of MB never sits in memory.
+     * The returned exchange holds no bytes; `saved` says how many went to the file.
+     */
+    download: (target: string, step: Exchange['step'], file: string, maxBytes: number): Promise<Exchange> =>
+      follow(target, step, (body) => saveBody(body, file, maxBytes)),
     close(): void {
       for (const client of clients.values())
         client.then(
@@ -238,6 +242,48 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
 }
 
 export type Fetcher = ReturnType<typeof createFetcher>;
+
+/** Reads a response body; what it keeps in memory is what the exchange holds. */
+type BodyReader = (
+  body: AsyncIterable<Buffer>,
+) => Promise<{ bytes: Buffer; truncated: boolean; saved?: number }>;
+
+/** Keeps at most maxBytes of a body; leaving the loop early destroys the rest of the stream. */
+async function collectBody(body: AsyncIterable<Buffer>, maxBytes: number) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const room = maxBytes - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      return { bytes: Buffer.concat(chunks), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { bytes: Buffer.concat(chunks), truncated: false };
+}
+
+/** Streams a body into a file, at most maxBytes of it; memory holds a chunk or two at a time. */
+async function saveBody(body: AsyncIterable<Buffer>, file: string, maxBytes: number) {
+  let saved = 0;
+  let truncated = false;
+  await pipeline(
+    body,
+    async function* limit(source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        if (chunk.length > maxBytes - saved) {
+          truncated = true;
+          return; // ends the file here and destroys the rest of the response
+        }
+        saved += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(file),
+  );
+  return { bytes: Buffer.alloc(0), truncated, saved };
+}
 
 /**
  * Where a redirect leads, refused unless it is http(s): a `file:`, `javascript:` or `data:` URL
@@ -275,7 +321,7 @@ function asPhaseError(
   host: string,
 ): PhaseError {
   if (error instanceof PhaseError) return error; // a failed (re)connection keeps its own phase
-  if (signal.aborted) return new PhaseError(phase, 'ETIMEDOUT', 'deadline reached', true, host);
+  if (signal.aborted) return deadlineReached(phase, host);
   const code = (error as NodeJS.ErrnoException).code ?? error.name;
   return new PhaseError(phase, code, error.message, false, host);
 }

@@ -1,7 +1,7 @@
-import { PhaseError } from './connect.js';
 import type { ProbeContext } from './context.js';
 import { createFetcher } from './fetcher.js';
 import { escapeModulePath } from './module-path.js';
+import { PhaseError } from './phase-error.js';
 import type { MirrorObservation } from './types.js';
 
 /** Body limits per step: far above what an honest mirror sends, far below what could hurt. */

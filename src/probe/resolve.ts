@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import { whenAborted } from './deadline.js';
+import { deadlineReached, whenAborted } from './deadline.js';
 
 /**
  * Resolves a host name to addresses, with the OS resolver or with the DNS server named by
@@ -13,7 +13,7 @@ export async function resolveHost(host: string, signal: AbortSignal, server?: st
     // getaddrinfo cannot be cancelled; racing it against the deadline keeps the run bounded.
     const found = await Promise.race([
       dns.lookup(host, { all: true, order: 'verbatim' }),
-      whenAborted(signal),
+      whenAborted(signal, 'dns', host),
     ]);
     return found.map((entry) => entry.address);
   }
@@ -28,8 +28,7 @@ export async function resolveHost(host: string, signal: AbortSignal, server?: st
       ...(v6.status === 'fulfilled' ? v6.value : []),
     ];
     if (addresses.length > 0) return addresses;
-    if (signal.aborted)
-      throw Object.assign(new Error('deadline reached'), { code: 'ETIMEDOUT', timedOut: true });
+    if (signal.aborted) throw deadlineReached('dns', host);
     throw v4.status === 'rejected' ? v4.reason : new Error(`no address for ${host}`);
   } finally {
     signal.removeEventListener('abort', cancel);

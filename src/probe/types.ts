@@ -45,6 +45,8 @@ export interface Exchange {
   /** The body's exact bytes (hashes are taken over these, never over decoded text). */
   bytes: Buffer;
   truncated: boolean;
+  /** Bytes streamed to a file instead of kept in `bytes` (fetcher.download). */
+  saved?: number;
   location?: string;
   /** Redirects followed to get here, in order. */
   redirects: string[];
@@ -74,17 +76,94 @@ export interface MirrorObservation {
 
 export type SumdbStatus = 'proxied' | 'not-proxied' | 'broken' | 'not-checked';
 
-export interface MirrorHealth {
+/**
+ * What every probe returns, for a mirror, a proxy or the checksum database: one of the closed
+ * set of verdicts, judged from an observation in verdict.ts, and the evidence for it.
+ */
+export interface ProbeResult {
   name: string;
   url: string;
   verdict: Verdict;
   healthy: boolean;
-  /** Time from the start of the probe to the end of the last body, or null when it never got there. */
+  /** Time from the start of the probe to its last answer, or null when it never got there. */
   latencyMs: number | null;
+  /** Why: cmd/go-style lines naming the URL, the step and what was seen, the reason first. */
+  evidence: string[];
+}
+
+export interface MirrorHealth extends ProbeResult {
   address: string | null;
   phases: PhaseTimings;
   tls: TlsDetails | null;
   /** Whether the mirror proxies the checksum database (GOSUMDB through the mirror). */
   sumdb: SumdbStatus;
-  evidence: string[];
 }
+
+export interface ProxyHealth extends ProbeResult {
+  /** The mirror the tunnel was opened to, host:port. */
+  target: string;
+}
+
+/** What a proxy probe saw, before any judgement (judged by judgeProxy in verdict.ts). */
+export interface ProxyObservation {
+  /** The proxy's host:port and host name, as its URL gives them. */
+  proxy: string;
+  proxyHost: string;
+  /** The mirror asked for through it: host:port, host name, origin. */
+  target: string;
+  targetHost: string;
+  targetOrigin: string;
+  /** A plain-http mirror is asked for in absolute form (GET), as go does; https with CONNECT. */
+  plain: boolean;
+  /** The proxy's address:port, once its name resolved. */
+  address?: string;
+  /** The head of the proxy's answer to CONNECT or GET. */
+  answer?: string;
+  /** TLS with the mirror's name was verified inside the tunnel. */
+  tunnelVerified?: boolean;
+  /** Where it failed: resolving the proxy, connecting to it, the request to it, TLS in the tunnel. */
+  failure?: {
+    stage: 'dns' | 'connect' | 'request' | 'tls';
+    code: string;
+    message: string;
+    timedOut: boolean;
+  };
+}
+
+/**
+ * The checksum database at its own URL. Its evidence is one line, as the JSON has always shown it
+ * (the other results list theirs).
+ */
+export interface DatabaseHealth extends Omit<ProbeResult, 'evidence'> {
+  /** healthy: answered with a well-formed (and, with a key, correctly signed) tree head. */
+  evidence: string;
+  /** The latest tree head, verified with sumdb.key; absent when it could not be verified. */
+  treeHead: { size: number; hash: string } | null;
+  /** The canary's go.sum hashes, from a lookup record proven to be in the signed tree. */
+  record: { zip?: string; mod?: string; id: number; treeSize: number } | null;
+  /** The new tree is not an extension of the last one verified: the log was forked. */
+  forked: boolean;
+}
+
+/** What the checksum-database probe saw, before any judgement (judged by judgeDatabase). */
+export type DatabaseObservation =
+  | { seen: 'status'; url: string; status: number }
+  | { seen: 'not-a-tree-head'; url: string }
+  /** A tree head, not verified: no sumdb.key to verify it with. */
+  | { seen: 'unverified-head'; url: string }
+  | { seen: 'bad-signature'; url: string; message: string }
+  /** The new tree does not contain the one verified before. */
+  | { seen: 'fork'; size: number; previous: { size: number; hash: string } }
+  /** The head verified, but the lookup of the module version was not answered. */
+  | { seen: 'no-lookup'; size: number; url: string; status: number }
+  | { seen: 'not-proven'; id: number; target: { module: string; version: string }; size: number }
+  | { seen: 'proven'; keyName: string; size: number; id: number; target: { module: string; version: string } }
+  | {
+      seen: 'failure';
+      phase: string;
+      code: string;
+      message: string;
+      timedOut: boolean;
+      /** The DNS judgement, when the database's name was what failed. */
+      dns?: DnsAssessment;
+    };

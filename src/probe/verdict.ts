@@ -1,6 +1,16 @@
 import { hashGoMod } from '../integrity/h1.js';
 import { DNS_REASONS } from './dns-verdict.js';
-import type { Exchange, MirrorHealth, MirrorObservation, SumdbStatus, Verdict } from './types.js';
+import type {
+  DatabaseHealth,
+  DatabaseObservation,
+  Exchange,
+  MirrorHealth,
+  MirrorObservation,
+  ProxyHealth,
+  ProxyObservation,
+  SumdbStatus,
+  Verdict,
+} from './types.js';
 
 /** Certificate problems as a person would name them, keyed by OpenSSL / Node error code. */
 const TLS_REASONS: Record<string, string> = {
@@ -134,7 +144,7 @@ function classifyFailure(
       ? ` (${observation.address})`
       : ` (${failure.host})`;
   if (failure.timedOut) {
-    return ['timeout', [`no answer within the ${deadlineMs} ms deadline during ${failure.phase}${where}`]];
+    return ['timeout', [`${deadlineText(deadlineMs, failure.phase)}${where}`]];
   }
   const disjoint = observation.dns.find((d) => d.host === failure.host && d.assessment.disjoint);
   const tls = failure.tls ?? observation.tls;
@@ -297,4 +307,156 @@ function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: st
 /** The variable go takes a mirror's proxy from: HTTP_PROXY for plain http, else HTTPS_PROXY. */
 function proxyVariableFor(url: string): string {
   return url.startsWith('http:') ? 'HTTP_PROXY' : 'HTTPS_PROXY';
+}
+
+/** Judges one proxy probe. Pure, like judgeMirror: the same observation, the same verdict. */
+export function judgeProxy(input: {
+  name: string;
+  url: string;
+  observation: ProxyObservation;
+  latencyMs: number;
+  deadlineMs: number;
+}): ProxyHealth {
+  const [verdict, evidence] = classifyProxy(input.observation, input.deadlineMs);
+  return {
+    name: input.name,
+    url: input.url,
+    verdict,
+    healthy: verdict === 'healthy',
+    latencyMs: verdict === 'healthy' ? Math.round(input.latencyMs) : null,
+    target: input.observation.target,
+    evidence,
+  };
+}
+
+function classifyProxy(seen: ProxyObservation, deadlineMs: number): [Verdict, string[]] {
+  const { failure } = seen;
+  const request = seen.plain ? 'GET' : 'CONNECT';
+  if (failure?.stage === 'dns') {
+    return [
+      failure.timedOut ? 'timeout' : 'dns-failed',
+      [`dns lookup of proxy host ${seen.proxyHost} failed (${failure.code})`],
+    ];
+  }
+  if (failure?.timedOut) {
+    const during = failure.stage === 'request' ? request : failure.stage;
+    return ['timeout', [`${deadlineText(deadlineMs, during)} (proxy ${seen.proxy})`]];
+  }
+  if (failure?.stage === 'connect')
+    return ['unreachable', [`connect to proxy ${seen.proxy} (${seen.address}): ${failure.code}`]];
+  if (seen.answer !== undefined) {
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(seen.answer)?.[1] ?? 0);
+    const said = `${seen.plain ? `GET ${seen.targetOrigin}/` : `CONNECT ${seen.target}`} via ${seen.proxy}: ${seen.answer.split('\r\n')[0]}`;
+    if (status === 407) {
+      const realm = /^proxy-authenticate: *(.*)$/im.exec(seen.answer)?.[1] ?? 'no Proxy-Authenticate header';
+      return [
+        'auth-required',
+        [`${said} (${realm}); put credentials in the proxy URL or use a proxy that knows this user`],
+      ];
+    }
+    if (seen.plain) {
+      // Any answer but a gateway failure came from the mirror.
+      const reached = status > 0 && status !== 502 && status !== 504;
+      return reached ? ['healthy', [`${said}; the mirror answered through it`]] : ['http-error', [said]];
+    }
+    if (status !== 200) return ['http-error', [said]];
+    if (failure?.stage === 'tls') {
+      return [
+        'tls-invalid',
+        [
+          `the tunnel to ${seen.target} does not prove ${seen.targetHost} over TLS (${failure.code}): TLS inspection?`,
+        ],
+      ];
+    }
+    if (seen.tunnelVerified)
+      return ['healthy', [`${said}; TLS with ${seen.targetHost} through the tunnel verified`]];
+  }
+  const code = failure?.code ?? 'ERROR';
+  return ['http-error', [`${request} via ${seen.proxy}: ${code} ${failure?.message ?? 'no answer'}`]];
+}
+
+/**
+ * One proxy's verdict when every tunnel through it failed: the one they share (a dead or hanging
+ * proxy fails them all alike), 407 first; otherwise the first target's, with one evidence line
+ * per target.
+ */
+export function judgeFailedTunnels(failures: ProxyHealth[]): ProxyHealth {
+  const first = failures[0];
+  if (!first) throw new Error('internal: a proxy probe needs at least one mirror to tunnel to');
+  const authRequired = failures.find((f) => f.verdict === 'auth-required');
+  if (authRequired) return authRequired;
+  if (failures.every((f) => f.verdict === first.verdict && f.evidence[0] === first.evidence[0])) return first;
+  return { ...first, evidence: failures.map((f) => `${f.target}: ${f.evidence[0] ?? f.verdict}`) };
+}
+
+/** How every probe says it ran out of time: the run's one deadline, and the step it cut short. */
+export function deadlineText(deadlineMs: number, during: string): string {
+  return `no answer within the ${deadlineMs} ms deadline during ${during}`;
+}
+
+/**
+ * Judges the checksum-database probe. healthy as before (a well-formed, and with a key verified,
+ * tree head); the verdict says what went wrong: a lie or a fork is `tampered`.
+ */
+export function judgeDatabase(input: {
+  name: string;
+  url: string;
+  observation: DatabaseObservation;
+  treeHead: DatabaseHealth['treeHead'];
+  record: DatabaseHealth['record'];
+  latencyMs: number;
+  deadlineMs: number;
+}): DatabaseHealth {
+  const seen = input.observation;
+  const [verdict, evidence] = classifyDatabase(seen, input.deadlineMs);
+  const healthy = verdict === 'healthy';
+  return {
+    name: input.name,
+    url: input.url,
+    verdict,
+    healthy,
+    latencyMs: healthy ? Math.round(input.latencyMs) : null,
+    evidence,
+    treeHead: input.treeHead,
+    record: input.record,
+    forked: seen.seen === 'fork',
+  };
+}
+
+function classifyDatabase(seen: DatabaseObservation, deadlineMs: number): [Verdict, string] {
+  switch (seen.seen) {
+    case 'status':
+      return ['http-error', `GET ${seen.url}: ${seen.status}`];
+    case 'not-a-tree-head':
+      return ['bad-response', `GET ${seen.url}: 200 but the body is not a signed tree head`];
+    case 'unverified-head':
+      return ['healthy', `GET ${seen.url}: 200, a signed tree head (not verified: no sumdb.key)`];
+    case 'bad-signature':
+      return ['tampered', `${seen.url}: ${seen.message}`];
+    case 'fork':
+      return [
+        'tampered',
+        `FORK: the tree of ${seen.size} records does not contain the tree of ${seen.previous.size} verified before (root ${seen.previous.hash}): this database shows different histories to different clients`,
+      ];
+    case 'no-lookup':
+      return ['healthy', `tree head verified (${seen.size} records); lookup ${seen.url}: ${seen.status}`];
+    case 'not-proven':
+      return [
+        'tampered',
+        `the lookup record ${seen.id} for ${seen.target.module}@${seen.target.version} is not in the signed tree of ${seen.size} records: the database (or whoever answers for it) lies`,
+      ];
+    case 'proven':
+      return [
+        'healthy',
+        `tree head verified with ${seen.keyName}'s key (${seen.size} records); the record ${seen.id} of ${seen.target.module}@${seen.target.version} is proven in it`,
+      ];
+    case 'failure': {
+      if (seen.dns?.verdict) return [seen.dns.verdict, seen.dns.evidence[0] ?? 'dns'];
+      if (seen.timedOut) return ['timeout', deadlineText(deadlineMs, seen.phase)];
+      const said = `${seen.phase}: ${seen.code} ${seen.message}`.trim();
+      if (seen.phase === 'connect') return ['unreachable', said];
+      if (seen.phase === 'tls') return ['tls-invalid', said];
+      return ['http-error', said];
+    }
+  }
 }
