@@ -24,8 +24,22 @@ export function cachedNode(platform, tools = join(repo, '.tools')) {
   return join(tools, 'node', NODE_RUNTIME.version, platform, basename(file));
 }
 
-/** The checked Node binary of each platform asked for (default: all pinned), fetching what is not cached. */
-export function fetchNode(platforms = Object.keys(NODE_RUNTIME.platforms), tools = join(repo, '.tools')) {
+/** `npm pack <spec>` into `dir`: the registry's tarball of a package, as npm checks it (integrity). */
+function npmPack(spec, dir) {
+  execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/**
+ * The checked Node binary of each platform asked for (default: all pinned), fetching what is not
+ * cached. `pack` fetches one package's tarball (the tests hand it a stand-in for the registry).
+ */
+export function fetchNode(
+  platforms = Object.keys(NODE_RUNTIME.platforms),
+  tools = join(repo, '.tools'),
+  pack = npmPack,
+) {
   const paths = {};
   for (const platform of platforms) {
     const pin = NODE_RUNTIME.platforms[platform];
@@ -36,9 +50,7 @@ export function fetchNode(platforms = Object.keys(NODE_RUNTIME.platforms), tools
       const work = mkdtempSync(join(tmpdir(), 'gpg-node-'));
       try {
         const spec = `${name}@${NODE_RUNTIME.version}`;
-        execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', work], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        pack(spec, work);
         const tgz = join(work, `${name}-${NODE_RUNTIME.version}.tgz`);
         execFileSync('tar', ['xzf', tgz, '-C', work, `package/${file}`]);
         const exe = join(work, 'package', file);
