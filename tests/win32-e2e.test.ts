@@ -1,4 +1,4 @@
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import parsePrometheus from 'parse-prometheus-text-format';
@@ -235,7 +235,10 @@ describe('the scheduled task of a module installed under Program Files', { timeo
     const installed = join(win.dir, 'prefix', 'drive_c', 'Program Files', 'Zoë 中文 Tools', 'GoProxyGuard');
     const bin = join(installed, 'bin');
     await mkdir(join(bin, 'node', 'win-x64'), { recursive: true });
-    await cp('dist-psm/GoProxyGuard/bin', bin, { recursive: true });
+    await cp('dist-psm/GoProxyGuard/bin', bin, {
+      recursive: true,
+      filter: (from) => !from.includes('/bin/node'),
+    });
     await cp(NODE_EXE, join(bin, 'node', 'win-x64', 'node.exe'));
     const node = 'C:\\Program Files\\Zoë 中文 Tools\\GoProxyGuard\\bin\\node\\win-x64\\node.exe';
     const runtime = 'C:\\Program Files\\Zoë 中文 Tools\\GoProxyGuard\\bin\\goproxy-guard.mjs';
@@ -252,11 +255,25 @@ describe('the scheduled task of a module installed under Program Files', { timeo
     ]);
     expect(run.exitCode, run.stderr).toBe(0);
 
-    // the exact bytes schtasks would read (UTF-16), against the Task Scheduler 1.3 schema
-    const schema = await execa('xmllint', ['--noout', '--schema', taskSchema(), file], { reject: false });
-    expect(schema.exitCode, schema.stderr).toBe(0);
+    // the exact bytes schtasks would read (UTF-16), against the Task Scheduler 1.3 schema, and
+    // the same bytes as `task register` hands them to schtasks.exe (a Windows stand-in keeps them)
+    const register = await win.run(node, [runtime, 'task', 'register', '--config', configPath]);
+    expect(register.exitCode, register.stderr).toBe(0);
+    const [create] = await win.calls('schtasks');
+    expect(create?.slice(0, 4)).toEqual(['/Create', '/TN', '\\GoProxyGuard\\Guard', '/XML']);
+    const handed = (await readdir(join(win.dir, 'calls'))).filter((f) => f.startsWith('task-'));
+    expect(handed).toHaveLength(1);
+
+    for (const xml of [file, join(win.dir, 'calls', handed[0] as string)]) {
+      const schema = await execa('xmllint', ['--noout', '--schema', taskSchema(), xml], { reject: false });
+      expect(schema.exitCode, `${xml}: ${schema.stderr}`).toBe(0);
+    }
     const xpath = (expression: string) =>
-      execa('xmllint', ['--xpath', `string(//*[local-name()="${expression}"])`, file]).then((r) => r.stdout);
+      execa('xmllint', [
+        '--xpath',
+        `string(//*[local-name()="${expression}"])`,
+        join(win.dir, 'calls', handed[0] as string),
+      ]).then((r) => r.stdout);
     expect(await xpath('Command')).toBe('%SystemRoot%\\System32\\conhost.exe');
     expect(parseWindowsCommandLine(await xpath('Arguments'))).toEqual([
       '--headless',

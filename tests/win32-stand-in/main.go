@@ -47,7 +47,15 @@ func main() {
 	case "powershell":
 		powershell(filepath.Join(root, "calls"), args)
 	case "schtasks":
-		// recorded only
+		// the task XML it is handed is kept (the runtime deletes it after)
+		for i, a := range args {
+			if a == "/XML" && i+1 < len(args) {
+				if body, err := os.ReadFile(args[i+1]); err == nil {
+					os.WriteFile(filepath.Join(root, "calls", fmt.Sprintf("task-%d.xml", time.Now().UnixNano())), body, 0o644)
+				}
+			}
+		}
+		fmt.Print("SUCCESS: The scheduled task has successfully been created.\r\n")
 	case "reg":
 		// reg.exe as a desktop with the "Prevent access to registry editing tools" policy has it
 		// (Wine's own reg.exe does not enforce the policy).
