@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,14 +20,8 @@ function registryServing(bytes: string, asked: string[]) {
     asked.push(spec);
     const name = spec.slice(0, spec.lastIndexOf('@'));
     const root = join(into, 'src');
-    execFileSync('mkdir', ['-p', join(root, 'package', 'bin')]);
-    execFileSync('sh', [
-      '-c',
-      'printf %s "$1" > "$2"',
-      'sh',
-      bytes,
-      join(root, 'package', 'bin', 'node.exe'),
-    ]);
+    mkdirSync(join(root, 'package', 'bin'), { recursive: true });
+    writeFileSync(join(root, 'package', 'bin', 'node.exe'), bytes);
     execFileSync('tar', ['czf', join(into, `${name}-${NODE_RUNTIME.version}.tgz`), '-C', root, 'package']);
   };
 }
