@@ -23,20 +23,40 @@ function New-GoProxyGuardErrorRecord {
     New-Object System.Management.Automation.ErrorRecord $exception, $ErrorId, $Category, $TargetObject
 }
 
+function Get-GoProxyGuardShippedNode {
+    # The node.exe the module ships (bin\node\win-<arch>\node.exe, put there by the package):
+    # arm64 where Windows is arm64, even under an x64 PowerShell (PROCESSOR_ARCHITEW6432). It runs
+    # on Windows only: PowerShell 7 elsewhere goes on to GOPROXYGUARD_NODE and PATH.
+    if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) { return $null }
+    $arch = 'win-x64'
+    if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64' -or $env:PROCESSOR_ARCHITEW6432 -eq 'ARM64') { $arch = 'win-arm64' }
+    foreach ($candidate in @($arch, 'win-x64')) {
+        $path = Join-Path (Join-Path (Join-Path (Join-Path $PSScriptRoot 'bin') 'node') $candidate) 'node.exe'
+        if (Test-Path -LiteralPath $path -PathType Leaf) { return $path }
+    }
+    return $null
+}
+
 function Find-GoProxyGuardNode {
-    # Node is not on every corporate desktop: GOPROXYGUARD_NODE wins, then PATH, and the error
-    # says exactly what is missing. The answer is cached for the session.
+    # Node is not on every corporate desktop: the module ships its own node.exe and uses it
+    # first; then GOPROXYGUARD_NODE, then PATH, and the error says exactly what is missing.
+    # The answer is cached for the session.
     param([Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet)
     if ($script:NodePath) { return $script:NodePath }
-    $candidate = $env:GOPROXYGUARD_NODE
-    $origin = 'GOPROXYGUARD_NODE'
+    $candidate = Get-GoProxyGuardShippedNode
+    $origin = 'the module'
+    if (-not $candidate) {
+        $candidate = $env:GOPROXYGUARD_NODE
+        $origin = 'GOPROXYGUARD_NODE'
+    }
     if (-not $candidate) {
         $found = Get-Command -Name 'node' -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
         if ($found) { $candidate = $found.Path; $origin = 'PATH' }
     }
     if (-not $candidate) {
         $message = "GoProxyGuard needs Node.js $($script:MinimumNodeMajor) or later, and none was found: " +
-            "GOPROXYGUARD_NODE is not set and 'node' is not on PATH. Install Node.js $($script:MinimumNodeMajor) LTS " +
+            "the module's bin\node folder has no node.exe for this system, GOPROXYGUARD_NODE is not set and 'node' is not on PATH. " +
+            "Reinstall the module (Install-PSResource GoProxyGuard ships node.exe), install Node.js $($script:MinimumNodeMajor) LTS " +
             "or set GOPROXYGUARD_NODE to the full path of node.exe."
         $Cmdlet.ThrowTerminatingError((New-GoProxyGuardErrorRecord -Message $message -ErrorId 'NodeNotFound' -Category ObjectNotFound))
     }

@@ -1,7 +1,7 @@
 // Build after the typecheck: bundle the build-time tools, generate the PowerShell module (and the
 // CLI help text) from the command definitions, then bundle the runtime into ONE file.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -53,6 +53,17 @@ await build({
     js: `#!/usr/bin/env node\n// GoProxyGuard ${pkg.version} runtime, bundled by scripts/build.mjs: do not edit.\n${requireShim}`,
   },
 });
+// The registry add-on (native-reg's N-API prebuilds) cannot be inlined into the bundle: it goes
+// beside it, and src/system/registry-win32.ts loads it from there on Windows only, on first use.
+const addonDir = `${moduleDir}/bin/native-reg`;
+rmSync(addonDir, { recursive: true, force: true });
+mkdirSync(addonDir, { recursive: true });
+for (const platform of readdirSync('node_modules/native-reg/prebuilds')) {
+  copyFileSync(
+    `node_modules/native-reg/prebuilds/${platform}/node.napi.node`,
+    `${addonDir}/${platform}.node`,
+  );
+}
 // The library entry: the integrity building blocks, importable as the package's main export.
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.mjs', packages: 'external' });
 console.log(`build: ${moduleDir} (runtime ${pkg.version}), dist/index.mjs`);

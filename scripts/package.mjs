@@ -3,11 +3,15 @@
 //                                      folder that serves as a local repository
 //   GoProxyGuard-<version>.zip         the module folder, for offline copy-install
 //   goproxy-guard-<version>.tgz        the npm package (npm pack) with the CLI
+// The module carries its runtime: node.exe for win-x64 and win-arm64, pinned by version and
+// SHA-256 in scripts/node-runtime.json, fetched and checked by scripts/fetch-node.mjs, goes into
+// bin/node/<platform>/ of the zip and the .nupkg (the npm package keeps using the user's Node).
 // It refuses to package a manifest that Test-ModuleManifest rejects or whose version is not
 // package.json's. Usage: node scripts/package.mjs [--module-dir DIR] [--out DIR]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fetchNode } from './fetch-node.mjs';
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(name);
@@ -50,6 +54,18 @@ if (manifestVersion !== version) {
   fail(
     `the manifest version ${manifestVersion} is not package.json's version ${version}; rebuild with npm run build`,
   );
+}
+
+let nodes;
+try {
+  nodes = fetchNode(['win-x64', 'win-arm64']);
+} catch (error) {
+  fail(`the node.exe to ship: ${error.message}`);
+}
+for (const [platform, exe] of Object.entries(nodes)) {
+  const dir = join(moduleDir, 'bin', 'node', platform);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(exe, join(dir, 'node.exe'));
 }
 
 rmSync(out, { recursive: true, force: true });

@@ -2,7 +2,10 @@
 # Installs every tool the tests need, idempotently, into places the repo controls:
 #   Debian packages (iproute2 and unshare for the loopback-only namespace test, go, wine64 for
 #   reg.exe, xmllint), PowerShell 7.6.9 as a dotnet tool in
-#   .tools/pwsh, Pester 5.7.1 from NuGet in .tools/pester. A second run reuses what is there.
+#   .tools/pwsh, Pester 5.7.1 from NuGet in .tools/pester, and for the win32 tier (Wine): a
+#   Windows go.exe built from the Debian Go sources in .tools/go-windows/<go version>/ and the
+#   pinned node.exe in .tools/node/<version>/win-x64/ (scripts/fetch-node.mjs). A second run reuses
+#   what is there.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tools="$repo/.tools"
@@ -47,4 +50,12 @@ CSPROJ
   fi
 fi
 test -f "$pester_dir/Pester.psd1" || { echo "setup: Pester.psd1 not found under $pester_dir" >&2; exit 1; }
+# The win32 tier runs a Windows go.exe under Wine: built from the same Go sources (about 20 s).
+go_exe="$tools/go-windows/$(go env GOVERSION)/go.exe"
+if [ ! -f "$go_exe" ]; then
+  echo "setup: go.exe (GOOS=windows) from $(go env GOROOT)/src/cmd/go"
+  (cd "$(go env GOROOT)/src/cmd/go" && GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -o "$go_exe.tmp" . && mv "$go_exe.tmp" "$go_exe")
+fi
+node "$repo/scripts/fetch-node.mjs" win-x64 >/dev/null
+
 echo "setup: tools ready (pwsh $PWSH_VERSION, Pester $PESTER_VERSION, $(go version))"

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseWindowsCommandLine } from '../src/schedule/command-line.js';
 import { parseTaskQuery } from '../src/system/schtasks.js';
 import { cli, RUNTIME, writeJson } from './helpers.js';
+import { taskSchema } from './task-schema.js';
 
-// The Task Scheduler schema lives in shared/reference beside the repository (as CI lays it out);
-// GOPROXYGUARD_TASK_XSD points elsewhere.
-const XSD =
-  process.env.GOPROXYGUARD_TASK_XSD ??
-  join(import.meta.dirname, '..', '..', 'shared', 'reference', 'task-scheduler-1.3.xsd');
-if (!existsSync(XSD))
-  throw new Error(`the Task Scheduler schema is not at ${XSD}; set GOPROXYGUARD_TASK_XSD`);
+const XSD = taskSchema();
 // Under the home folder, not /tmp: the task refuses a config in a folder other users can write to.
 const dir = await mkdtemp(join(homedir(), '.gpg-task-test-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -10,12 +10,18 @@ import { decodeRegFile } from '../src/system/registry.js';
 import { USER_ENV_KEY, WININET_CONNECTIONS_KEY, WININET_KEY } from '../src/system/windows-settings.js';
 import { cli, RUNTIME, writeJson } from './helpers.js';
 import { storeBlob } from './store-blob.js';
+import { backupRequest, startFailoverLab } from './windows-tiers.js';
 import { type WindowsWorld, windowsWorld } from './windows-world.js';
 
 // End to end under GOPROXYGUARD_PLATFORM=win32: the bundled runtime, the lab's corporate
 // proxies (the primary hangs, the backup tunnels), Wine's real reg.exe for the user environment
 // and WinINet, recording stand-ins for netsh and whoami, and the real native helper script
 // under PowerShell with -DryRun (its Win32 calls cannot run here).
+// It stays beside the win32 tier (win32-e2e.test.ts, the runtime as node.exe under Wine), which
+// covers apply/restore, status, run --scheduled and health the way a desktop runs them, for what
+// that tier does not: kill points, reg.exe refusing half-way (the Linux-side backend), WinHTTP,
+// the doctor, TLS trust from the stores, credentials, PAC, and the helper script under pwsh. It
+// runs in a tenth of the time (no node.exe start under Wine per command).
 
 let lab: RunningLab;
 let win: WindowsWorld;
@@ -26,22 +32,9 @@ const GERMAN_DIRECT =
   '\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Direkter Zugriff (kein Proxyserver).\r\n\r\n';
 
 beforeAll(async () => {
-  [lab, win] = await Promise.all([
-    startLab(
-      {
-        summary: 'a healthy mirror behind a hanging primary proxy and a working backup',
-        mirrors: [{ name: 'healthy', mode: { kind: 'ok' } }],
-        proxies: [
-          { name: 'primary', mode: 'hanging' },
-          { name: 'backup', mode: 'ok' },
-        ],
-      },
-      1500,
-    ),
-    windowsWorld(),
-  ]);
-  primary = lab.proxies[0]?.url as string;
-  backup = lab.proxies[1]?.url as string;
+  let started: Awaited<ReturnType<typeof startFailoverLab>>;
+  [started, win] = await Promise.all([startFailoverLab(1500), windowsWorld()]);
+  ({ lab, primary, backup } = started);
 }, 120_000);
 afterAll(async () => {
   await Promise.all([lab?.stop(), win?.stop()]);
@@ -152,12 +145,7 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
       expect(decision.reasons.join('\n')).toMatch(/switching to backup, healthy now/);
 
       // the helper got one request, in a file, and PowerShell its fixed argv
-      expect(await win.helperRequests()).toEqual([
-        {
-          broadcastEnvironment: true,
-          wininet: { enable: true, server: hostOf(backup), bypass: '<local>;localhost;*.corp.example' },
-        },
-      ]);
+      expect(await win.helperRequests()).toEqual([backupRequest(hostOf(backup))]);
       const [argv] = await win.calls('powershell');
       expect(argv?.slice(0, 8)).toEqual([
         '-NoLogo',

@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { helperRequestsIn, recordedCalls } from './windows-tiers.js';
 
 // A Windows stand-in for tests: Wine's real reg.exe on a private WINEPREFIX for the registry,
 // and recording stand-ins for the programs Wine only stubs (netsh, whoami) or that cannot work
@@ -169,20 +170,8 @@ process.exit(run.status ?? 1);
       return { stdout: run.stdout, exitCode: run.exitCode ?? -1 };
     },
     setWinHttpShow: (output) => writeFile(state, output),
-    calls: async (tool) => {
-      const text = await readFile(join(log, `${tool}.jsonl`), 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as string[]);
-    },
-    helperRequests: async () => {
-      const { readdir } = await import('node:fs/promises');
-      const files = (await readdir(log)).filter((f) => f.startsWith('request-')).sort();
-      return Promise.all(
-        files.map(async (f) => JSON.parse((await readFile(join(log, f), 'utf8')).replace(/^\ufeff/, ''))),
-      );
-    },
+    calls: (tool) => recordedCalls(join(log, `${tool}.jsonl`)),
+    helperRequests: () => helperRequestsIn(log),
     stop: async () => {
       const hiccupped = await readFile(hiccups, 'utf8').catch(() => '');
       if (hiccupped)

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { exportKey, subkeyValues } from './registry.js';
+import { readSubkeyValues, subkeyValues } from './registry.js';
+import type { StoredValue } from './registry-data.js';
 
 // go on Windows verifies TLS with the Windows certificate store; Node (and so the probes) trusts
 // its own bundled roots. On a desktop behind TLS inspection the inspection root is deployed to
@@ -51,8 +52,17 @@ export function rootsInExport(
   store: string,
   known = new Set<string>(),
 ): WindowsRoot[] {
+  return rootsInStore(subkeyValues(text, key), store, known);
+}
+
+/** The certificates of one store (its subkeys' values) that are not in `known`, which gains them. */
+export function rootsInStore(
+  entries: Map<string, Map<string, StoredValue>>,
+  store: string,
+  known = new Set<string>(),
+): WindowsRoot[] {
   const roots: WindowsRoot[] = [];
-  for (const values of subkeyValues(text, key).values()) {
+  for (const values of entries.values()) {
     const blob = values.get('blob');
     const der = blob?.type === 'REG_BINARY' ? certificateFromBlob(blob.value) : undefined;
     if (!der) continue;
@@ -76,9 +86,9 @@ export async function readWindowsRoots(
   env: NodeJS.ProcessEnv,
 ): Promise<{ roots: WindowsRoot[]; unreadable: string[] }> {
   const unreadable: string[] = [];
-  const exports = await Promise.all(
+  const stores = await Promise.all(
     WINDOWS_ROOT_STORES.map(({ key, store }) =>
-      exportKey(key, env).catch((error: Error) => {
+      readSubkeyValues(key, env).catch((error: Error) => {
         unreadable.push(`${store}: ${error.message}`);
         return undefined;
       }),
@@ -86,9 +96,9 @@ export async function readWindowsRoots(
   );
   // Node's own roots, as base64 DER: most of a LocalMachine Root store is among them.
   const known = new Set(rootCertificates.map((pem) => pem.replace(/-----[^-]+-----|\s/g, '')));
-  const roots = WINDOWS_ROOT_STORES.flatMap(({ key, store }, i) => {
-    const text = exports[i];
-    return text === undefined ? [] : rootsInExport(text, key, store, known);
+  const roots = WINDOWS_ROOT_STORES.flatMap(({ store }, i) => {
+    const entries = stores[i];
+    return entries === undefined ? [] : rootsInStore(entries, store, known);
   });
   return { roots, unreadable };
 }

@@ -96,3 +96,54 @@ Describe 'Copy-install from the zip' {
         } finally { Remove-Item -Recurse -Force $userHome }
     }
 }
+
+Describe 'The module carries its runtime' {
+    # The shipped node.exe runs on Windows only: here the files are checked against the pins, and
+    # with no Node anywhere the module says what is missing. The win32 tier runs that node.exe.
+    BeforeAll {
+        $script:Pins = (Get-Content -Raw (Join-Path $PSScriptRoot '../../scripts/node-runtime.json') | ConvertFrom-Json).platforms
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        function Get-EntryHash {
+            param($Archive, [string] $Name)
+            $entry = $Archive.Entries | Where-Object { $_.FullName -eq $Name } | Select-Object -First 1
+            if (-not $entry) { return $null }
+            $stream = $entry.Open()
+            try { ([System.Security.Cryptography.SHA256]::Create().ComputeHash($stream) | ForEach-Object { $_.ToString('x2') }) -join '' }
+            finally { $stream.Dispose() }
+        }
+    }
+
+    It 'the <Package> holds the pinned node.exe for win-x64 and win-arm64, and the registry add-on' -TestCases @(
+        @{ Package = 'zip'; File = "GoProxyGuard-{0}.zip"; Prefix = 'GoProxyGuard/' },
+        @{ Package = 'nupkg'; File = "repo/GoProxyGuard.{0}.nupkg"; Prefix = '' }
+    ) {
+        param($Package, $File, $Prefix)
+        $archive = [System.IO.Compression.ZipFile]::OpenRead((Join-Path $script:Out ($File -f $script:Version)))
+        try {
+            foreach ($platform in 'win-x64', 'win-arm64') {
+                Get-EntryHash $archive "$($Prefix)bin/node/$platform/node.exe" | Should -Be $script:Pins.$platform.sha256 -Because "$platform node.exe"
+            }
+            @($archive.Entries | Where-Object { $_.FullName -eq "$($Prefix)bin/native-reg/win32-x64.node" }).Count | Should -Be 1
+        } finally { $archive.Dispose() }
+    }
+
+    It 'with no Node on PATH and no GOPROXYGUARD_NODE, off Windows, says what is missing' {
+        $userHome = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-nonode-" + [guid]::NewGuid())
+        $modules = Join-Path $userHome 'Modules'
+        # PATH holds only dotnet (pwsh here is a dotnet tool, whose launcher needs it): no node.
+        $emptyPath = Join-Path $userHome 'no-node-path'
+        New-Item -ItemType Directory -Path $modules, $emptyPath -Force | Out-Null
+        $dotnet = Get-Command dotnet -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if ($dotnet) { New-Item -ItemType SymbolicLink -Path (Join-Path $emptyPath 'dotnet') -Target $dotnet.Source | Out-Null }
+        try {
+            Expand-Archive -Path (Join-Path $script:Out "GoProxyGuard-$($script:Version).zip") -DestinationPath $modules
+            $check = Invoke-FreshPwsh -UserHome $userHome -Environment @{ PSModulePath = $modules; PATH = $emptyPath; GOPROXYGUARD_NODE = '' } -Script @'
+Import-Module GoProxyGuard
+try { Invoke-GoProxyHealth -ConfigPath nowhere.json -ErrorAction Stop } catch { $_.FullyQualifiedErrorId; $_.Exception.Message }
+'@
+            $check.ExitCode | Should -Be 0 -Because $check.Stderr
+            $check.Stdout | Should -BeLike 'NodeNotFound,Invoke-GoProxyHealth*'
+            $check.Stdout | Should -BeLike "*bin\node folder has no node.exe for this system*GOPROXYGUARD_NODE is not set*'node' is not on PATH*"
+        } finally { Remove-Item -Recurse -Force $userHome }
+    }
+}

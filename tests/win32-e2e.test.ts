@@ -1,0 +1,288 @@
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import parsePrometheus from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningLab } from '../src/lab/scenarios.js';
+import { parseWindowsCommandLine } from '../src/schedule/command-line.js';
+import { decodeRegFile, parseRegExport, type RegistryValue } from '../src/system/registry.js';
+import { USER_ENV_KEY, WININET_CONNECTIONS_KEY, WININET_KEY } from '../src/system/windows-settings.js';
+import { taskSchema } from './task-schema.js';
+import { NODE_EXE, type Win32World, win32World, winPath } from './win32-world.js';
+import { backupRequest, startFailoverLab } from './windows-tiers.js';
+
+// The win32 tier end to end: the bundled runtime as node.exe 22 under Wine (process.platform
+// 'win32'), the registry through the Win32 API, go's env file written by a Windows go.exe under
+// %APPDATA%, state under %LOCALAPPDATA%, stand-ins for netsh, whoami and the native helper
+// (tests/win32-world.ts), and reg.exe replaced by one that refuses, as the registry-tools policy
+// makes it: every test here also shows the runtime does not need reg.exe. Values are seeded and
+// checked with Wine's own reg.exe from outside, an independent reader.
+
+let lab: RunningLab;
+let win: Win32World;
+let primary: string;
+let backup: string;
+const hostOf = (url: string) => new URL(url).host;
+// Windows gives every new process the user environment, and Wine does too: the runtime itself
+// sees HTTPS_PROXY (the hanging primary) and probes mirrors through it, as go would. The lab's
+// mirrors bypass it (.lab.test after the comma), the rest of the value is there to round-trip.
+const AWKWARD_NO_PROXY = 'localhost;"odd" value %TEMP% <local> Zoë 中文,.lab.test';
+const POLICY_KEY = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System';
+
+beforeAll(async () => {
+  // node.exe under Wine on a loaded machine: a generous deadline (the hanging proxy still times out)
+  let started: Awaited<ReturnType<typeof startFailoverLab>>;
+  [started, win] = await Promise.all([startFailoverLab(4000), win32World()]);
+  ({ lab, primary, backup } = started);
+}, 240_000);
+afterAll(async () => {
+  await Promise.all([lab?.stop(), win?.stop()]);
+});
+
+/** Wine's own reg.exe, from outside the runtime. */
+async function reg(args: string[]) {
+  const run = await win.run('reg', args);
+  expect(run.exitCode, `reg ${args.join(' ')}: ${run.stdout} ${run.stderr}`).toBe(0);
+}
+
+/** The whole of a key as Wine's reg export writes it: the byte-for-byte check of restore. */
+async function exported(key: string): Promise<string> {
+  const file = join(win.dir, `export-${Math.random()}.reg`);
+  await reg(['export', key, winPath(file), '/y']);
+  return decodeRegFile(await readFile(file));
+}
+
+async function value(key: string, name: string): Promise<RegistryValue> {
+  const found = parseRegExport(await exported(key), key).get(name.toLowerCase());
+  return found ? { was: 'set', ...found } : { was: 'unset' };
+}
+
+/** The user's machine before GoProxyGuard: the primary proxy everywhere, awkward values of every type. */
+async function seed() {
+  const add = (key: string, name: string, type: string, data: string) =>
+    reg(['add', key, '/v', name, '/t', type, '/d', data, '/f']);
+  await add(USER_ENV_KEY, 'HTTPS_PROXY', 'REG_SZ', primary);
+  await add(USER_ENV_KEY, 'HTTP_PROXY', 'REG_EXPAND_SZ', '%CORP_PROXY%');
+  await add(USER_ENV_KEY, 'NO_PROXY', 'REG_SZ', AWKWARD_NO_PROXY);
+  await add(WININET_KEY, 'ProxyEnable', 'REG_DWORD', '1');
+  await add(WININET_KEY, 'ProxyServer', 'REG_SZ', hostOf(primary));
+  await win.run('reg', ['delete', WININET_KEY, '/v', 'ProxyOverride', '/f']); // absent: restore must delete it again
+  await add(WININET_CONNECTIONS_KEY, 'DefaultConnectionSettings', 'REG_BINARY', '46000000090000000300000000');
+}
+
+/** A config for this lab with Windows paths, in the test's folder. */
+async function config(targets: string[]): Promise<string> {
+  const raw = lab.config as { tls?: { extraCaFiles?: string[] } };
+  const path = join(win.dir, `config-${targets.join('-')}.json`);
+  await writeFile(
+    path,
+    JSON.stringify({
+      ...lab.config,
+      tls: { ...raw.tls, extraCaFiles: (raw.tls?.extraCaFiles ?? []).map(winPath) },
+      proxies: {
+        candidates: lab.proxies.map((p) => ({ name: p.name, url: p.url })),
+        targets,
+        bypass: ['<local>', 'localhost', '*.corp.example'],
+      },
+    }),
+  );
+  return winPath(path);
+}
+
+/** The user environment and WinINet keys whole, to compare after restore. */
+async function snapshot() {
+  return { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };
+}
+
+/** Restore through the runtime, then both keys are byte for byte what they were. */
+async function restoresExactly(before: { env: string; wininet: string }) {
+  const restore = await win.guard(['restore', '--json']);
+  expect(restore.exitCode, restore.stderr).toBe(0);
+  expect(await snapshot()).toEqual(before);
+}
+
+async function expectBackupChosen() {
+  expect(await value(USER_ENV_KEY, 'HTTPS_PROXY')).toEqual({ was: 'set', type: 'REG_SZ', value: backup });
+  expect(await value(WININET_KEY, 'ProxyServer')).toEqual({
+    was: 'set',
+    type: 'REG_SZ',
+    value: hostOf(backup),
+  });
+}
+
+async function goEnvFile(): Promise<string> {
+  return readFile(await win.profileFile('AppData', 'Roaming', 'go', 'env'), 'utf8').catch(() => '');
+}
+
+async function history(): Promise<Record<string, unknown>[]> {
+  const text = await readFile(
+    await win.profileFile('AppData', 'Local', 'GoProxyGuard', 'history.jsonl'),
+    'utf8',
+  );
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+}
+
+describe('the runtime as node.exe under Wine', { timeout: 300_000 }, () => {
+  it('apply switches the user environment and WinINet to the backup proxy through the registry API, go.exe writes %APPDATA%\\go\\env, status shows it, and restore returns every value exactly', async () => {
+    await seed();
+    const before = await snapshot();
+    const goBefore = await goEnvFile();
+    const configPath = await config(['env', 'wininet']);
+
+    const apply = await win.guard(['apply', '--config', configPath, '--json']);
+    expect(apply.exitCode, apply.stderr).toBe(0);
+    const doc = JSON.parse(apply.stdout);
+    expect(doc.proxy.choice).toBe('backup');
+    expect(doc.proxy.proxies.map((p: { verdict: string }) => p.verdict)).toEqual(['timeout', 'healthy']);
+
+    await expectBackupChosen();
+    // the user's REG_EXPAND_SZ stays REG_EXPAND_SZ, its text unexpanded
+    expect(await value(USER_ENV_KEY, 'HTTP_PROXY')).toEqual({
+      was: 'set',
+      type: 'REG_EXPAND_SZ',
+      value: backup,
+    });
+    expect(await value(WININET_KEY, 'ProxyEnable')).toEqual({ was: 'set', type: 'REG_DWORD', value: '1' });
+    expect(await value(WININET_KEY, 'ProxyOverride')).toEqual({
+      was: 'set',
+      type: 'REG_SZ',
+      value: '<local>;localhost;*.corp.example',
+    });
+    // go.exe wrote go's env file where Windows keeps it
+    expect(await goEnvFile()).toContain(`GOPROXY=${doc.goproxy}`);
+    // state under %LOCALAPPDATA%\GoProxyGuard
+    expect((await history()).find((h) => h.event === 'change')).toBeDefined();
+
+    // the helper got one request, in a file, and powershell.exe its argv split back by Windows' rules
+    expect(await win.helperRequests()).toEqual([backupRequest(hostOf(backup))]);
+    const [argv] = await win.calls('powershell');
+    // the helper beside the bundle, found from node.exe's own path (the Linux tier checks the rest)
+    expect(argv?.[argv.indexOf('-File') + 1]).toBe(winPath('dist-psm/GoProxyGuard/bin/native-helper.ps1'));
+    expect(argv?.[8]).toMatch(/^C:\\users\\[^\\]+\\Temp\\goproxy-guard-native-[^\\]+\\request\.json$/);
+
+    const status = await win.guard(['status', '--json']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const shown = JSON.parse(status.stdout);
+    expect(shown.currentProxy).toBe('backup');
+    expect(shown.windows).toContainEqual({ setting: 'user-env:HTTPS_PROXY', value: backup });
+
+    await restoresExactly(before);
+    expect(await value(USER_ENV_KEY, 'NO_PROXY')).toEqual({
+      was: 'set',
+      type: 'REG_SZ',
+      value: AWKWARD_NO_PROXY,
+    });
+    expect(await value(WININET_KEY, 'ProxyOverride')).toEqual({ was: 'unset' });
+    expect(await goEnvFile()).toBe(goBefore);
+    expect(await win.calls('reg')).toEqual([]);
+  });
+
+  it('with the registry editing tools policy set (reg.exe refused), apply and restore still work', async () => {
+    await seed();
+    await reg(['add', POLICY_KEY, '/v', 'DisableRegistryTools', '/t', 'REG_DWORD', '/d', '1', '/f']);
+    try {
+      const before = await snapshot();
+      const apply = await win.guard(['apply', '--config', await config(['env', 'wininet']), '--json']);
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      await expectBackupChosen();
+      await restoresExactly(before);
+      // reg.exe, which the policy refuses, was never asked
+      expect(await win.calls('reg')).toEqual([]);
+    } finally {
+      await reg(['delete', POLICY_KEY, '/v', 'DisableRegistryTools', '/f']);
+    }
+  });
+
+  it('run --scheduled switches too, and its textfile (a Windows path) says which proxy is healthy and chosen', async () => {
+    await seed();
+    const textfile = join(win.dir, 'goproxyguard.prom');
+    const run = await win.guard([
+      'run',
+      '--scheduled',
+      '--config',
+      await config(['env', 'wininet']),
+      '--textfile',
+      winPath(textfile),
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const families = parsePrometheus(await readFile(textfile, 'utf8'));
+    const family = (name: string) => families.find((f) => f.name === name)?.metrics;
+    expect(family('goproxyguard_proxy_chosen')).toEqual([
+      { labels: { proxy: 'primary' }, value: '0' },
+      { labels: { proxy: 'backup' }, value: '1' },
+    ]);
+    expect(await value(USER_ENV_KEY, 'HTTPS_PROXY')).toMatchObject({ value: backup });
+    expect((await win.guard(['restore'])).exitCode).toBe(0);
+    expect(await value(USER_ENV_KEY, 'HTTPS_PROXY')).toMatchObject({ value: primary });
+  });
+
+  it('health probes the lab mirrors from node.exe', async () => {
+    const run = await win.guard(['health', '--config', await config(['env']), '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const mirrors = JSON.parse(run.stdout).mirrors as { name: string; verdict: string }[];
+    expect(mirrors.map((m) => [m.name, m.verdict])).toEqual([['healthy', 'healthy']]);
+  });
+});
+
+describe('the scheduled task of a module installed under Program Files', { timeout: 300_000 }, () => {
+  it('runs the shipped node.exe: paths with spaces and non-ASCII round-trip through the task XML (valid against the schema) and its command line', async () => {
+    // The module's layout (bin\node\win-x64\node.exe beside the runtime and the add-on), in a
+    // folder with spaces and non-ASCII, as an installed module runs it: the task takes the
+    // node.exe that runs the runtime (process.execPath), the module's own.
+    const installed = join(win.dir, 'prefix', 'drive_c', 'Program Files', 'Zoë 中文 Tools', 'GoProxyGuard');
+    const bin = join(installed, 'bin');
+    await mkdir(join(bin, 'node', 'win-x64'), { recursive: true });
+    await cp('dist-psm/GoProxyGuard/bin', bin, {
+      recursive: true,
+      filter: (from) => !from.includes('/bin/node'),
+    });
+    await cp(NODE_EXE, join(bin, 'node', 'win-x64', 'node.exe'));
+    const node = 'C:\\Program Files\\Zoë 中文 Tools\\GoProxyGuard\\bin\\node\\win-x64\\node.exe';
+    const runtime = 'C:\\Program Files\\Zoë 中文 Tools\\GoProxyGuard\\bin\\goproxy-guard.mjs';
+    const configPath = await config(['env']);
+    const file = join(win.dir, 'task.xml');
+    const run = await win.run(node, [
+      runtime,
+      'task',
+      'xml',
+      '--config',
+      configPath,
+      '--output',
+      winPath(file),
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+
+    // the exact bytes schtasks would read (UTF-16), against the Task Scheduler 1.3 schema, and
+    // the same bytes as `task register` hands them to schtasks.exe (a Windows stand-in keeps them)
+    const register = await win.run(node, [runtime, 'task', 'register', '--config', configPath]);
+    expect(register.exitCode, register.stderr).toBe(0);
+    const [create] = await win.calls('schtasks');
+    expect(create?.slice(0, 4)).toEqual(['/Create', '/TN', '\\GoProxyGuard\\Guard', '/XML']);
+    const handed = (await readdir(join(win.dir, 'calls'))).filter((f) => f.startsWith('task-'));
+    expect(handed).toHaveLength(1);
+
+    for (const xml of [file, join(win.dir, 'calls', handed[0] as string)]) {
+      const schema = await execa('xmllint', ['--noout', '--schema', taskSchema(), xml], { reject: false });
+      expect(schema.exitCode, `${xml}: ${schema.stderr}`).toBe(0);
+    }
+    const xpath = (expression: string) =>
+      execa('xmllint', [
+        '--xpath',
+        `string(//*[local-name()="${expression}"])`,
+        join(win.dir, 'calls', handed[0] as string),
+      ]).then((r) => r.stdout);
+    expect(await xpath('Command')).toBe('%SystemRoot%\\System32\\conhost.exe');
+    expect(parseWindowsCommandLine(await xpath('Arguments'))).toEqual([
+      '--headless',
+      node,
+      runtime,
+      'run',
+      '--scheduled',
+      '--config',
+      configPath,
+    ]);
+  });
+});
