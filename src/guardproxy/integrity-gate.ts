@@ -23,6 +23,10 @@ export interface IntegrityGateOptions {
   privacy: ModulePrivacy;
   /** How long one source (the database, or one mirror's proxy of it) may take for a lookup and its tiles. */
   attemptMs?: number;
+  /** The latest tree head verified before (by an earlier guard: loadTreeHead), the history to keep to. */
+  knownHead?: TreeHead;
+  /** Told each signed tree head newer than every one before (to keep it for the next start). */
+  onNewHead?(note: string): void;
 }
 
 export interface RunningIntegrityGate extends IntegrityGate {
@@ -60,12 +64,14 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
   const records = lru<ProvenRecord>(MAX_RECORDS);
   const tiles = lru<Buffer>(MAX_TILES);
   const inFlight = new Map<string, Promise<ProvenRecord | string>>();
-  let latest: TreeHead | undefined;
+  let latest: TreeHead | undefined = options.knownHead;
   let lastGood = sumdb.url;
   const heads: KnownHeads = {
     latest: () => latest,
-    accept(head) {
-      if (!latest || head.size > latest.size) latest = head;
+    accept(head, note) {
+      if (latest && head.size <= latest.size) return;
+      latest = head;
+      options.onNewHead?.(note);
     },
   };
   let closed = false;

@@ -1,16 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
+import { parseVerifierKey } from '../integrity/verifier-key.js';
 import { stateDir, statePaths } from '../state/paths.js';
 import type { GuardState } from '../state/store.js';
 import { createAnswerCache } from './answer-cache.js';
 import { createIntegrityGate } from './integrity-gate.js';
 import { modulePrivacy } from './module-privacy.js';
 import { type RunningGuard, startGuardServer } from './server.js';
+import { loadTreeHead, treeHeadKeeper } from './tree-head-file.js';
 import { createUpstream } from './upstream.js';
 
 /** Where the guard keeps immutable answers: under the state folder, so restore never touches it. */
 export const cacheDir = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'guard-cache');
+/** The latest checksum database tree head the guard verified (a signed note), kept across restarts. */
+export const treeHeadFile = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'guard-tree-head.txt');
 
 /**
  * Builds the guard from its parts and starts it: go's private-module settings (as go reads them:
@@ -32,7 +36,17 @@ export async function startGuard(
     dir: cacheDir(env),
     capBytes: config.guard.cacheMaxMb * 1024 * 1024,
   });
-  const gate = createIntegrityGate({ config, extraCas, privacy, ...(route ? { route } : {}) });
+  const key = config.sumdb.key ? parseVerifierKey(config.sumdb.key) : undefined;
+  const knownHead = key ? await loadTreeHead(treeHeadFile(env), key) : undefined;
+  const headKeeper = treeHeadKeeper(treeHeadFile(env));
+  const gate = createIntegrityGate({
+    config,
+    extraCas,
+    privacy,
+    ...(route ? { route } : {}),
+    ...(knownHead ? { knownHead } : {}),
+    onNewHead: headKeeper.keep,
+  });
   const upstream = createUpstream({ config, extraCas, ...(route ? { route } : {}) });
   try {
     const guard = await startGuardServer(
@@ -41,7 +55,7 @@ export async function startGuard(
     );
     void guard.closed.then(() => {
       gate.close();
-      return upstream.close();
+      return Promise.all([upstream.close(), headKeeper.flushed()]);
     });
     return guard;
   } catch (error) {
