@@ -74,9 +74,14 @@ function plan(total: number, hanging: number): ScenarioPlan {
 }
 
 const DEADLINE = 2000;
-/** BENCH_ONLY=health,start,hostile,go,guard,pwsh runs only those sections. */
+/**
+ * BENCH_ONLY=health,start,hostile,go,guard,pwsh runs only those sections; guard-overhead,
+ * guard-hang and guard-memory run one part of the guard section (each 3-5 minutes shorter).
+ */
 const only = (section: string) =>
   !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(section);
+const GUARD_PARTS = ['overhead', 'hang', 'memory'] as const;
+const guardPart = (part: (typeof GUARD_PARTS)[number]) => only('guard') || only(`guard-${part}`);
 
 console.log(
   `GoProxyGuard benchmarks (node ${process.version}, ${RUNS} runs each, deadline ${DEADLINE} ms)\n`,
@@ -468,7 +473,7 @@ if (only('pwsh')) {
 // first mirror beginning to hang halfway (after half of the requests the download makes), through
 // the guard and with the naive "a|b" list (capped: go has no timeout); then the guard's memory
 // when idle and after 10,000 requests. The guard is the bundled runtime's `serve`.
-if (only('guard')) {
+if (GUARD_PARTS.some(guardPart)) {
   const requestsPerDownload = LAB_SET.length * 3; // .info, .mod, .zip of each module
   const guardLab = await startLab(
     {
@@ -483,8 +488,13 @@ if (only('guard')) {
   );
   const [first, second] = guardLab.mirrors as [LabMirror, LabMirror];
   const modules = LAB_SET.map((m) => `${m}@v1.0.0`);
+  // BENCH_GUARD_NODE_OPTIONS: node options for the guard alone (--cpu-prof, V8 flags to compare).
+  const guardNodeOptions = process.env.BENCH_GUARD_NODE_OPTIONS;
   const serve = (world: Awaited<ReturnType<typeof goWorld>>, guard: object = {}) =>
-    serveGuard(RUNTIME, { ...guardLab.config, guard }, world.dir, world.env);
+    serveGuard(RUNTIME, { ...guardLab.config, guard }, world.dir, {
+      ...world.env,
+      ...(guardNodeOptions ? { NODE_OPTIONS: guardNodeOptions } : {}),
+    });
   const download = async (
     goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
     cap = 60_000,
@@ -557,85 +567,90 @@ if (only('guard')) {
   try {
     // A loopback mirror answers in about a millisecond, so the guard's own work per request is
     // the whole difference; a real mirror (a CDN node nearby) takes tens of milliseconds.
-    await overheadOf('a healthy mirror', 'all healthy');
-    first.setMode({ kind: 'slow', delayMs: 30 });
-    await overheadOf('a mirror answering in 30 ms', 'mirror answering in 30 ms');
-    first.setMode({ kind: 'ok' });
+    if (guardPart('overhead')) {
+      await overheadOf('a healthy mirror', 'all healthy');
+      first.setMode({ kind: 'slow', delayMs: 30 });
+      await overheadOf('a mirror answering in 30 ms', 'mirror answering in 30 ms');
+      first.setMode({ kind: 'ok' });
+    }
 
-    // The first mirror begins to hang after half of the requests of one download.
-    const halfway = async (
-      goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
-      cap?: number,
-    ) => {
-      first.setMode({ kind: 'hang-after', requests: requestsPerDownload / 2 });
-      try {
-        return await download(goproxy, cap);
-      } finally {
-        first.setMode({ kind: 'ok' });
+    if (guardPart('hang')) {
+      // The first mirror begins to hang after half of the requests of one download.
+      const halfway = async (
+        goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
+        cap?: number,
+      ) => {
+        first.setMode({ kind: 'hang-after', requests: requestsPerDownload / 2 });
+        try {
+          return await download(goproxy, cap);
+        } finally {
+          first.setMode({ kind: 'ok' });
+        }
+      };
+      const throughGuard = [];
+      for (let i = 0; i < RUNS; i++) {
+        const world = await goWorld(guardLab, RUNTIME);
+        const guard = await serve(world);
+        try {
+          throughGuard.push(await halfway(`${guard.url}|${second.url}`));
+        } finally {
+          await guard.stop();
+          await world.cleanup();
+        }
       }
-    };
-    const throughGuard = [];
-    for (let i = 0; i < RUNS; i++) {
+      summarise(
+        `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, guard`,
+        'ms',
+        throughGuard.map((s) => s.ms),
+        outcome(throughGuard),
+      );
+      const naive = [await halfway(`${first.url}|${second.url}`, NAIVE_CAP_MS)];
+      summarise(
+        `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, naive a|b`,
+        'ms',
+        naive.map((s) => s.ms),
+        `${outcome(naive)}; 1 run, capped at ${NAIVE_CAP_MS / 1000} s`,
+      );
+    }
+    if (guardPart('memory')) {
+      // Memory: idle after start, after 10,000 requests (lists asked of the mirrors each time, .info
+      // from the cache, 16 at a time), and after 10,000 more. The first 10,000 include a one-time
+      // rise (V8 optimising the hot paths, pools and buffers reaching their working size); growth
+      // over the second 10,000 is what a leak would show.
       const world = await goWorld(guardLab, RUNTIME);
-      const guard = await serve(world);
+      const guard = await serve(world, { listFreshMs: 0 });
       try {
-        throughGuard.push(await halfway(`${guard.url}|${second.url}`));
+        await new Promise((r) => setTimeout(r, 1000));
+        const idle = guard.rssMb();
+        const paths = LAB_SET.flatMap((m) => [`/${m}/@v/list`, `/${m}/@v/v1.0.0.info`]);
+        const requests = async (count: number) => {
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: 16 }, async () => {
+              while (next < count) {
+                const path = paths[next++ % paths.length];
+                await (await fetch(`${guard.url}${path}`)).arrayBuffer();
+              }
+            }),
+          );
+          await new Promise((r) => setTimeout(r, 1000));
+          return guard.rssMb();
+        };
+        const warm = await requests(10_000);
+        const after = await requests(10_000);
+        summarise('guard RSS, idle', 'MB', [idle], 'target: under 80 MB; 1 run');
+        summarise('guard RSS, after 10,000 requests', 'MB', [warm], 'target: under 80 MB; 1 run');
+        summarise('guard RSS, after 20,000 requests', 'MB', [after], '1 run');
+        summarise(
+          'guard RSS growth from 10,000 to 20,000 requests',
+          'MB',
+          [after - warm],
+          'target: under 5 MB; 1 run',
+        );
       } finally {
         await guard.stop();
         await world.cleanup();
       }
-    }
-    summarise(
-      `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, guard`,
-      'ms',
-      throughGuard.map((s) => s.ms),
-      outcome(throughGuard),
-    );
-    const naive = [await halfway(`${first.url}|${second.url}`, NAIVE_CAP_MS)];
-    summarise(
-      `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, naive a|b`,
-      'ms',
-      naive.map((s) => s.ms),
-      `${outcome(naive)}; 1 run, capped at ${NAIVE_CAP_MS / 1000} s`,
-    );
-
-    // Memory: idle after start, after 10,000 requests (lists asked of the mirrors each time, .info
-    // from the cache, 16 at a time), and after 10,000 more. The first 10,000 include a one-time
-    // rise (V8 optimising the hot paths, pools and buffers reaching their working size); growth
-    // over the second 10,000 is what a leak would show.
-    const world = await goWorld(guardLab, RUNTIME);
-    const guard = await serve(world, { listFreshMs: 0 });
-    try {
-      await new Promise((r) => setTimeout(r, 1000));
-      const idle = guard.rssMb();
-      const paths = LAB_SET.flatMap((m) => [`/${m}/@v/list`, `/${m}/@v/v1.0.0.info`]);
-      const requests = async (count: number) => {
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: 16 }, async () => {
-            while (next < count) {
-              const path = paths[next++ % paths.length];
-              await (await fetch(`${guard.url}${path}`)).arrayBuffer();
-            }
-          }),
-        );
-        await new Promise((r) => setTimeout(r, 1000));
-        return guard.rssMb();
-      };
-      const warm = await requests(10_000);
-      const after = await requests(10_000);
-      summarise('guard RSS, idle', 'MB', [idle], 'target: under 80 MB; 1 run');
-      summarise('guard RSS, after 10,000 requests', 'MB', [warm], 'target: under 80 MB; 1 run');
-      summarise('guard RSS, after 20,000 requests', 'MB', [after], '1 run');
-      summarise(
-        'guard RSS growth from 10,000 to 20,000 requests',
-        'MB',
-        [after - warm],
-        'target: under 5 MB; 1 run',
-      );
-    } finally {
-      await guard.stop();
-      await world.cleanup();
     }
   } finally {
     await guardLab.stop();
