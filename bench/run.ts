@@ -7,6 +7,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { GUARD_NODE_FLAGS } from '../src/guardproxy/node-flags.js';
 import { hashZip } from '../src/integrity/h1.js';
 import { goWorld } from '../src/lab/go-world.js';
 import type { LabMirror } from '../src/lab/mirror.js';
@@ -15,7 +16,8 @@ import { type MirrorPlan, type ScenarioPlan, startLab } from '../src/lab/scenari
 import { serveGuard } from '../src/lab/serve-guard.js';
 import { makeZip } from '../src/lab/zip.js';
 
-const RUNTIME = join('dist-psm', 'GoProxyGuard', 'bin', 'goproxy-guard.mjs');
+// BENCH_RUNTIME: another build of the runtime (a before/after comparison).
+const RUNTIME = process.env.BENCH_RUNTIME ?? join('dist-psm', 'GoProxyGuard', 'bin', 'goproxy-guard.mjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 interface Figure {
@@ -488,8 +490,9 @@ if (GUARD_PARTS.some(guardPart)) {
   );
   const [first, second] = guardLab.mirrors as [LabMirror, LabMirror];
   const modules = LAB_SET.map((m) => `${m}@v1.0.0`);
-  // BENCH_GUARD_NODE_OPTIONS: node options for the guard alone (--cpu-prof, V8 flags to compare).
-  const guardNodeOptions = process.env.BENCH_GUARD_NODE_OPTIONS;
+  // The guard runs with the node flags its logon task and `serve --background` give it;
+  // BENCH_GUARD_NODE_OPTIONS replaces them (another set to compare; "" for none).
+  const guardNodeOptions = process.env.BENCH_GUARD_NODE_OPTIONS ?? GUARD_NODE_FLAGS.join(' ');
   const serve = (world: Awaited<ReturnType<typeof goWorld>>, guard: object = {}) =>
     serveGuard(RUNTIME, { ...guardLab.config, guard }, world.dir, {
       ...world.env,
@@ -636,10 +639,24 @@ if (GUARD_PARTS.some(guardPart)) {
           await new Promise((r) => setTimeout(r, 1000));
           return guard.rssMb();
         };
+        // Where the memory is (the guard's status says it): the V8 heap, used of held, and outside it.
+        const breakdown = async () => {
+          const { memory: m } = (await (await fetch(`${guard.url}/_guard/status`)).json()) as {
+            memory?: { heapUsedMb: number; heapTotalMb: number; externalMb: number };
+          };
+          return m ? `; heap ${m.heapUsedMb} of ${m.heapTotalMb} MB, external ${m.externalMb} MB` : '';
+        };
+        const idleBreakdown = await breakdown();
         const warm = await requests(10_000);
+        const warmBreakdown = await breakdown();
         const after = await requests(10_000);
-        summarise('guard RSS, idle', 'MB', [idle], 'target: under 80 MB; 1 run');
-        summarise('guard RSS, after 10,000 requests', 'MB', [warm], 'target: under 80 MB; 1 run');
+        summarise('guard RSS, idle', 'MB', [idle], `target: under 80 MB; 1 run${idleBreakdown}`);
+        summarise(
+          'guard RSS, after 10,000 requests',
+          'MB',
+          [warm],
+          `target: under 80 MB; 1 run${warmBreakdown}`,
+        );
         summarise('guard RSS, after 20,000 requests', 'MB', [after], '1 run');
         summarise(
           'guard RSS growth from 10,000 to 20,000 requests',

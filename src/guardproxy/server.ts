@@ -49,6 +49,8 @@ export interface GuardStatus {
   database: { name: string; breaker: string; counts: object };
   counters: Counters;
   cache: ReturnType<AnswerCache['usage']>;
+  /** The guard's own memory, MB: resident, and the V8 heap and memory outside it (buffers). */
+  memory: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number };
 }
 
 interface Counters extends FailoverCounters {
@@ -358,6 +360,7 @@ export async function startGuardServer(
       database: { name: config.sumdb.name, breaker: breakerOf(database, at), counts: { ...database.counts } },
       counters: { ...counters },
       cache: cache.usage(),
+      memory: memoryMb(),
     };
   }
 
@@ -466,4 +469,15 @@ async function sendOnce(
   } finally {
     await rm(fetched.file, { force: true });
   }
+}
+
+function memoryMb(): GuardStatus['memory'] {
+  const usage = process.memoryUsage();
+  const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  return {
+    rssMb: mb(usage.rss),
+    heapUsedMb: mb(usage.heapUsed),
+    heapTotalMb: mb(usage.heapTotal),
+    externalMb: mb(usage.external),
+  };
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { parseVerifierKey } from '../integrity/verifier-key.js';
+import { createRunContext } from '../probe/run-context.js';
 import { stateDir, statePaths } from '../state/paths.js';
 import type { GuardState } from '../state/store.js';
 import { createAnswerCache } from './answer-cache.js';
@@ -39,28 +40,33 @@ export async function startGuard(
   const key = config.sumdb.key ? parseVerifierKey(config.sumdb.key) : undefined;
   const knownHead = key ? await loadTreeHead(treeHeadFile(env), key) : undefined;
   const headKeeper = treeHeadKeeper(treeHeadFile(env));
+  // One trust store and DoH pool for the gate and the upstream client.
+  const shared = createRunContext(config, extraCas, 0, config.canary, route);
   const gate = createIntegrityGate({
     config,
     extraCas,
     privacy,
+    runContext: shared,
     ...(route ? { route } : {}),
     ...(knownHead ? { knownHead } : {}),
     onNewHead: headKeeper.keep,
   });
-  const upstream = createUpstream({ config, extraCas, ...(route ? { route } : {}) });
+  const upstream = createUpstream({ config, extraCas, shared: shared.context, ...(route ? { route } : {}) });
   try {
     const guard = await startGuardServer(
       { config, upstream, gate, privacy, cache, probeVerdicts, log },
       listen,
     );
-    void guard.closed.then(() => {
+    void guard.closed.then(async () => {
       gate.close();
-      return Promise.all([upstream.close(), headKeeper.flushed()]);
+      await Promise.all([upstream.close(), headKeeper.flushed()]);
+      shared.close();
     });
     return guard;
   } catch (error) {
     gate.close();
     await upstream.close();
+    shared.close();
     throw error;
   }
 }

@@ -73,10 +73,18 @@ const DNS_REUSE_MS = 60_000;
  * taken as go takes it. One undici Agent keeps connections alive, at most
  * guard.perMirrorConcurrency per origin.
  */
-export function createUpstream(options: { config: Config; extraCas: string[]; route?: ProxyRoute }) {
+export function createUpstream(options: {
+  config: Config;
+  extraCas: string[];
+  route?: ProxyRoute;
+  /** The trust store and DoH pool to use (shared with the integrity gate); made here if absent. */
+  shared?: Pick<ProbeContext, 'secureContext' | 'doh'>;
+}) {
   const { config, route } = options;
-  const secureContext = createSecureContext({ ca: [...rootCertificates, ...options.extraCas] });
-  const doh = createDohClient(secureContext);
+  // A trust store costs tens of ms and a few MB to build: the guard builds one for all its parts.
+  const secureContext =
+    options.shared?.secureContext ?? createSecureContext({ ca: [...rootCertificates, ...options.extraCas] });
+  const doh = options.shared?.doh ?? createDohClient(secureContext);
   let dnsCache = new Map<string, Promise<import('../probe/dns.js').DnsObservation>>();
   const dnsTimer = setInterval(() => {
     dnsCache = new Map();
@@ -335,7 +343,10 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
     },
     async close(): Promise<void> {
       clearInterval(dnsTimer);
-      await Promise.all([agent.destroy().catch(() => {}), doh.close().catch(() => {})]);
+      await Promise.all([
+        agent.destroy().catch(() => {}),
+        options.shared ? undefined : doh.close().catch(() => {}),
+      ]);
     },
   };
 }
