@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,11 +79,11 @@ function plan(total: number, hanging: number): ScenarioPlan {
 const DEADLINE = 2000;
 /**
  * BENCH_ONLY=health,start,hostile,go,guard,pwsh runs only those sections; guard-overhead,
- * guard-hang and guard-memory run one part of the guard section (each 3-5 minutes shorter).
+ * guard-hop, guard-hang and guard-memory run one part of the guard section (each 3-5 minutes shorter).
  */
 const only = (section: string) =>
   !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(section);
-const GUARD_PARTS = ['overhead', 'hang', 'memory'] as const;
+const GUARD_PARTS = ['overhead', 'hop', 'hang', 'memory'] as const;
 const guardPart = (part: (typeof GUARD_PARTS)[number]) => only('guard') || only(`guard-${part}`);
 
 console.log(
@@ -575,6 +576,47 @@ if (GUARD_PARTS.some(guardPart)) {
       first.setMode({ kind: 'slow', delayMs: 30 });
       await overheadOf('a mirror answering in 30 ms', 'mirror answering in 30 ms');
       first.setMode({ kind: 'ok' });
+    }
+
+    // The guard's own cost per request, without go: one request at a time for a version list
+    // (never cached here), straight to the mirror and through the guard, both on kept-alive
+    // connections. The difference is what the guard adds to each request go makes.
+    if (guardPart('hop')) {
+      const ca = readFileSync(guardLab.caFile);
+      const once = (url: string, agent: http.Agent) =>
+        new Promise<number>((resolve, reject) => {
+          const started = performance.now();
+          const get = url.startsWith('https:') ? https.get : http.get;
+          get(url, { agent, ...(url.startsWith('https:') ? { ca } : {}) }, (response) => {
+            response.resume();
+            response.on('end', () => resolve((performance.now() - started) * 1000));
+          }).on('error', reject);
+        });
+      const hops = async (base: string, agent: http.Agent) => {
+        const samples = [];
+        for (let i = 0; i < 1000; i++)
+          samples.push(await once(`${base}/${LAB_SET[i % LAB_SET.length]}/@v/list`, agent));
+        agent.destroy();
+        return samples;
+      };
+      const straight = await hops(first.url, new https.Agent({ keepAlive: true, ca }));
+      const world = await goWorld(guardLab, RUNTIME);
+      const guard = await serve(world, { listFreshMs: 0 });
+      try {
+        await hops(guard.url, new http.Agent({ keepAlive: true })); // warm: V8 optimises the hot paths
+        const through = await hops(guard.url, new http.Agent({ keepAlive: true }));
+        const a = summarise('one list request, straight to the mirror', 'µs', straight, '1000 in a row');
+        const b = summarise(
+          'one list request, through the guard',
+          'µs',
+          through,
+          '1000 in a row, after 1000 to warm up',
+        );
+        summarise('what the guard adds to one request', 'µs', [b.median - a.median], 'medians');
+      } finally {
+        await guard.stop();
+        await world.cleanup();
+      }
     }
 
     if (guardPart('hang')) {

@@ -78,7 +78,7 @@ export async function askTargets(
     return { kind: 'failed', reasons: ['every mirror is out for a while (circuit breakers open)'] };
   const reasons: string[] = [];
   let notFound: Extract<FailoverResult, { kind: 'not-found' }> | undefined;
-  const controllers: AbortController[] = [];
+  const controllers = new Map<Target, AbortController>(); // attempts still running
   const silent = new Map<Target, number>(); // attempts under way and when they started
   let next = 0;
   let running = 0;
@@ -92,7 +92,8 @@ export async function askTargets(
         if (result.kind === 'answer') recordOutrun(target.health, now() - startedAt);
         else recordCancelled(target.health);
       }
-      for (const controller of controllers) controller.abort();
+      // Only attempts still running: an abort makes a DOMException with a stack, per request.
+      for (const controller of controllers.values()) controller.abort();
       resolve(result);
     };
     const launch = (why: 'first' | 'hedge' | 'failover') => {
@@ -101,13 +102,14 @@ export async function askTargets(
       if (why === 'hedge') counters.hedgesFired++;
       if (why === 'failover') counters.failovers++;
       const controller = new AbortController();
-      controllers.push(controller);
+      controllers.set(target, controller);
       running++;
       recordStart(target.health, now());
       silent.set(target, now());
       const hedge = setTimeout(() => launch('hedge'), hedgeDelayMs(target.health, hedgeBounds));
       attempt(target, request, upstream, controller.signal).then((result) => {
         clearTimeout(hedge);
+        controllers.delete(target);
         running--;
         silent.delete(target);
         if (settled) {

@@ -178,11 +178,16 @@ export async function startGuardServer(
         };
       }
     }
-    const cached = key ? ((await storing.get(key)) ?? (await cache.lookup(key))) : undefined;
-    if (cached && (immutable || now() - cached.storedAt < config.guard.listFreshMs)) {
+    // The index says whether a usable answer is held; the disk is asked only then (a list past
+    // its freshness goes to the mirrors, and is read from disk only if every mirror fails).
+    const usable = (storedAt: number) => immutable || now() - storedAt < config.guard.listFreshMs;
+    const known = key ? ((await storing.get(key)) ?? cache.peek(key)) : undefined;
+    const fresh = key && known && usable(known.storedAt) ? await cache.lookup(key) : undefined;
+    if (fresh && usable(fresh.storedAt)) {
       counters.cacheHits++;
-      return send(response, cached, head);
+      return send(response, fresh, head);
     }
+    const staleCopy = async () => (key && known ? await cache.lookup(key) : undefined);
     const ask = (signal: AbortSignal, method: 'GET' | 'HEAD' = 'GET') =>
       askTargets(
         targets,
@@ -237,6 +242,7 @@ export async function startGuardServer(
       counters.notFound++;
       return text(response, result.status, result.body);
     }
+    const cached = await staleCopy();
     if (cached) {
       counters.staleServed++;
       deps.log('warning', `every mirror failed; serving a stale ${key} (${result.reasons.join('; ')})`);
