@@ -3,10 +3,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { GUARD_NODE_FLAGS } from '../src/guardproxy/node-flags.js';
 import { hashZip } from '../src/integrity/h1.js';
 import { goWorld } from '../src/lab/go-world.js';
 import type { LabMirror } from '../src/lab/mirror.js';
@@ -77,9 +79,14 @@ function plan(total: number, hanging: number): ScenarioPlan {
 }
 
 const DEADLINE = 2000;
-/** BENCH_ONLY=health,start,hostile,go,scheduled,h1,verify,guard,pwsh runs only those sections. */
+/**
+ * BENCH_ONLY=health,start,hostile,go,scheduled,h1,verify,guard,pwsh runs only those sections;
+ * guard-overhead, guard-hop, guard-hang and guard-memory run one part of the guard section.
+ */
 const only = (section: string) =>
   !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(section);
+const GUARD_PARTS = ['overhead', 'hop', 'hang', 'memory'] as const;
+const guardPart = (part: (typeof GUARD_PARTS)[number]) => only('guard') || only(`guard-${part}`);
 
 console.log(
   `GoProxyGuard benchmarks (node ${process.version}, ${RUNS} runs each, deadline ${DEADLINE} ms)\n`,
@@ -519,7 +526,7 @@ if (only('pwsh')) {
 // first mirror beginning to hang halfway (after half of the requests the download makes), through
 // the guard and with the naive "a|b" list (capped: go has no timeout); then the guard's memory
 // when idle and after 10,000 requests. The guard is the bundled runtime's `serve`.
-if (only('guard')) {
+if (GUARD_PARTS.some(guardPart)) {
   const requestsPerDownload = LAB_SET.length * 3; // .info, .mod, .zip of each module
   const guardLab = await startLab(
     {
@@ -534,8 +541,14 @@ if (only('guard')) {
   );
   const [first, second] = guardLab.mirrors as [LabMirror, LabMirror];
   const modules = LAB_SET.map((m) => `${m}@v1.0.0`);
+  // The guard runs with the node flags its logon task and `serve --background` give it;
+  // BENCH_GUARD_NODE_OPTIONS replaces them (another set to compare; "" for none).
+  const guardNodeOptions = process.env.BENCH_GUARD_NODE_OPTIONS ?? GUARD_NODE_FLAGS.join(' ');
   const serve = (world: Awaited<ReturnType<typeof goWorld>>, guard: object = {}) =>
-    serveGuard(RUNTIME, { ...guardLab.config, guard }, world.dir, world.env);
+    serveGuard(RUNTIME, { ...guardLab.config, guard }, world.dir, {
+      ...world.env,
+      ...(guardNodeOptions ? { NODE_OPTIONS: guardNodeOptions } : {}),
+    });
   const download = async (
     goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
     cap = 60_000,
@@ -608,85 +621,145 @@ if (only('guard')) {
   try {
     // A loopback mirror answers in about a millisecond, so the guard's own work per request is
     // the whole difference; a real mirror (a CDN node nearby) takes tens of milliseconds.
-    await overheadOf('a healthy mirror', 'all healthy');
-    first.setMode({ kind: 'slow', delayMs: 30 });
-    await overheadOf('a mirror answering in 30 ms', 'mirror answering in 30 ms');
-    first.setMode({ kind: 'ok' });
+    if (guardPart('overhead')) {
+      await overheadOf('a healthy mirror', 'all healthy');
+      first.setMode({ kind: 'slow', delayMs: 30 });
+      await overheadOf('a mirror answering in 30 ms', 'mirror answering in 30 ms');
+      first.setMode({ kind: 'ok' });
+    }
 
-    // The first mirror begins to hang after half of the requests of one download.
-    const halfway = async (
-      goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
-      cap?: number,
-    ) => {
-      first.setMode({ kind: 'hang-after', requests: requestsPerDownload / 2 });
-      try {
-        return await download(goproxy, cap);
-      } finally {
-        first.setMode({ kind: 'ok' });
-      }
-    };
-    const throughGuard = [];
-    for (let i = 0; i < RUNS; i++) {
+    // The guard's own cost per request, without go: one request at a time for a version list
+    // (never cached here), straight to the mirror and through the guard, both on kept-alive
+    // connections. The difference is what the guard adds to each request go makes.
+    if (guardPart('hop')) {
+      const ca = readFileSync(guardLab.caFile);
+      const once = (url: string, agent: http.Agent) =>
+        new Promise<number>((resolve, reject) => {
+          const started = performance.now();
+          const get = url.startsWith('https:') ? https.get : http.get;
+          get(url, { agent, ...(url.startsWith('https:') ? { ca } : {}) }, (response) => {
+            response.resume();
+            response.on('end', () => resolve((performance.now() - started) * 1000));
+          }).on('error', reject);
+        });
+      const hops = async (base: string, agent: http.Agent) => {
+        const samples = [];
+        for (let i = 0; i < 1000; i++)
+          samples.push(await once(`${base}/${LAB_SET[i % LAB_SET.length]}/@v/list`, agent));
+        agent.destroy();
+        return samples;
+      };
+      const straight = await hops(first.url, new https.Agent({ keepAlive: true, ca }));
       const world = await goWorld(guardLab, RUNTIME);
-      const guard = await serve(world);
+      const guard = await serve(world, { listFreshMs: 0 });
       try {
-        throughGuard.push(await halfway(`${guard.url}|${second.url}`));
+        await hops(guard.url, new http.Agent({ keepAlive: true })); // warm: V8 optimises the hot paths
+        const through = await hops(guard.url, new http.Agent({ keepAlive: true }));
+        const a = summarise('one list request, straight to the mirror', 'µs', straight, '1000 in a row');
+        const b = summarise(
+          'one list request, through the guard',
+          'µs',
+          through,
+          '1000 in a row, after 1000 to warm up',
+        );
+        summarise('what the guard adds to one request', 'µs', [b.median - a.median], 'medians');
       } finally {
         await guard.stop();
         await world.cleanup();
       }
     }
-    summarise(
-      `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, guard`,
-      'ms',
-      throughGuard.map((s) => s.ms),
-      outcome(throughGuard),
-    );
-    const naive = [await halfway(`${first.url}|${second.url}`, NAIVE_CAP_MS)];
-    summarise(
-      `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, naive a|b`,
-      'ms',
-      naive.map((s) => s.ms),
-      `${outcome(naive)}; 1 run, capped at ${NAIVE_CAP_MS / 1000} s`,
-    );
 
-    // Memory: idle after start, after 10,000 requests (lists asked of the mirrors each time, .info
-    // from the cache, 16 at a time), and after 10,000 more. The first 10,000 include a one-time
-    // rise (V8 optimising the hot paths, pools and buffers reaching their working size); growth
-    // over the second 10,000 is what a leak would show.
-    const world = await goWorld(guardLab, RUNTIME);
-    const guard = await serve(world, { listFreshMs: 0 });
-    try {
-      await new Promise((r) => setTimeout(r, 1000));
-      const idle = guard.rssMb();
-      const paths = LAB_SET.flatMap((m) => [`/${m}/@v/list`, `/${m}/@v/v1.0.0.info`]);
-      const requests = async (count: number) => {
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: 16 }, async () => {
-            while (next < count) {
-              const path = paths[next++ % paths.length];
-              await (await fetch(`${guard.url}${path}`)).arrayBuffer();
-            }
-          }),
-        );
-        await new Promise((r) => setTimeout(r, 1000));
-        return guard.rssMb();
+    if (guardPart('hang')) {
+      // The first mirror begins to hang after half of the requests of one download.
+      const halfway = async (
+        goproxy: string | ((world: Awaited<ReturnType<typeof goWorld>>) => Promise<string>),
+        cap?: number,
+      ) => {
+        first.setMode({ kind: 'hang-after', requests: requestsPerDownload / 2 });
+        try {
+          return await download(goproxy, cap);
+        } finally {
+          first.setMode({ kind: 'ok' });
+        }
       };
-      const warm = await requests(10_000);
-      const after = await requests(10_000);
-      summarise('guard RSS, idle', 'MB', [idle], 'target: under 80 MB; 1 run');
-      summarise('guard RSS, after 10,000 requests', 'MB', [warm], 'target: under 80 MB; 1 run');
-      summarise('guard RSS, after 20,000 requests', 'MB', [after], '1 run');
+      const throughGuard = [];
+      for (let i = 0; i < RUNS; i++) {
+        const world = await goWorld(guardLab, RUNTIME);
+        const guard = await serve(world);
+        try {
+          throughGuard.push(await halfway(`${guard.url}|${second.url}`));
+        } finally {
+          await guard.stop();
+          await world.cleanup();
+        }
+      }
       summarise(
-        'guard RSS growth from 10,000 to 20,000 requests',
-        'MB',
-        [after - warm],
-        'target: under 5 MB; 1 run',
+        `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, guard`,
+        'ms',
+        throughGuard.map((s) => s.ms),
+        outcome(throughGuard),
       );
-    } finally {
-      await guard.stop();
-      await world.cleanup();
+      const naive = [await halfway(`${first.url}|${second.url}`, NAIVE_CAP_MS)];
+      summarise(
+        `go mod download of ${LAB_SET.length} modules, first mirror hangs halfway, naive a|b`,
+        'ms',
+        naive.map((s) => s.ms),
+        `${outcome(naive)}; 1 run, capped at ${NAIVE_CAP_MS / 1000} s`,
+      );
+    }
+    if (guardPart('memory')) {
+      // Memory: idle after start, after 10,000 requests (lists asked of the mirrors each time, .info
+      // from the cache, 16 at a time), and after 10,000 more. The first 10,000 include a one-time
+      // rise (V8 optimising the hot paths, pools and buffers reaching their working size); growth
+      // over the second 10,000 is what a leak would show.
+      const world = await goWorld(guardLab, RUNTIME);
+      const guard = await serve(world, { listFreshMs: 0 });
+      try {
+        await new Promise((r) => setTimeout(r, 1000));
+        const idle = guard.rssMb();
+        const paths = LAB_SET.flatMap((m) => [`/${m}/@v/list`, `/${m}/@v/v1.0.0.info`]);
+        const requests = async (count: number) => {
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: 16 }, async () => {
+              while (next < count) {
+                const path = paths[next++ % paths.length];
+                await (await fetch(`${guard.url}${path}`)).arrayBuffer();
+              }
+            }),
+          );
+          await new Promise((r) => setTimeout(r, 1000));
+          return guard.rssMb();
+        };
+        // Where the memory is (the guard's status says it): the V8 heap, used of held, and outside it.
+        const breakdown = async () => {
+          const { memory: m } = (await (await fetch(`${guard.url}/_guard/status`)).json()) as {
+            memory?: { heapUsedMb: number; heapTotalMb: number; externalMb: number };
+          };
+          return m ? `; heap ${m.heapUsedMb} of ${m.heapTotalMb} MB, external ${m.externalMb} MB` : '';
+        };
+        const idleBreakdown = await breakdown();
+        const warm = await requests(10_000);
+        const warmBreakdown = await breakdown();
+        const after = await requests(10_000);
+        summarise('guard RSS, idle', 'MB', [idle], `target: under 80 MB; 1 run${idleBreakdown}`);
+        summarise(
+          'guard RSS, after 10,000 requests',
+          'MB',
+          [warm],
+          `target: under 80 MB; 1 run${warmBreakdown}`,
+        );
+        summarise('guard RSS, after 20,000 requests', 'MB', [after], '1 run');
+        summarise(
+          'guard RSS growth from 10,000 to 20,000 requests',
+          'MB',
+          [after - warm],
+          'target: under 5 MB; 1 run',
+        );
+      } finally {
+        await guard.stop();
+        await world.cleanup();
+      }
     }
   } finally {
     await guardLab.stop();

@@ -51,6 +51,28 @@ describe('the go installation layer', () => {
     expect(findings[2]?.evidence).toEqual([`wins: ${join(first, 'go')}`, `shadowed: ${join(second, 'go')}`]);
   });
 
+  it("refuses a go env file over the size go's settings may have, naming it, instead of reading it whole", async () => {
+    const bin = join(dir, 'go-big-env', 'bin');
+    await mkdir(bin, { recursive: true });
+    const envFile = join(dir, 'go-big-env', 'env');
+    // 2 MiB of lines go cannot read: read whole, each would be evidence of a broken file.
+    await writeFile(envFile, 'not a setting\n'.repeat(150_000));
+    const json = JSON.stringify({
+      GOVERSION: 'go1.19',
+      GOROOT: dir,
+      GOPATH: dir,
+      GOMODCACHE: '',
+      GOBIN: '',
+      GOENV: envFile,
+    });
+    await writeFile(join(bin, 'go'), `#!/bin/sh\necho '${json}'\n`);
+    await chmod(join(bin, 'go'), 0o755);
+    const { findings } = await checkGoInstall({ PATH: bin }, 'linux');
+    const refused = findings.find((f) => f.title.startsWith(`go's env file ${envFile}`));
+    expect(refused).toMatchObject({ severity: 'error', evidence: [`GOENV=${envFile}`] });
+    expect(refused?.title).toMatch(/over the 1 MiB go's env file may be/);
+  });
+
   it('says plainly when there is no go at all', async () => {
     const { findings, winner } = await checkGoInstall({ PATH: join(dir, 'nothing-here') }, 'linux');
     expect(winner).toBeNull();

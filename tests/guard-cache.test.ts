@@ -84,6 +84,21 @@ describe('the answer cache', () => {
     expect(await answerFiles(dir)).toHaveLength(3);
   });
 
+  it('tells when an answer was stored without marking it used (peek), and nothing for one it lacks', async () => {
+    const { dir } = await freshDir();
+    const cache = await createAnswerCache({ dir, capBytes: 300 });
+    await put(cache, 'a', 'a'.repeat(100), 1_000);
+    await put(cache, 'b', 'b'.repeat(100), 2_000);
+    await put(cache, 'c', 'c'.repeat(100), 3_000);
+    expect(cache.peek('a')).toEqual({ storedAt: 1_000 });
+    expect(cache.peek('never stored')).toBeUndefined();
+    // a stays the least recently used: the next store over the cap removes it.
+    await put(cache, 'd', 'd'.repeat(100));
+    expect(cache.peek('a')).toBeUndefined();
+    expect(await cache.lookup('a')).toBeUndefined();
+    expect(cache.peek('b')).toEqual({ storedAt: 2_000 });
+  });
+
   it('never stays above the cap, whatever the sizes', async () => {
     const { dir } = await freshDir();
     const cap = 10_000;

@@ -32,7 +32,9 @@ function facts(overrides: Partial<PlanFacts> = {}, go: Partial<PlanFacts['go']> 
       database: {
         name: 'sum.golang.org',
         url: 'https://sum.golang.org',
+        verdict: 'healthy',
         healthy: true,
+        latencyMs: 5,
         evidence: 'ok',
         treeHead: { size: 10, hash: 'h10' },
         record: null,

@@ -181,6 +181,10 @@ describe('task xml', () => {
     expect(parseWindowsCommandLine(xpath.stdout)).toEqual([
       '--headless',
       'C:\\Program Files\\nodejs\\node.exe',
+      // The guard's node flags (src/guardproxy/node-flags.ts): small memory all session long.
+      '--max-semi-space-size=1',
+      '--max-old-space-size=64',
+      '--v8-pool-size=1',
       'C:\\Users\\Zoë Ärger\\AppData\\Local\\GoProxyGuard\\bin\\goproxy-guard.mjs',
       'serve',
       '--config',

@@ -1,6 +1,8 @@
-import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
+import { access, constants, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { FileRefused, readUserFile } from '../config/read-file.js';
+import { MAX_GO_ENV_BYTES } from '../system/go-env.js';
 import type { Finding } from './findings.js';
 
 export interface PathEntry {
@@ -165,7 +167,18 @@ export async function checkGoInstall(
     }
   }
   if (goEnv.GOENV && goEnv.GOENV !== 'off') {
-    const text = await readFile(goEnv.GOENV, 'utf8').catch(() => '');
+    // Capped as go's settings are read elsewhere: a huge file, a pipe or a device is not read whole.
+    const text = await readUserFile(goEnv.GOENV, MAX_GO_ENV_BYTES, "go's env file").catch((error: Error) => {
+      if (error instanceof FileRefused)
+        findings.push({
+          severity: 'error',
+          layer: 'go install',
+          title: `go's env file ${goEnv.GOENV} is not read: ${error.message}`,
+          evidence: [`GOENV=${goEnv.GOENV}`],
+          fix: `point GOENV at a small text file of KEY=VALUE lines (go env -w writes one), or remove ${goEnv.GOENV}`,
+        });
+      return ''; // missing or unreadable: go treats it as empty too
+    });
     const bad = text.split('\n').filter((line) => line.trim() && !/^[A-Z][A-Z0-9_]*=/.test(line));
     if (bad.length > 0) {
       findings.push({

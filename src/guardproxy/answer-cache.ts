@@ -44,6 +44,8 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
   if (!info.isDirectory())
     throw new Error(`answer cache: ${dir} is not a folder (a symlink or a file is refused); remove it`);
 
+  const tempStem = `${randomBytes(9).toString('hex')}-`;
+  let tempCount = 0;
   // Map order is recency order: the first entry is the least recently used.
   const index = new Map<string, Entry>();
   let bytes = 0;
@@ -94,7 +96,9 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
   });
 
   return {
-    tempFile: () => join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`),
+    // Unique without asking the system for randomness on every request: a random part per
+    // cache, then a counter (created O_EXCL, so a name taken by anything else fails, not follows).
+    tempFile: () => join(dir, `${TEMP_PREFIX}${tempStem}${(tempCount++).toString(36)}`),
 
     store(key, tempFile, contentType, now) {
       return serially(async () => {
@@ -146,6 +150,11 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
       index.set(hash, entry);
       await lutimes(entry.file, entry.usedAt / 1000, entry.storedAt / 1000).catch(() => {});
       return answerOf(entry);
+    },
+
+    peek(key) {
+      const entry = index.get(keyHash(key));
+      return entry && { storedAt: entry.storedAt };
     },
 
     usage: () => ({ bytes, entries: index.size, capBytes }),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stateDir } from '../state/paths.js';
 import { type GuardRecord, pidAlive, readGuardRecord } from './guard-record.js';
+import { GUARD_NODE_FLAGS } from './node-flags.js';
 
 /** How long a background guard may take to listen before we give up and show its log. */
 const START_WAIT_MS = 15_000;
@@ -22,7 +23,7 @@ export async function startInBackground(args: string[], env: NodeJS.ProcessEnv):
   const runtime = process.argv[1] as string;
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(process.execPath, [runtime, 'serve', ...args], {
+    child = spawn(process.execPath, [...GUARD_NODE_FLAGS, runtime, 'serve', ...args], {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
       env,

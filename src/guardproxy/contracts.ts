@@ -52,6 +52,11 @@ export interface AnswerCache {
   store(key: string, tempFile: string, contentType: string, now: number): Promise<CachedAnswer>;
   /** The cached answer, or undefined; marks it recently used. */
   lookup(key: string): Promise<CachedAnswer | undefined>;
+  /**
+   * When an answer was stored, if the index has one, with no file operation and without marking
+   * it used: whether a list is fresh enough is known before any disk is touched.
+   */
+  peek(key: string): { storedAt: number } | undefined;
   /** Total bytes held and entries, for /_guard/status. */
   usage(): { bytes: number; entries: number; capBytes: number };
 }

@@ -1,4 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
+import { createTempFile } from './answer-cache.js';
 import { type AnswerKind, answerProblem } from './answer-check.js';
 import {
   hedgeDelayMs,
@@ -29,7 +30,9 @@ export interface FailoverCounters {
 export type FailoverResult =
   | {
       kind: 'answer';
+      /** The body's temp file, when onDisk (else never made: the whole body is in `body`). */
       file: string;
+      onDisk: boolean;
       size: number;
       contentType: string;
       mirror: string;
@@ -41,6 +44,8 @@ export type FailoverResult =
 
 export interface FailoverRequest {
   kind: AnswerKind;
+  /** HEAD: the mirrors are asked for the headers alone, and the answer carries no body. */
+  method?: 'GET' | 'HEAD';
   maxBytes: number;
   /** A temp file for each attempt (answerCache.tempFile()). */
   tempFile(): string;
@@ -73,7 +78,7 @@ export async function askTargets(
     return { kind: 'failed', reasons: ['every mirror is out for a while (circuit breakers open)'] };
   const reasons: string[] = [];
   let notFound: Extract<FailoverResult, { kind: 'not-found' }> | undefined;
-  const controllers: AbortController[] = [];
+  const controllers = new Map<Target, AbortController>(); // attempts still running
   const silent = new Map<Target, number>(); // attempts under way and when they started
   let next = 0;
   let running = 0;
@@ -87,7 +92,8 @@ export async function askTargets(
         if (result.kind === 'answer') recordOutrun(target.health, now() - startedAt);
         else recordCancelled(target.health);
       }
-      for (const controller of controllers) controller.abort();
+      // Only attempts still running: an abort makes a DOMException with a stack, per request.
+      for (const controller of controllers.values()) controller.abort();
       resolve(result);
     };
     const launch = (why: 'first' | 'hedge' | 'failover') => {
@@ -96,13 +102,14 @@ export async function askTargets(
       if (why === 'hedge') counters.hedgesFired++;
       if (why === 'failover') counters.failovers++;
       const controller = new AbortController();
-      controllers.push(controller);
+      controllers.set(target, controller);
       running++;
       recordStart(target.health, now());
       silent.set(target, now());
       const hedge = setTimeout(() => launch('hedge'), hedgeDelayMs(target.health, hedgeBounds));
       attempt(target, request, upstream, controller.signal).then((result) => {
         clearTimeout(hedge);
+        controllers.delete(target);
         running--;
         silent.delete(target);
         if (settled) {
@@ -146,7 +153,7 @@ async function attempt(
   const mirror = target.health.name;
   const file = request.tempFile();
   try {
-    const answer = await upstream.fetch(target.url, file, request.maxBytes, signal);
+    const answer = await upstream.fetch(target.url, file, request.maxBytes, signal, request.method);
     if (answer.status === 404 || answer.status === 410) {
       return {
         kind: 'not-found',
@@ -159,6 +166,11 @@ async function attempt(
     if (answer.status !== 200) {
       return { kind: 'failed', outcome: 'error', reason: `GET ${target.url}: ${answer.status}` };
     }
+    if (request.method === 'HEAD') {
+      // No body to judge: a mirror's headers are all go asked for.
+      const { contentType, size, firstByteMs } = answer;
+      return { kind: 'answer', file, onDisk: false, size, contentType, mirror, outcome: 'ok', firstByteMs };
+    }
     // Small answers are judged whole; a zip by its first bytes (it is hashed by the gate).
     const whole = request.kind === 'zip' || answer.size <= answer.head.length;
     const head = whole ? answer.head : await readFile(file);
@@ -166,6 +178,11 @@ async function attempt(
     if (problem) {
       await rm(file, { force: true });
       return { kind: 'failed', outcome: 'invalid', reason: `GET ${target.url}: 200 but ${problem}` };
+    }
+    // The gate hashes a file: a body held in memory alone is written out for it first.
+    if (request.verify && !answer.onDisk) {
+      const written = await writeBody(file, answer.head);
+      if (written) return { kind: 'failed', outcome: 'local', reason: written };
     }
     if (request.verify && (await request.verify(file, signal)) === 'tampered') {
       await rm(file, { force: true });
@@ -178,6 +195,8 @@ async function attempt(
     return {
       kind: 'answer',
       file,
+      // Written out for the gate if it was not already.
+      onDisk: answer.onDisk || request.verify !== undefined,
       size: answer.size,
       contentType: answer.contentType,
       mirror,
@@ -189,5 +208,21 @@ async function attempt(
     await rm(file, { force: true });
     const outcome = error instanceof UpstreamError ? error.outcome : 'error';
     return { kind: 'failed', outcome, reason: `GET ${target.url}: ${(error as Error).message}` };
+  }
+}
+
+/** Writes a body held in memory to its temp file; the error, in words, when the guard's disk fails. */
+export async function writeBody(file: string, body: Buffer): Promise<string | undefined> {
+  try {
+    const handle = await createTempFile(file);
+    try {
+      await handle.writeFile(body);
+    } finally {
+      await handle.close();
+    }
+    return undefined;
+  } catch (error) {
+    await rm(file, { force: true });
+    return `the guard cannot write its cache folder: ${(error as Error).message}`;
   }
 }

@@ -6,7 +6,7 @@ import type { TreeHead } from '../integrity/tree.js';
 import { parseVerifierKey, type VerifierKey } from '../integrity/verifier-key.js';
 import { createFetcher } from '../probe/fetcher.js';
 import type { ProxyRoute } from '../probe/route.js';
-import { createRunContext } from '../probe/run-context.js';
+import { createRunContext, type RunContext } from '../probe/run-context.js';
 import type { IntegrityGate, IntegrityResult, ModulePrivacy } from './contracts.js';
 import {
   type Get,
@@ -23,6 +23,12 @@ export interface IntegrityGateOptions {
   privacy: ModulePrivacy;
   /** How long one source (the database, or one mirror's proxy of it) may take for a lookup and its tiles. */
   attemptMs?: number;
+  /** The latest tree head verified before (by an earlier guard: loadTreeHead), the history to keep to. */
+  knownHead?: TreeHead;
+  /** Told each signed tree head newer than every one before (to keep it for the next start). */
+  onNewHead?(note: string): void;
+  /** The trust store and DoH pool to use (the guard's one, shared with its upstream client); made here if absent. */
+  runContext?: RunContext;
 }
 
 export interface RunningIntegrityGate extends IntegrityGate {
@@ -55,17 +61,19 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
   const attemptMs = options.attemptMs ?? Math.max(config.deadlineMs, config.guard.firstByteMs);
   // One trust store and DoH pool for the gate's life (a trust store costs tens of ms to build). The
   // run context's own deadline is not used (each attempt has its own), so it may pass at once.
-  const shared = createRunContext(config, extraCas, 0, config.canary, route);
+  const shared = options.runContext ?? createRunContext(config, extraCas, 0, config.canary, route);
   const sources = [sumdb.url, ...config.mirrors.map((mirror) => `${mirror.url}/sumdb/${sumdb.name}`)];
   const records = lru<ProvenRecord>(MAX_RECORDS);
   const tiles = lru<Buffer>(MAX_TILES);
   const inFlight = new Map<string, Promise<ProvenRecord | string>>();
-  let latest: TreeHead | undefined;
+  let latest: TreeHead | undefined = options.knownHead;
   let lastGood = sumdb.url;
   const heads: KnownHeads = {
     latest: () => latest,
-    accept(head) {
-      if (!latest || head.size > latest.size) latest = head;
+    accept(head, note) {
+      if (latest && head.size <= latest.size) return;
+      latest = head;
+      options.onNewHead?.(note);
     },
   };
   let closed = false;
@@ -197,7 +205,7 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
     usage: () => ({ records: records.size(), tiles: tiles.size(), treeSize: latest?.size ?? null }),
     close() {
       closed = true;
-      shared.close();
+      if (!options.runContext) shared.close(); // a context it was given is its owner's to close
     },
   };
 }

@@ -32,8 +32,8 @@ export type Get = (
 /** The latest tree head verified, shared by every lookup so that all of them see one history. */
 export interface KnownHeads {
   latest(): TreeHead | undefined;
-  /** Called at once, with no wait, after the head was checked against latest(). */
-  accept(head: TreeHead): void;
+  /** Called at once, with no wait, after the head was checked against latest(); `note` is the signed note it came in. */
+  accept(head: TreeHead, note: string): void;
 }
 
 /** Tiles already proven useful, shared between lookups; the same tile path holds the same hashes. */
@@ -117,7 +117,7 @@ export async function proveRecord(
       checked = known;
       known = heads.latest();
     }
-    heads.accept(head);
+    heads.accept(head, record.note);
     for (const [path, tile] of fetched) tiles.set(path, tile);
     return { kind: 'proven', record: { ...hashes, id: record.id, treeSize: head.size, from: base }, head };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../config/errors.js';
@@ -6,7 +6,13 @@ import type { Config } from '../config/schema.js';
 import { openAnswer } from './answer-cache.js';
 import { ANSWER_LIMITS, type AnswerKind } from './answer-check.js';
 import type { AnswerCache, CachedAnswer, IntegrityGate, ModulePrivacy } from './contracts.js';
-import { askTargets, type FailoverCounters, type FailoverResult, type Target } from './failover.js';
+import {
+  askTargets,
+  type FailoverCounters,
+  type FailoverResult,
+  type Target,
+  writeBody,
+} from './failover.js';
 import { breakerOf, initialHealth, type MirrorHealthState, scoreOf } from './mirror-health.js';
 import { type GuardRequest, parseRequestPath, unescapeGoPath } from './request-path.js';
 import type { Upstream } from './upstream.js';
@@ -21,6 +27,8 @@ export interface GuardDependencies {
   probeVerdicts?: Record<string, string>;
   log(level: 'verbose' | 'warning', message: string): void;
   now?: () => number;
+  /** Connections from go at once (MAX_GO_CONNECTIONS unless given). */
+  maxConnections?: number;
 }
 
 export interface RunningGuard {
@@ -41,6 +49,8 @@ export interface GuardStatus {
   database: { name: string; breaker: string; counts: object };
   counters: Counters;
   cache: ReturnType<AnswerCache['usage']>;
+  /** The guard's own memory, MB: resident, and the V8 heap and memory outside it (buffers). */
+  memory: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number };
 }
 
 interface Counters extends FailoverCounters {
@@ -54,10 +64,27 @@ interface Counters extends FailoverCounters {
   joined: number;
 }
 
-/** What one fetch of a cacheable answer gave: the stored answer, or why there is none. */
+/**
+ * What one fetch of a cacheable answer gave: the answer (its whole body when small, and its store
+ * in the cache under way), or why there is none.
+ */
 type SharedResult =
-  | { kind: 'stored'; answer: CachedAnswer; body?: Buffer }
+  | { kind: 'fetched'; contentType: string; body?: Buffer; stored: Promise<CachedAnswer | undefined> }
   | Exclude<FailoverResult, { kind: 'answer' }>;
+
+/** One fetch of a cacheable answer, shared by every request for it while it runs. */
+interface SharedFetch {
+  result: Promise<SharedResult>;
+  /** Requests waiting for it: when the last one hangs up, the fetch is cancelled. */
+  waiting: number;
+  controller: AbortController;
+}
+
+/**
+ * Connections go may hold open to the guard at once; more are refused at once (go then moves on
+ * through "|"). go opens a few per download; thousands would only be something gone wrong.
+ */
+export const MAX_GO_CONNECTIONS = 256;
 
 const CANONICAL = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/;
 
@@ -92,7 +119,10 @@ export async function startGuardServer(
   const inFlight = new Set<AbortController>();
   // Cacheable answers being fetched, by cache key: a burst of requests for one file (go's parallel
   // fetches, or thousands at once) makes one upstream fetch, not one each (and hedges for each).
-  const sharedFetches = new Map<string, Promise<SharedResult>>();
+  const sharedFetches = new Map<string, SharedFetch>();
+  // Answers being written to the cache after go got them: a request meanwhile waits for the store
+  // (a few file operations) instead of missing the cache and asking a mirror again.
+  const storing = new Map<string, Promise<CachedAnswer | undefined>>();
 
   const moduleTargets = (path: string): Target[] =>
     config.mirrors.map((m, i) => ({ health: mirrors[i] as MirrorHealthState, url: `${m.url}${path}` }));
@@ -148,16 +178,22 @@ export async function startGuardServer(
         };
       }
     }
-    const cached = key ? await cache.lookup(key) : undefined;
-    if (cached && (immutable || now() - cached.storedAt < config.guard.listFreshMs)) {
+    // The index says whether a usable answer is held; the disk is asked only then (a list past
+    // its freshness goes to the mirrors, and is read from disk only if every mirror fails).
+    const usable = (storedAt: number) => immutable || now() - storedAt < config.guard.listFreshMs;
+    const known = key ? ((await storing.get(key)) ?? cache.peek(key)) : undefined;
+    const fresh = key && known && usable(known.storedAt) ? await cache.lookup(key) : undefined;
+    if (fresh && usable(fresh.storedAt)) {
       counters.cacheHits++;
-      return send(response, cached, head);
+      return send(response, fresh, head);
     }
-    const ask = (signal: AbortSignal) =>
+    const staleCopy = async () => (key && known ? await cache.lookup(key) : undefined);
+    const ask = (signal: AbortSignal, method: 'GET' | 'HEAD' = 'GET') =>
       askTargets(
         targets,
         {
           kind,
+          method,
           maxBytes: ANSWER_LIMITS[kind],
           tempFile: () => cache.tempFile(),
           ...(verify ? { verify } : {}),
@@ -169,35 +205,44 @@ export async function startGuardServer(
         now,
       );
     let result: SharedResult;
-    if (key) {
-      const storeKey = key;
-      let shared = sharedFetches.get(storeKey);
-      if (shared) counters.joined++;
-      else {
-        // Not cancelled when this client hangs up (others may be waiting); the deadlines bound it.
-        shared = cancellable(async (signal): Promise<SharedResult> => {
-          const fetched = await ask(signal);
-          if (fetched.kind !== 'answer') return fetched;
-          const contentType = fetched.contentType || 'application/octet-stream';
-          const answer = await cache.store(storeKey, fetched.file, contentType, now());
-          return { kind: 'stored', answer, ...(fetched.body ? { body: fetched.body } : {}) };
-        }).finally(() => sharedFetches.delete(storeKey));
-        sharedFetches.set(storeKey, shared);
+    if (head) {
+      // go asks only for the headers: so are the mirrors, and no body is fetched (nor kept).
+      const fetched = await cancellable((signal) => ask(signal, 'HEAD'), response);
+      if (fetched.kind === 'answer') {
+        const length = fetched.size > 0 ? { 'content-length': fetched.size } : {};
+        response.writeHead(200, {
+          'content-type': fetched.contentType || 'application/octet-stream',
+          ...length,
+        });
+        return void response.end();
       }
-      result = await shared;
+      result = fetched;
+    } else if (key) {
+      result = await joinFetch(key, ask, response);
     } else {
       const fetched = await cancellable(ask, response);
       if (fetched.kind === 'answer') {
-        await sendOnce(response, fetched.file, fetched.contentType || 'application/octet-stream', head);
+        await sendOnce(response, fetched, head);
         return;
       }
       result = fetched;
     }
-    if (result.kind === 'stored') return send(response, result.answer, head, result.body);
+    if (result.kind === 'fetched') {
+      const contentType = result.contentType;
+      if (result.body) return sendBody(response, contentType, result.body, head);
+      const stored = await result.stored;
+      if (stored) return send(response, stored, head);
+      return text(
+        response,
+        500,
+        'goproxy-guard: internal error: the answer could not be kept in its cache\n',
+      );
+    }
     if (result.kind === 'not-found') {
       counters.notFound++;
       return text(response, result.status, result.body);
     }
+    const cached = await staleCopy();
     if (cached) {
       counters.staleServed++;
       deps.log('warning', `every mirror failed; serving a stale ${key} (${result.reasons.join('; ')})`);
@@ -209,6 +254,87 @@ export async function startGuardServer(
       `${request.kind === 'module' ? request.upstreamPath : request.databasePath}: every mirror failed: ${result.reasons.join('; ')}`,
     );
     return text(response, 502, `goproxy-guard: every mirror failed:\n${result.reasons.join('\n')}\n`);
+  }
+
+  /**
+   * The answer for a cacheable key, from the fetch of it already under way or from a new one. A
+   * burst of requests for one file makes one upstream fetch; it is cancelled when every request
+   * waiting for it has hung up (else the deadlines bound it). The answer is kept in the cache
+   * after it is handed over: go does not wait for the disk.
+   */
+  async function joinFetch(
+    key: string,
+    ask: (signal: AbortSignal) => Promise<FailoverResult>,
+    response: http.ServerResponse,
+  ): Promise<SharedResult> {
+    let shared = sharedFetches.get(key);
+    if (shared) counters.joined++;
+    else {
+      const controller = new AbortController();
+      inFlight.add(controller);
+      const result = (async (): Promise<SharedResult> => {
+        const fetched = await ask(controller.signal);
+        if (fetched.kind !== 'answer') return fetched;
+        const contentType = fetched.contentType || 'application/octet-stream';
+        const stored = storeLater(key, fetched, contentType).finally(() => {
+          if (storing.get(key) === stored) storing.delete(key);
+        });
+        storing.set(key, stored);
+        return {
+          kind: 'fetched',
+          contentType,
+          stored,
+          ...(fetched.body ? { body: fetched.body } : {}),
+        };
+      })().finally(() => {
+        inFlight.delete(controller);
+        if (sharedFetches.get(key) === started) sharedFetches.delete(key);
+      });
+      const started: SharedFetch = { result, waiting: 0, controller };
+      shared = started;
+      sharedFetches.set(key, started);
+    }
+    const fetch = shared;
+    fetch.waiting++;
+    let waiting = true;
+    const hungUp = () => {
+      if (!waiting || response.writableFinished) return;
+      waiting = false;
+      if (--fetch.waiting > 0) return;
+      // Nobody wants it any more: a request arriving now starts afresh instead of joining a cancelled one.
+      if (sharedFetches.get(key) === fetch) sharedFetches.delete(key);
+      fetch.controller.abort();
+    };
+    response.once('close', hungUp);
+    try {
+      return await fetch.result;
+    } finally {
+      response.off('close', hungUp);
+      if (waiting) {
+        waiting = false;
+        fetch.waiting--;
+      }
+    }
+  }
+
+  /** Keeps a fetched answer in the cache, in the background; undefined (and logged) when the disk fails. */
+  async function storeLater(
+    key: string,
+    fetched: Extract<FailoverResult, { kind: 'answer' }>,
+    contentType: string,
+  ): Promise<CachedAnswer | undefined> {
+    try {
+      if (!fetched.onDisk) {
+        if (!fetched.body) throw new Error('the answer has neither a body nor a file');
+        const failure = await writeBody(fetched.file, fetched.body);
+        if (failure) throw new Error(failure);
+      }
+      return await cache.store(key, fetched.file, contentType, now());
+    } catch (error) {
+      await rm(fetched.file, { force: true });
+      deps.log('warning', `${key}: not kept in the cache: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Runs fn with a signal that fires when the guard closes, or when go hangs up if given its response. */
@@ -240,6 +366,7 @@ export async function startGuardServer(
       database: { name: config.sumdb.name, breaker: breakerOf(database, at), counts: { ...database.counts } },
       counters: { ...counters },
       cache: cache.usage(),
+      memory: memoryMb(),
     };
   }
 
@@ -262,6 +389,7 @@ export async function startGuardServer(
     });
   });
   server.keepAliveTimeout = 30_000;
+  server.maxConnections = deps.maxConnections ?? MAX_GO_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
@@ -309,18 +437,14 @@ function json(response: http.ServerResponse, body: unknown): void {
   response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(body, null, 2)}\n`);
 }
 
+/** Sends an answer whose whole body is in memory (most lists, .info and .mod). */
+function sendBody(response: http.ServerResponse, contentType: string, body: Buffer, head: boolean): void {
+  response.writeHead(200, { 'content-type': contentType, 'content-length': body.length });
+  response.end(head ? undefined : body);
+}
+
 /** Streams an answer from its file; opened first, so an eviction meanwhile cannot cut it short. */
-/** Sends an answer: from memory when its whole body is at hand (most lists, .info and .mod), else from its file. */
-async function send(
-  response: http.ServerResponse,
-  answer: CachedAnswer,
-  head: boolean,
-  body?: Buffer,
-): Promise<void> {
-  if (body) {
-    response.writeHead(200, { 'content-type': answer.contentType, 'content-length': body.length });
-    return void response.end(head ? undefined : body);
-  }
+async function send(response: http.ServerResponse, answer: CachedAnswer, head: boolean): Promise<void> {
   const handle = await openAnswer(answer.file);
   response.writeHead(200, { 'content-type': answer.contentType, 'content-length': answer.size });
   if (head) {
@@ -338,12 +462,28 @@ async function send(
   });
 }
 
-/** Serves an answer that is not kept (the database's latest tree head), then removes it. */
-async function sendOnce(response: http.ServerResponse, file: string, contentType: string, head: boolean) {
-  const { size } = await stat(file);
+/** Serves an answer that is not kept (the database's latest tree head), then removes its file. */
+async function sendOnce(
+  response: http.ServerResponse,
+  fetched: Extract<FailoverResult, { kind: 'answer' }>,
+  head: boolean,
+) {
+  const contentType = fetched.contentType || 'application/octet-stream';
   try {
-    await send(response, { file, size, contentType, storedAt: 0 }, head);
+    if (fetched.body) sendBody(response, contentType, fetched.body, head);
+    else await send(response, { file: fetched.file, size: fetched.size, contentType, storedAt: 0 }, head);
   } finally {
-    await rm(file, { force: true });
+    await rm(fetched.file, { force: true });
   }
+}
+
+function memoryMb(): GuardStatus['memory'] {
+  const usage = process.memoryUsage();
+  const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  return {
+    rssMb: mb(usage.rss),
+    heapUsedMb: mb(usage.heapUsed),
+    heapTotalMb: mb(usage.heapTotal),
+    externalMb: mb(usage.external),
+  };
 }

@@ -1,16 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
+import { parseVerifierKey } from '../integrity/verifier-key.js';
+import { createRunContext } from '../probe/run-context.js';
 import { stateDir, statePaths } from '../state/paths.js';
 import type { GuardState } from '../state/store.js';
 import { createAnswerCache } from './answer-cache.js';
 import { createIntegrityGate } from './integrity-gate.js';
 import { modulePrivacy } from './module-privacy.js';
 import { type RunningGuard, startGuardServer } from './server.js';
+import { loadTreeHead, treeHeadKeeper } from './tree-head-file.js';
 import { createUpstream } from './upstream.js';
 
 /** Where the guard keeps immutable answers: under the state folder, so restore never touches it. */
 export const cacheDir = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'guard-cache');
+/** The latest checksum database tree head the guard verified (a signed note), kept across restarts. */
+export const treeHeadFile = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'guard-tree-head.txt');
 
 /**
  * Builds the guard from its parts and starts it: go's private-module settings (as go reads them:
@@ -32,21 +37,36 @@ export async function startGuard(
     dir: cacheDir(env),
     capBytes: config.guard.cacheMaxMb * 1024 * 1024,
   });
-  const gate = createIntegrityGate({ config, extraCas, privacy, ...(route ? { route } : {}) });
-  const upstream = createUpstream({ config, extraCas, ...(route ? { route } : {}) });
+  const key = config.sumdb.key ? parseVerifierKey(config.sumdb.key) : undefined;
+  const knownHead = key ? await loadTreeHead(treeHeadFile(env), key) : undefined;
+  const headKeeper = treeHeadKeeper(treeHeadFile(env));
+  // One trust store and DoH pool for the gate and the upstream client.
+  const shared = createRunContext(config, extraCas, 0, config.canary, route);
+  const gate = createIntegrityGate({
+    config,
+    extraCas,
+    privacy,
+    runContext: shared,
+    ...(route ? { route } : {}),
+    ...(knownHead ? { knownHead } : {}),
+    onNewHead: headKeeper.keep,
+  });
+  const upstream = createUpstream({ config, extraCas, shared: shared.context, ...(route ? { route } : {}) });
   try {
     const guard = await startGuardServer(
       { config, upstream, gate, privacy, cache, probeVerdicts, log },
       listen,
     );
-    void guard.closed.then(() => {
+    void guard.closed.then(async () => {
       gate.close();
-      return upstream.close();
+      await Promise.all([upstream.close(), headKeeper.flushed()]);
+      shared.close();
     });
     return guard;
   } catch (error) {
     gate.close();
     await upstream.close();
+    shared.close();
     throw error;
   }
 }

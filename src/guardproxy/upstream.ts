@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
@@ -12,13 +11,19 @@ import { assessDns } from '../probe/dns-verdict.js';
 import { createDohClient } from '../probe/doh.js';
 import { type ProxyRoute, proxyFor } from '../probe/route.js';
 import { Agent } from '../probe/undici.js';
+import { bodySink } from './body-sink.js';
 
 /** A mirror's answer, its body already on disk (never held in memory). */
 export interface UpstreamAnswer {
   status: number;
   contentType: string;
-  /** The temp file holding the body (the caller owns it and must remove or store it). */
+  /**
+   * The temp file holding the body when it is larger than KEEP_BYTES (onDisk); a smaller body is
+   * all in `head` and no file is made. The caller owns the file and must remove or store it.
+   */
   file: string;
+  onDisk: boolean;
+  /** The body's size; for HEAD, the size the mirror declared (0 when it did not). */
   size: number;
   /** The body's first KEEP_BYTES (all of it when size is not larger). */
   head: Buffer;
@@ -68,10 +73,18 @@ const DNS_REUSE_MS = 60_000;
  * taken as go takes it. One undici Agent keeps connections alive, at most
  * guard.perMirrorConcurrency per origin.
  */
-export function createUpstream(options: { config: Config; extraCas: string[]; route?: ProxyRoute }) {
+export function createUpstream(options: {
+  config: Config;
+  extraCas: string[];
+  route?: ProxyRoute;
+  /** The trust store and DoH pool to use (shared with the integrity gate); made here if absent. */
+  shared?: Pick<ProbeContext, 'secureContext' | 'doh'>;
+}) {
   const { config, route } = options;
-  const secureContext = createSecureContext({ ca: [...rootCertificates, ...options.extraCas] });
-  const doh = createDohClient(secureContext);
+  // A trust store costs tens of ms and a few MB to build: the guard builds one for all its parts.
+  const secureContext =
+    options.shared?.secureContext ?? createSecureContext({ ca: [...rootCertificates, ...options.extraCas] });
+  const doh = options.shared?.doh ?? createDohClient(secureContext);
   let dnsCache = new Map<string, Promise<import('../probe/dns.js').DnsObservation>>();
   const dnsTimer = setInterval(() => {
     dnsCache = new Map();
@@ -166,7 +179,14 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
   }
 
   /** One GET or HEAD, headers within the first-byte deadline, the body streamed to `file`. */
-  async function exchange(url: URL, file: string, maxBytes: number, signal: AbortSignal, started: number) {
+  async function exchange(
+    url: URL,
+    file: string,
+    maxBytes: number,
+    signal: AbortSignal,
+    started: number,
+    method: 'GET' | 'HEAD',
+  ) {
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
@@ -182,7 +202,7 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
         .request({
           origin: plainProxy ? plainProxy.origin : url.origin,
           path: plainProxy ? url.href : `${url.pathname}${url.search}`,
-          method: 'GET',
+          method,
           signal: controller.signal,
           headers: { 'user-agent': USER_AGENT, ...(auth ? { 'proxy-authorization': auth } : {}) },
           bodyTimeout: config.guard.stallMs,
@@ -203,14 +223,16 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
       };
       const location =
         response.statusCode >= 300 && response.statusCode < 400 ? header('location') : undefined;
-      if (location || response.statusCode !== 200) {
+      if (location || response.statusCode !== 200 || method === 'HEAD') {
         response.body.resume();
+        const declared = Number(header('content-length'));
         return {
           status: response.statusCode,
           contentType: header('content-type') ?? '',
-          size: 0,
+          size: method === 'HEAD' && Number.isSafeInteger(declared) && declared >= 0 ? declared : 0,
           head: Buffer.alloc(0),
           location,
+          onDisk: false,
         };
       }
       let size = 0;
@@ -236,7 +258,8 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
           else done(null, chunk);
         },
       });
-      await pipeline(response.body, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 }))
+      const sink = bodySink(file, KEEP_BYTES);
+      await pipeline(response.body, cap, sink)
         .catch((error: Error) => {
           if (error instanceof UpstreamError) throw error;
           if (signal.aborted) throw new UpstreamError('error', 'cancelled');
@@ -249,7 +272,14 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
         })
         .finally(() => clearInterval(flowCheck));
       const head = Buffer.concat(kept);
-      return { status: 200, contentType: header('content-type') ?? '', size, head, location: undefined };
+      return {
+        status: 200,
+        contentType: header('content-type') ?? '',
+        size,
+        head,
+        location: undefined,
+        onDisk: sink.onDisk(),
+      };
     } finally {
       clearTimeout(firstByte);
       signal.removeEventListener('abort', abort);
@@ -259,13 +289,15 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
   return {
     /**
      * GETs a URL, following redirects (never from https to http), within the first-byte
-     * deadline and the stall timeout. A 200 body lands in `file`; other statuses leave it absent.
+     * deadline and the stall timeout. A 200 body lands in `head`, and in `file` when larger;
+     * other statuses leave the file absent. HEAD asks for the headers alone (no body is read).
      */
     async fetch(
       target: string,
       file: string,
       maxBytes: number,
       signal: AbortSignal,
+      method: 'GET' | 'HEAD' = 'GET',
     ): Promise<UpstreamAnswer> {
       let url = new URL(target);
       let release: (() => void) | undefined;
@@ -273,12 +305,13 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
         release = await acquire(url.origin, signal);
         const started = performance.now();
         for (let hops = 0; ; hops++) {
-          const answer = await exchange(url, file, maxBytes, signal, started);
+          const answer = await exchange(url, file, maxBytes, signal, started, method);
           if (!answer.location) {
             return {
               status: answer.status,
               contentType: answer.contentType,
               file,
+              onDisk: answer.onDisk,
               size: answer.size,
               head: answer.head,
               firstByteMs: Math.round(performance.now() - started),
@@ -310,7 +343,10 @@ export function createUpstream(options: { config: Config; extraCas: string[]; ro
     },
     async close(): Promise<void> {
       clearInterval(dnsTimer);
-      await Promise.all([agent.destroy().catch(() => {}), doh.close().catch(() => {})]);
+      await Promise.all([
+        agent.destroy().catch(() => {}),
+        options.shared ? undefined : doh.close().catch(() => {}),
+      ]);
     },
   };
 }

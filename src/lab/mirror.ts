@@ -76,7 +76,9 @@ export async function startMirror(options: {
     sinceModeSet++;
     if (mode.kind === 'hang-after' && sinceModeSet > mode.requests) return; // silent from now on
     const text = (status: number, body: string | Buffer, type = 'text/plain; charset=utf-8') =>
-      void response.writeHead(status, { 'content-type': type }).end(body);
+      void response
+        .writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+        .end(body);
     if (mode.kind === 'hang') return; // keep the socket open and silent
     if (mode.kind === 'hang-after-headers')
       return void response.writeHead(200, { 'content-type': 'text/plain' }).flushHeaders();

@@ -27,6 +27,8 @@ export interface GuardCounters {
   failovers: number;
   tamperedRefused: number;
   staleServed: number;
+  /** Requests that joined a fetch of the same answer already under way (go's parallel fetches). */
+  joined: number;
 }
 
 export type GuardEventKind = 'guard-down' | 'guard-back' | 'tampered-refused';

@@ -61,6 +61,7 @@ function seenOf(answer: GuardAnswer): GuardSeen {
       failovers: count(counters?.failovers),
       tamperedRefused: count(counters?.tamperedRefused),
       staleServed: count(counters?.staleServed),
+      joined: count(counters?.joined),
     },
     tamperedBy: Object.fromEntries(
       status.mirrors.map((m) => [m.name, count((m.counts as Record<string, unknown>)?.tampered)]),

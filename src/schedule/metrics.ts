@@ -23,6 +23,10 @@ const GUARD_COUNTERS: Record<keyof GuardCounters, [name: string, help: string]> 
     'goproxyguard_guard_stale_served_total',
     'Lists and @latest answers served stale from the cache because every mirror failed.',
   ],
+  joined: [
+    'goproxyguard_guard_joined_total',
+    'Requests that joined a fetch of the same answer already under way instead of starting one.',
+  ],
 };
 
 /**

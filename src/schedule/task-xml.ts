@@ -5,6 +5,7 @@ import networkTrigger from '../../scheduled-task/triggers/network-change.xml';
 import timeTrigger from '../../scheduled-task/triggers/time.xml';
 import unlockTrigger from '../../scheduled-task/triggers/unlock.xml';
 import type { Config } from '../config/schema.js';
+import { GUARD_NODE_FLAGS } from '../guardproxy/node-flags.js';
 import { fill } from '../text/template.js';
 import { windowsCommandLine } from './command-line.js';
 
@@ -67,13 +68,18 @@ export function taskArguments(inputs: Pick<TaskInputs, 'node' | 'runtime' | 'con
 
 /** The command line of the guard proxy task's action: `serve` through the same launcher. */
 export function guardProxyArguments(inputs: Pick<TaskInputs, 'node' | 'runtime' | 'config'>): string[] {
-  return launch(inputs, ['serve']);
+  return launch(inputs, ['serve'], GUARD_NODE_FLAGS);
 }
 
-function launch(inputs: Pick<TaskInputs, 'node' | 'runtime' | 'config'>, command: string[]): string[] {
+function launch(
+  inputs: Pick<TaskInputs, 'node' | 'runtime' | 'config'>,
+  command: string[],
+  nodeFlags: readonly string[] = [],
+): string[] {
   return [
     '--headless',
     inputs.node,
+    ...nodeFlags,
     inputs.runtime,
     ...command,
     ...(inputs.config ? ['--config', inputs.config] : []),
