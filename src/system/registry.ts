@@ -7,6 +7,9 @@ import { win32Backend } from './registry-win32.js';
 // goes through the Win32 API; the Linux-side tier (GOPROXYGUARD_PLATFORM=win32) uses reg.exe,
 // Wine's. Both give the same values: types kept exactly, strings unexpanded, absent stays absent.
 
+import { parseRegExport, subkeyValues } from './registry-export.js';
+import { exportKey } from './registry-reg-exe.js';
+
 export { decodeRegFile, parseRegExport, subkeyValues } from './registry-export.js';
 export { exportKey, regAddArgs, regDeleteArgs } from './registry-reg-exe.js';
 export type { RegistryValue, StoredValue };
@@ -47,6 +50,24 @@ export function readSubkeyValues(
   env: NodeJS.ProcessEnv,
 ): Promise<Map<string, Map<string, StoredValue>> | undefined> {
   return backend().readSubkeys(key, env);
+}
+
+/**
+ * A key's own values and its subkeys' values, or undefined when the key is missing: the policy
+ * keys, whose list policies are subkeys. With reg.exe one export brings both along.
+ */
+export async function readKeyTree(
+  key: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ values: Map<string, StoredValue>; subkeys: Map<string, Map<string, StoredValue>> } | undefined> {
+  if (process.platform !== 'win32') {
+    const text = await exportKey(key, env);
+    if (text === undefined) return undefined;
+    return { values: parseRegExport(text, key), subkeys: subkeyValues(text, key) };
+  }
+  const values = await win32Backend.readKey(key, env);
+  if (!values) return undefined;
+  return { values, subkeys: (await win32Backend.readSubkeys(key, env)) ?? new Map() };
 }
 
 /** Writes or deletes one value. Deleting an absent value is not an error: readback decides. */
