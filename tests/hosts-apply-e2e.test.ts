@@ -76,6 +76,18 @@ describe('hosts pinning through apply, health and restore', () => {
     const snapshot = await readFile(join(world.env.GOPROXYGUARD_HOME as string, 'hosts.before'));
     expect(snapshot.equals(ORIGINAL)).toBe(true);
 
+    // status and doctor (which do not probe) show the pins the last apply made, with their proof.
+    const status = await json(['status']);
+    expect(status.document.pins).toEqual(planned.document.pins);
+    const doctor = await json(['doctor', '--offline', '--config', applyConfig]);
+    expect(doctor.document.pins).toEqual(planned.document.pins);
+    for (const args of [['status'], ['plan', '--config', applyConfig]]) {
+      const text = (await world.guard(args)).stdout;
+      expect(text).toMatch(
+        new RegExp(`PINNED NAME[\\s\\S]*${bogon.replaceAll('.', '\\.')}\\s+127\\.0\\.0\\.1`),
+      );
+    }
+
     // Still hijacked: the next apply keeps the pin as it is.
     const again = await json(['plan', '--config', applyConfig]);
     expect(again.document.systemChanges).toEqual([]);

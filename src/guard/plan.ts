@@ -103,7 +103,12 @@ export async function makePlan(
     database: report.database,
     notes: [...(note ? [note] : []), ...planned.notes, ...extra.notes],
     report,
-    nextState: planned.nextState,
+    // Kept for status and doctor, which do not probe: what pins and distributions the last plan saw.
+    nextState: {
+      ...planned.nextState,
+      ...(extra.pins.length > 0 ? { pins: extra.pins } : {}),
+      ...(extra.wsl.length > 0 ? { wsl: extra.wsl } : {}),
+    },
     known: windows?.values ?? {},
   };
 }
