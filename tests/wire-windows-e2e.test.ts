@@ -89,6 +89,10 @@ describe('hosts pinning and WSL through apply and restore on Windows', { timeout
     expect(elevated.pins).toEqual([expect.objectContaining({ host: bogon, addresses: ['127.0.0.1'] })]);
     expect((await readFile(hostsFile)).toString('utf8')).toContain(`127.0.0.1 ${bogon}\r\n`);
     expect((await readFile(ipconfigLog, 'utf8')).trim().split('\n')).toEqual(['["/flushdns"]']);
+    // The hosts file's byte copy is taken before its first change, though the backup already
+    // existed (the unelevated apply changed go and WSL).
+    const home = world.env.GOPROXYGUARD_HOME as string;
+    expect((await readFile(join(home, 'hosts.before'))).equals(ORIGINAL)).toBe(true);
 
     // A mirror added to the config: a changed decision, which the distribution with go follows;
     // bogon's DNS server still lies, so its pin stays as it is.
