@@ -9,7 +9,7 @@ import { startLab } from '../src/lab/scenarios.js';
 import { createRunContext } from '../src/probe/run-context.js';
 import type { EffectorContext } from '../src/settings/effector.js';
 import { pick, probeConfig, tempDir } from './helpers.js';
-import { hostsWorldResolvers } from './hosts-world.js';
+import { hostsWorldResolvers, ORIGINAL } from './hosts-world.js';
 
 // Hosts pinning from health to restore against the lab's hijacked names, with the pieces the
 // apply loop will drive (then the hosts effector): the desktop resolves
@@ -19,13 +19,6 @@ const lab = await startLab('dns-faults');
 afterAll(() => lab.stop());
 const dir = await tempDir();
 const hostsFile = join(dir, 'hosts');
-// As a Windows hosts file often is: a BOM, CRLF, comments and odd spacing, no final line break.
-const ORIGINAL = Buffer.concat([
-  Buffer.from([0xef, 0xbb, 0xbf]),
-  Buffer.from(
-    '# Copyright (c) 1993-2009 Microsoft Corp.\r\n#\r\n\t# localhost name resolution\r\n  127.0.0.1   localhost  \r\n::1\tlocalhost',
-  ),
-]);
 await writeFile(hostsFile, ORIGINAL);
 
 const host = (name: string) => `${name}.mirror.lab.test`;

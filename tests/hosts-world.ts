@@ -6,6 +6,14 @@ import { type DnsBehaviour, type LabDnsServer, startDnsServer } from '../src/lab
 // GoProxyGuard block is answered from there, every other one by the (hijacked) DNS server
 // behind it. So "a name that resolves through the hosts file" can be probed on loopback.
 
+/** As a Windows hosts file often is: a BOM, CRLF, comments and odd spacing, no final line break. */
+export const ORIGINAL = Buffer.concat([
+  Buffer.from([0xef, 0xbb, 0xbf]),
+  Buffer.from(
+    '# Copyright (c) 1993-2009 Microsoft Corp.\r\n#\r\n\t# localhost name resolution\r\n  127.0.0.1   localhost  \r\n::1\tlocalhost',
+  ),
+]);
+
 /** Answers from the hosts file's block first (read on every query), else from `upstream`. */
 class HostsFirst extends Map<string, DnsBehaviour> {
   constructor(

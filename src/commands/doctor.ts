@@ -5,6 +5,7 @@ import { UsageError } from './argv.js';
 import { renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
+import { lastPinsAndWsl, renderPinsAndWsl } from './pins-and-wsl.js';
 import { GUARD_ASK_MS, loadForRun } from './shared.js';
 import { renderTable } from './table.js';
 
@@ -122,6 +123,7 @@ export const doctor = defineCommand({
     }
     findings.push(...logFindings);
     // What people paste into tickets: no proxy passwords, no terminal sequences from a log.
+    const last = await lastPinsAndWsl(io.env);
     const visible = findings.map(shownFinding);
     const errors = visible.filter((f) => f.severity === 'error').length;
     const text = [
@@ -133,6 +135,7 @@ export const doctor = defineCommand({
       ...visible
         .filter((f) => f.evidence.length)
         .flatMap((f) => [`${f.title}:`, ...f.evidence.map((e) => `    ${e}`)]),
+      ...renderPinsAndWsl(last.pins, last.wsl),
       ...renderSources(loaded.settings),
     ].join('\n');
     return {
@@ -140,6 +143,8 @@ export const doctor = defineCommand({
       document: {
         findings: visible,
         path: install.entries,
+        pins: last.pins,
+        wsl: last.wsl,
         settingSources: sourcesDocument(loaded.settings),
       },
       text,

@@ -48,14 +48,18 @@ export const restore = defineCommand({
       { planRestore, restoreOriginals, restoreRows },
       { LOCK_WAIT_MS, underRunLock },
       { stateDir, statePaths },
+      { loadSettings },
     ] = await Promise.all([
       import('../guard/restore.js'),
       import('../guard/run-lock.js'),
       import('../state/paths.js'),
+      import('./config-sources.js'),
     ]);
+    // Hosts entries and WSL distributions are found through the config (GOPROXYGUARD_CONFIG).
+    const loadConfig = async () => (await loadSettings(undefined, io)).config;
     const paths = statePaths(stateDir(io.env));
     if (options.dryRun) {
-      const plan = await planRestore(paths, io.env);
+      const plan = await planRestore(paths, io.env, loadConfig);
       const restored = plan?.differs ? restoreRows(plan) : [];
       return {
         exitCode: plan?.differs ? EXIT.ok : EXIT.unhealthy,
@@ -65,14 +69,18 @@ export const restore = defineCommand({
     }
     const warn = (message: string) => io.emit({ type: 'log', level: 'warning', message });
     const result = await underRunLock(paths, LOCK_WAIT_MS, warn, () =>
-      restoreOriginals(paths, io.env, new Date()),
+      restoreOriginals(paths, io.env, new Date(), loadConfig),
     );
     return {
       exitCode: result.nothingToRestore ? EXIT.unhealthy : EXIT.ok,
       document: { ...result, dryRun: false },
       text: result.nothingToRestore
         ? NOTHING_TO_RESTORE
-        : [`Restored and verified:\n${table(result.restored)}`, ...(result.notified ?? [])].join('\n'),
+        : [
+            `Restored and verified:\n${table(result.restored)}`,
+            ...(result.notified ?? []),
+            ...(result.left ?? []).map((why) => `Left for a later restore (the backup is kept): ${why}`),
+          ].join('\n'),
     };
   },
 });

@@ -5,6 +5,7 @@ import { showValue } from '../settings/setting-value.js';
 import { UsageError } from './argv.js';
 import { loadSettings } from './config-sources.js';
 import type { CommandIO } from './definition.js';
+import { renderPinsAndWsl } from './pins-and-wsl.js';
 import { renderTable } from './table.js';
 
 /**
@@ -101,6 +102,7 @@ export function renderPlan(plan: Plan, heading: string): string {
       ),
     );
   }
+  lines.push(...renderPinsAndWsl(plan.pins, plan.wsl));
   for (const reason of plan.reasons) lines.push(`reason: ${reason}`);
   for (const warning of plan.decision.warnings) lines.push(`warning: ${warning}`);
   for (const note of plan.notes) lines.push(`note: ${note}`);

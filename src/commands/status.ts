@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { loadSettings, renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
+import { renderPinsAndWsl } from './pins-and-wsl.js';
 import { renderTable } from './table.js';
 
 /**
@@ -96,6 +97,8 @@ export const status = defineCommand({
       currentProxy: state.proxies?.current === undefined ? null : (state.proxies.current ?? 'direct'),
       windows,
       guard,
+      pins: state.pins ?? [],
+      wsl: state.wsl ?? [],
       backupExists: backup !== undefined,
       history,
       notes,
@@ -143,6 +146,7 @@ export const status = defineCommand({
             ),
           ]
         : []),
+      ...renderPinsAndWsl(document.pins, document.wsl),
       '',
       `guard proxy: ${guardLine(guard)}`,
       ...renderSources(loaded instanceof Error ? undefined : loaded.settings),

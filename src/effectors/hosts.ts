@@ -13,6 +13,7 @@ import {
 import { addressesOf, hostsValue } from '../policy/pin-hosts.js';
 import type { Effector, EffectorContext, SettingValue } from '../settings/effector.js';
 import { writeFileAtomic } from '../state/atomic.js';
+import { snapshotFile } from '../state/paths.js';
 import { windowsEffects } from '../system/platform.js';
 import { runTool, toolSaid, type WindowsTool } from '../system/windows-tool.js';
 import { isElevated } from '../system/winhttp.js';
@@ -171,7 +172,7 @@ export const hostsEffector: Effector = {
     const path = hostsFilePath(context);
     const bytes = await onHostsFile(path, () => readBytes(path));
     // The bytes before the FIRST change: a snapshot already there is the older one, kept.
-    await writeFile(join(stateFolder, 'hosts.before'), bytes, { flag: 'wx', mode: 0o600 }).catch(
+    await writeFile(snapshotFile(stateFolder, 'hosts'), bytes, { flag: 'wx', mode: 0o600 }).catch(
       (error: NodeJS.ErrnoException) => {
         if (error.code !== 'EEXIST') throw error;
       },

@@ -7,21 +7,25 @@ import {
   type SettingValue,
 } from '../settings/effector.js';
 import { goEnv } from './go-env.js';
+import { hostsEffector } from './hosts.js';
 import { userEnv } from './user-env.js';
 import { notifyWindows } from './windows-notice.js';
 import { winhttp } from './winhttp.js';
 import { wininet } from './wininet.js';
+import { wslGoEnvEffector } from './wsl-go-env.js';
 
 /**
  * Every effector by kind, in the order the loop writes them: go's env file first (the change
- * every run makes), then the Windows settings. A kind without an effector yet (hosts,
- * wsl-go-env) is refused by name, never skipped.
+ * every run makes), then the Windows settings, then the hosts file's pins and go inside WSL
+ * (issue #20). A kind without an effector is refused by name, never skipped.
  */
 export const EFFECTORS: Partial<Record<SettingKind, Effector>> = {
   'go-env': goEnv,
   'user-env': userEnv,
   wininet,
   winhttp,
+  hosts: hostsEffector,
+  'wsl-go-env': wslGoEnvEffector,
 };
 
 /** The kinds whose programs are told in one native helper run (see windows-notice.ts). */

@@ -3,6 +3,7 @@ import { byKind, notifyChanges, readSettings } from '../effectors/index.js';
 import {
   type Change,
   type EffectorContext,
+  parseSettingId,
   type SettingId,
   type SettingValue,
   WriteRefused,
@@ -88,10 +89,12 @@ export async function carryOut(
   const { backup } = options;
   if (backup) {
     crashPoint('before-backup', env);
-    if (!(await readBackup(backup.paths.backup))) {
-      for (const [effector] of byKind(changes.map((c) => [c.setting, c] as const)))
-        await effector.snapshot?.(backup.paths.dir, context);
-    }
+    // Each kind's byte copy before its FIRST change: a kind the backup holds nothing of yet (the
+    // hosts file pinned only by a later, elevated apply) gets its copy now.
+    const held = Object.keys((await readBackup(backup.paths.backup))?.settings ?? {});
+    const heldKinds = new Set(held.map((id) => parseSettingId(id)?.kind));
+    for (const [effector] of byKind(changes.map((c) => [c.setting, c] as const)))
+      if (!heldKinds.has(effector.kind)) await effector.snapshot?.(backup.paths.dir, context);
     const originals = {
       ...backup.alsoBackUp,
       ...Object.fromEntries(changes.map((c) => [c.setting, c.from])),

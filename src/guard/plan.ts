@@ -1,8 +1,10 @@
 import type { LoadedConfig } from '../config/load.js';
 import { readSettings } from '../effectors/index.js';
 import type { Decision } from '../policy/decide.js';
+import type { Pin } from '../policy/pin-hosts.js';
 import { needsElevation, type PlanFacts, plan, windowsSettingsToRead } from '../policy/plan.js';
 import type { ProxyDecision } from '../policy/proxy.js';
+import type { DistroFollowing } from '../policy/wsl-go-env.js';
 import type { DatabaseHealth } from '../probe/database.js';
 import { type HealthReport, probeMirrors } from '../probe/run.js';
 import { goChangeRows, systemChanges } from '../settings/change-rows.js';
@@ -13,6 +15,7 @@ import { type GuardState, loadState } from '../state/store.js';
 import { type GoKey, MANAGED_GO_KEYS, readGoSettings, sourceOf } from '../system/go-env.js';
 import { windowsEffects } from '../system/platform.js';
 import { isElevated, UnparseableOutput } from '../system/winhttp.js';
+import { planPinsAndWsl } from './pins-and-wsl.js';
 
 // plan and apply: gather the facts (probe results, go's settings, the Windows values involved),
 // then ask policy/plan.ts, which holds every rule. Changes nothing.
@@ -22,8 +25,12 @@ export interface Plan {
   decision: Decision;
   /** The corporate proxy decision; null without candidates or off Windows. */
   proxy: ProxyDecision | null;
-  /** Every setting to change, go's env file first, then the Windows settings. */
+  /** Every setting to change, go's env file first, then the Windows settings, the hosts file and WSL. */
   changes: Change[];
+  /** The hosts file's pins once the changes are made (issue #20), each with its proof. */
+  pins: Pin[];
+  /** Each WSL distribution's go settings and how it follows the decision (issue #20). */
+  wsl: DistroFollowing[];
   /** Backed up with the changes though not changed by name (WinINet's connection blob). */
   alsoBackUp: Record<SettingId, SettingValue>;
   /** The mirrors' reasons, then the proxy's. */
@@ -78,11 +85,14 @@ export async function makePlan(
   );
   const facts: PlanFacts = { report, go: settings, ...(windows ? { windows } : {}) };
   const planned = plan(facts, state, config, now);
+  const extra = await planPinsAndWsl(loaded, env, planned.decision);
   return {
     envFile: settings.envFile,
     decision: planned.decision,
     proxy: planned.proxy,
-    changes: planned.changes,
+    changes: [...planned.changes, ...extra.changes],
+    pins: extra.pins,
+    wsl: extra.wsl,
     alsoBackUp: planned.alsoBackUp,
     reasons: planned.reasons,
     current: MANAGED_GO_KEYS.map((key) => ({
@@ -91,9 +101,14 @@ export async function makePlan(
       source: sourceOf(settings, key),
     })),
     database: report.database,
-    notes: [...(note ? [note] : []), ...planned.notes],
+    notes: [...(note ? [note] : []), ...planned.notes, ...extra.notes],
     report,
-    nextState: planned.nextState,
+    // Kept for status and doctor, which do not probe: what pins and distributions the last plan saw.
+    nextState: {
+      ...planned.nextState,
+      ...(extra.pins.length > 0 ? { pins: extra.pins } : {}),
+      ...(extra.wsl.length > 0 ? { wsl: extra.wsl } : {}),
+    },
     known: windows?.values ?? {},
   };
 }
@@ -140,6 +155,8 @@ export function planDocument(plan: Plan, extra: Record<string, unknown> = {}) {
       from: showValue(from),
       to: showValue(to),
     })),
+    pins: plan.pins,
+    wsl: plan.wsl,
     proxy: plan.proxy
       ? {
           choice: plan.proxy.choice === 'keep' ? 'keep' : (plan.proxy.choice?.name ?? 'direct'),

@@ -1,9 +1,9 @@
 import { unlink } from 'node:fs/promises';
 import { ConfigError, InputError } from '../config/errors.js';
-import { configSchema } from '../config/schema.js';
+import { type Config, configSchema } from '../config/schema.js';
 import { isManaged, readSettings } from '../effectors/index.js';
 import { type Change, type EffectorContext, parseSettingId, SETTING_KINDS } from '../settings/effector.js';
-import { sameValue, showValue, textOf } from '../settings/setting-value.js';
+import { type SettingValue, sameValue, showValue, textOf } from '../settings/setting-value.js';
 import { type Backup, forgetBackup, readBackup } from '../state/backup.js';
 import { appendHistory } from '../state/history.js';
 import { type StatePaths, snapshotFile } from '../state/paths.js';
@@ -21,6 +21,8 @@ export interface RestoreResult {
    * killed before its first change).
    */
   nothingToRestore: boolean;
+  /** Settings left for a later restore (a stopped WSL distribution): the backup is kept for them. */
+  left?: string[];
 }
 
 /** What restore would put back, read from the backup (its shape checked) and the machine. */
@@ -30,13 +32,52 @@ export interface RestorePlan {
   changes: Change[];
   /** Whether any setting now differs from its backed-up value; if none does, there is nothing to restore. */
   differs: boolean;
+  /** Why some backed-up settings could not be read, so are left for a later restore (a stopped WSL distribution). */
+  left: string[];
+  /** The config the hosts and WSL entries were read with (undefined: the built-in defaults). */
+  config?: Config;
 }
 
 /**
- * Restore needs no config: its effectors write only what the backup holds. They get the built-in
- * defaults so the contract (env and config) holds for every kind.
+ * Restore writes only what the backup holds. The config (the built-in defaults when none is
+ * given) says where: dns.hostsFile off Windows, whether a stopped WSL distribution may be started.
  */
-const restoreContext = (env: NodeJS.ProcessEnv): EffectorContext => ({ env, config: configSchema.parse({}) });
+const restoreContext = (env: NodeJS.ProcessEnv, config?: Config): EffectorContext => ({
+  env,
+  config: config ?? configSchema.parse({}),
+});
+
+/**
+ * Reads the settings now in place; a WSL distribution that is stopped (and not to be started)
+ * is left out, with why, instead of stopping restore of everything else.
+ */
+async function readForRestore(
+  ids: readonly string[],
+  context: EffectorContext,
+): Promise<{ now: Record<string, SettingValue>; left: string[]; leftIds: Set<string> }> {
+  const wsl = new Map<string, string[]>();
+  for (const id of ids.filter((i) => i.startsWith('wsl-go-env:'))) {
+    const distro = id.slice('wsl-go-env:'.length, id.lastIndexOf('/'));
+    wsl.set(distro, [...(wsl.get(distro) ?? []), id]);
+  }
+  const left: string[] = [];
+  const leftIds = new Set<string>();
+  const read = await Promise.all([
+    readSettings(
+      ids.filter((id) => !id.startsWith('wsl-go-env:')),
+      context,
+    ),
+    ...[...wsl.values()].map((distroIds) =>
+      readSettings(distroIds, context).catch((error: Error) => {
+        if ((error as { errorId?: string }).errorId !== 'WslDistroStopped') throw error;
+        left.push(error.message);
+        for (const id of distroIds) leftIds.add(id);
+        return {};
+      }),
+    ),
+  ]);
+  return { now: Object.assign({}, ...read), left, leftIds };
+}
 
 /**
  * Reads the backup and the values now in place; changes nothing. Undefined when there is no
@@ -46,6 +87,8 @@ const restoreContext = (env: NodeJS.ProcessEnv): EffectorContext => ({ env, conf
 export async function planRestore(
   paths: StatePaths,
   env: NodeJS.ProcessEnv,
+  /** Read only for a backup holding hosts or WSL entries: the config says where they live. */
+  loadConfig?: () => Promise<Config>,
 ): Promise<RestorePlan | undefined> {
   const backup = await readBackup(paths.backup);
   if (!backup) return undefined;
@@ -57,7 +100,8 @@ export async function planRestore(
     return [parsed.id, value] as const;
   });
   const ids = originals.map(([id]) => id);
-  const windowsIds = ids.filter((id) => !id.startsWith('go-env:'));
+  // The hosts file is settable off Windows (dns.hostsFile); everything else is Windows' own.
+  const windowsIds = ids.filter((id) => !id.startsWith('go-env:') && !id.startsWith('hosts:'));
   if (windowsIds.length > 0 && !windowsEffects(env)) {
     throw new ConfigError(
       '',
@@ -72,11 +116,13 @@ export async function planRestore(
       );
     }
   }
-  const now = await readSettings(ids, restoreContext(env));
-  const changes = originals.map(
-    ([setting, to]): Change => ({ setting, from: now[setting] ?? { was: 'unset' }, to }),
-  );
-  return { backup, changes, differs: changes.some((c) => !sameValue(c.from, c.to)) };
+  const needsConfig = ids.some((id) => id.startsWith('hosts:') || id.startsWith('wsl-go-env:'));
+  const config = needsConfig ? await loadConfig?.() : undefined;
+  const { now, left, leftIds } = await readForRestore(ids, restoreContext(env, config));
+  const changes = originals
+    .filter(([setting]) => !leftIds.has(setting))
+    .map(([setting, to]): Change => ({ setting, from: now[setting] ?? { was: 'unset' }, to }));
+  return { backup, changes, differs: changes.some((c) => !sameValue(c.from, c.to)), left, config };
 }
 
 /** The settings a plan puts back, for people: go keys by name, Windows settings by id. */
@@ -103,9 +149,12 @@ export async function restoreOriginals(
   paths: StatePaths,
   env: NodeJS.ProcessEnv,
   now: Date,
+  loadConfig?: () => Promise<Config>,
 ): Promise<RestoreResult> {
-  const plan = await planRestore(paths, env);
+  const plan = await planRestore(paths, env, loadConfig);
   if (!plan) return { restored: [], nothingToRestore: true };
+  if (!plan.differs && plan.left.length > 0)
+    return { restored: [], nothingToRestore: false, left: plan.left };
   if (!plan.differs) {
     await appendHistory(paths.history, {
       at: now.toISOString(),
@@ -117,7 +166,9 @@ export async function restoreOriginals(
     await forget(paths);
     return { restored: [], nothingToRestore: true };
   }
-  const { stuck, notified } = await carryOut(plan.changes, restoreContext(env), { onMismatch: 'keep going' });
+  const { stuck, notified } = await carryOut(plan.changes, restoreContext(env, plan.config), {
+    onMismatch: 'keep going',
+  });
   if (stuck.length > 0) {
     throw new Error(`after restoring, ${stuck.join(', ')} still differ; the backup ${paths.backup} is kept`);
   }
@@ -135,6 +186,9 @@ export async function restoreOriginals(
     restored: go,
     ...(Object.keys(windows).length > 0 ? { restoredWindows: windows, notified } : {}),
   });
+  // A setting left for later keeps the whole backup: the next restore finds the rest already done.
+  if (plan.left.length > 0)
+    return { restored: restoreRows(plan), notified, nothingToRestore: false, left: plan.left };
   await forget(paths);
   return { restored: restoreRows(plan), notified, nothingToRestore: false };
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../config/errors.js';
 import type { SettingId } from '../settings/effector.js';
 import { GO_ENV_TYPE, type SettingValue } from '../settings/setting-value.js';
@@ -42,7 +43,7 @@ export function migrateBackup(stored: StoredBackup): Backup {
         ? value
         : {
             was: 'set',
-            type: RESTORABLE[id] === 'go' ? GO_ENV_TYPE : (value.type ?? 'REG_SZ'),
+            type: restorableKind(id) === 'go' ? GO_ENV_TYPE : (value.type ?? 'REG_SZ'),
             value: value.value,
           };
   }
@@ -56,7 +57,7 @@ export function migrateBackup(stored: StoredBackup): Backup {
 // is refused, never written back.
 
 /** How a setting's value is written back, which decides what a backed-up value may look like. */
-type ValueKind = 'go' | 'registry' | 'winhttp';
+type ValueKind = 'go' | 'registry' | 'winhttp' | 'hosts';
 
 /** Every setting restore may write back: the ones apply backs up, and nothing else. */
 export const RESTORABLE: Readonly<Record<string, ValueKind>> = {
@@ -66,6 +67,24 @@ export const RESTORABLE: Readonly<Record<string, ValueKind>> = {
   [WININET_BLOB]: 'registry',
   [WINHTTP]: 'winhttp',
 };
+
+/**
+ * The settings whose names are not fixed (issue #20): a hosts file entry per mirror host name,
+ * and GOPROXY/GOSUMDB of go inside each WSL distribution. Each pattern is as strict as the
+ * effector's own check of a name (src/hosts/block.ts entryProblem, src/effectors/wsl-go-env.ts).
+ */
+const RESTORABLE_PATTERNS: readonly [RegExp, ValueKind][] = [
+  [/^hosts:[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'hosts'],
+  // A distribution name is letters, digits, ".", "-" and "_" (what wsl --import accepts).
+  [/^wsl-go-env:[\w.-]+\/(GOPROXY|GOSUMDB)$/, 'go'],
+];
+
+/** How restore writes the setting with this id back; undefined for every id it never writes. */
+export function restorableKind(id: string): ValueKind | undefined {
+  // Own keys only: "toString" or "__proto__" must not find something on Object.prototype.
+  if (Object.hasOwn(RESTORABLE, id)) return RESTORABLE[id];
+  return RESTORABLE_PATTERNS.find(([pattern]) => pattern.test(id))?.[1];
+}
 
 /** The fields of a backup file, in the order apply writes them. */
 const BACKUP_FIELDS = ['version', 'takenAt', 'goEnvFile', 'settings'];
@@ -94,12 +113,11 @@ export function checkBackupShape(raw: unknown, file: string): StoredBackup {
   if (!isObject(raw.settings)) throw bad('settings', `must be an object (got ${describe(raw.settings)})`);
   for (const [id, value] of Object.entries(raw.settings)) {
     const field = `settings.${id}`;
-    // Own keys only: "toString" or "__proto__" must not find something on Object.prototype.
-    const kind = Object.hasOwn(RESTORABLE, id) ? RESTORABLE[id] : undefined;
+    const kind = restorableKind(id);
     if (!kind) {
       throw bad(
         field,
-        `${id} is not a setting GoProxyGuard changes, so restore never writes it (it restores GOPROXY and GOSUMDB in go's env file and the Windows proxy settings it manages); the file was edited or is not GoProxyGuard's: remove the entry, or the file if GoProxyGuard has not changed this machine`,
+        `${id} is not a setting GoProxyGuard changes, so restore never writes it (it restores GOPROXY and GOSUMDB in go's env file and in WSL distributions, its hosts file entries and the Windows proxy settings it manages); the file was edited or is not GoProxyGuard's: remove the entry, or the file if GoProxyGuard has not changed this machine`,
       );
     }
     const problem = valueProblem(value, kind, typed);
@@ -133,6 +151,16 @@ function valueProblem(
   if (kind === 'go') {
     if (typed && value.type !== GO_ENV_TYPE)
       return { at: 'type', says: `must be "${GO_ENV_TYPE}" (got ${describe(value.type)})` };
+    return undefined;
+  }
+  if (kind === 'hosts') {
+    if (value.type !== 'HOSTS') return { at: 'type', says: `must be "HOSTS" (got ${describe(value.type)})` };
+    const addresses = (text as string).split(' ');
+    if (addresses.some((a) => isIP(a) === 0 || a.includes('%')))
+      return {
+        at: 'value',
+        says: `must be IPv4 or IPv6 addresses separated by one space (got ${describe(text)})`,
+      };
     return undefined;
   }
   const type = value.type ?? 'REG_SZ'; // backups from before registry types were recorded

@@ -24,6 +24,10 @@ export interface GuardState {
   sumdbHeads?: Record<string, { size: number; hash: string }>;
   /** Corporate proxy candidates' standing, and the one GoProxyGuard set (null: it set direct). */
   proxies?: { tracks: Record<string, MirrorTrack>; current?: string | null };
+  /** The hosts file's pins as the last plan left them, with what proved each (issue #20; status, doctor). */
+  pins?: { host: string; addresses: string[]; proof: string[] }[];
+  /** Each WSL distribution's go settings and how it follows, as the last plan found them (issue #20). */
+  wsl?: { name: string; follows: string; goproxy?: string; gosumdb?: string }[];
 }
 
 export const freshState = (): GuardState => ({ version: 1, mirrors: {} });
