@@ -104,7 +104,12 @@ describe('hosts pinning through apply, health and restore', () => {
     upstream.set(bogon, { kind: 'answer', addresses: ['10.10.34.35'] });
     expect((await json(['apply', '--config', applyConfig])).run.exitCode).toBe(0);
     expect((await readFile(hostsFile)).equals(ORIGINAL)).toBe(false);
-    const restored = await world.guard(['restore', '--json'], { GOPROXYGUARD_CONFIG: applyConfig });
+    // No config: the backup names the hosts file the pins were written to.
+    const backup = JSON.parse(
+      await readFile(join(world.env.GOPROXYGUARD_HOME as string, 'backup.json'), 'utf8'),
+    );
+    expect(backup.hostsFile).toBe(hostsFile);
+    const restored = await world.guard(['restore', '--json']);
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect((await readFile(hostsFile)).equals(ORIGINAL)).toBe(true);
   });

@@ -1,4 +1,5 @@
 import { GuardError } from '../config/errors.js';
+import { hostsFilePath } from '../effectors/hosts.js';
 import { byKind, notifyChanges, readSettings } from '../effectors/index.js';
 import {
   type Change,
@@ -99,7 +100,10 @@ export async function carryOut(
       ...backup.alsoBackUp,
       ...Object.fromEntries(changes.map((c) => [c.setting, c.from])),
     };
-    await extendBackup(backup.paths.backup, backup.goEnvFile, originals, backup.now);
+    const hostsFile = changes.some((c) => c.setting.startsWith('hosts:'))
+      ? hostsFilePath(context)
+      : undefined;
+    await extendBackup(backup.paths.backup, backup.goEnvFile, originals, backup.now, hostsFile);
     crashPoint('after-backup', env);
   }
   await options.beforeWrite?.();

@@ -117,7 +117,14 @@ export async function planRestore(
     }
   }
   const needsConfig = ids.some((id) => id.startsWith('hosts:') || id.startsWith('wsl-go-env:'));
-  const config = needsConfig ? await loadConfig?.() : undefined;
+  const loaded = needsConfig ? await loadConfig?.() : undefined;
+  // The hosts file the backup was taken from, whatever the config now names.
+  const config =
+    loaded && backup.hostsFile !== undefined
+      ? { ...loaded, dns: { ...loaded.dns, hostsFile: backup.hostsFile } }
+      : backup.hostsFile !== undefined
+        ? configSchema.parse({ dns: { hostsFile: backup.hostsFile } })
+        : loaded;
   const { now, left, leftIds } = await readForRestore(ids, restoreContext(env, config));
   const changes = originals
     .filter(([setting]) => !leftIds.has(setting))

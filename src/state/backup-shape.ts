@@ -15,6 +15,11 @@ export interface Backup {
   takenAt: string;
   /** Which go env file the values were read from. */
   goEnvFile: string;
+  /**
+   * The hosts file the hosts entries were read from, recorded with the first of them: restore
+   * puts them back there whatever config it runs with (off Windows the path is settable).
+   */
+  hostsFile?: string;
   /** Keyed by setting id: go-env:GOPROXY, user-env:HTTPS_PROXY, wininet:ProxyServer, winhttp:proxy. */
   settings: Record<SettingId, SettingValue>;
 }
@@ -87,7 +92,7 @@ export function restorableKind(id: string): ValueKind | undefined {
 }
 
 /** The fields of a backup file, in the order apply writes them. */
-const BACKUP_FIELDS = ['version', 'takenAt', 'goEnvFile', 'settings'];
+const BACKUP_FIELDS = ['version', 'takenAt', 'goEnvFile', 'hostsFile', 'settings'];
 
 /**
  * The backup as found (version 1 or 2; migrateBackup makes it 2), or a ConfigError (exit 2)
@@ -110,6 +115,11 @@ export function checkBackupShape(raw: unknown, file: string): StoredBackup {
     throw bad('takenAt', `must be a string (got ${describe(raw.takenAt)})`);
   const envFileProblem = lineProblem(raw.goEnvFile);
   if (envFileProblem || raw.goEnvFile === '') throw bad('goEnvFile', envFileProblem ?? 'must not be empty');
+  if (raw.hostsFile !== undefined) {
+    const hostsFileProblem = lineProblem(raw.hostsFile);
+    if (hostsFileProblem || raw.hostsFile === '')
+      throw bad('hostsFile', hostsFileProblem ?? 'must not be empty');
+  }
   if (!isObject(raw.settings)) throw bad('settings', `must be an object (got ${describe(raw.settings)})`);
   for (const [id, value] of Object.entries(raw.settings)) {
     const field = `settings.${id}`;

@@ -35,6 +35,8 @@ export async function extendBackup(
   goEnvFile: string,
   originals: Readonly<Record<SettingId, SettingValue>>,
   now: Date,
+  /** The hosts file, when hosts entries are among the originals. */
+  hostsFile?: string,
 ): Promise<Backup> {
   const backup = (await readBackup(path)) ?? {
     version: 2,
@@ -45,7 +47,9 @@ export async function extendBackup(
   const missing = (Object.entries(originals) as [SettingId, SettingValue][]).filter(
     ([key]) => !(key in backup.settings),
   );
-  if (missing.length > 0) {
+  const newHostsFile = hostsFile !== undefined && backup.hostsFile === undefined;
+  if (newHostsFile) backup.hostsFile = hostsFile;
+  if (missing.length > 0 || newHostsFile) {
     for (const [key, value] of missing) backup.settings[key] = value;
     await writeFileAtomic(path, `${JSON.stringify(backup, null, 2)}\n`);
   }
