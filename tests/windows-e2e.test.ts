@@ -184,6 +184,26 @@ describe('corporate proxy failover on Windows (Wine registry)', { timeout: 120_0
     }
   });
 
+  it('run from an environment whose HTTPS_PROXY is the dead primary: the mirrors are judged again through the backup it switches to', async () => {
+    await seed();
+    const m = await machine(proxies(['env', 'wininet']));
+    try {
+      // What a process started on that desktop inherits: the user environment's dead proxy.
+      const apply = await m.guard(['apply', '--config', m.configPath, '--json'], {
+        HTTPS_PROXY: primary,
+        HTTP_PROXY: primary,
+      });
+      expect(apply.exitCode, apply.stderr).toBe(0);
+      const doc = JSON.parse(apply.stdout);
+      expect(doc.proxy.choice).toBe('backup');
+      expect(doc.mirrors.map((mirror: { verdict: string }) => mirror.verdict)).toEqual(['healthy']);
+      expect(await value(USER_ENV_KEY, 'HTTPS_PROXY')).toMatchObject({ value: backup });
+      expect((await m.guard(['restore'])).exitCode).toBe(0);
+    } finally {
+      await m.world.cleanup();
+    }
+  });
+
   it('restore recovers every value after apply was killed right after the Windows writes', async () => {
     await seed();
     const before = { env: await exported(USER_ENV_KEY), wininet: await exported(WININET_KEY) };

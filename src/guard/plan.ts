@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import type { ProxyRoute } from '../config/proxy-route.js';
 import { readSettings } from '../effectors/index.js';
 import type { Decision } from '../policy/decide.js';
 import type { Pin } from '../policy/pin-hosts.js';
@@ -70,21 +71,34 @@ export async function makePlan(
     readGoSettings(env),
     windowsEffects(env) ? readWindowsFacts(loaded, env) : undefined,
   ]);
-  const report = await probeMirrors(
-    config,
-    loaded.extraCas,
-    ({ done, total, mirror }) =>
-      emit({
-        type: 'progress',
-        activity: 'Probing Go module mirrors',
-        status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
-        percent: Math.round((done / total) * 100),
-      }),
-    state.sumdbHeads?.[config.sumdb.name],
-    loaded.route,
-  );
-  const facts: PlanFacts = { report, go: settings, ...(windows ? { windows } : {}) };
-  const planned = plan(facts, state, config, now);
+  const probe = (probed: LoadedConfig['config'], route: ProxyRoute | undefined) =>
+    probeMirrors(
+      probed,
+      loaded.extraCas,
+      ({ done, total, mirror }) =>
+        emit({
+          type: 'progress',
+          activity: 'Probing Go module mirrors',
+          status: `${done}/${total}: ${mirror.name} is ${mirror.verdict}`,
+          percent: Math.round((done / total) * 100),
+        }),
+      state.sumdbHeads?.[config.sumdb.name],
+      route,
+    );
+  let report = await probe(config, loaded.route);
+  const decideOn = (probed: HealthReport) =>
+    plan({ report: probed, go: settings, ...(windows ? { windows } : {}) }, state, config, now);
+  let planned = decideOn(report);
+  // The mirrors were probed through the proxy this process's environment names. When the plan
+  // moves go to another proxy (the one named is dead), go will reach the mirrors through the new
+  // one: judge them again that way, or a dead proxy would make every mirror look down and keep
+  // the GOPROXY it should have fixed. The proxies themselves were judged already.
+  const moved = routeAfterSwitch(planned.proxy, loaded.route, config.proxies.targets);
+  if (moved) {
+    const again = await probe({ ...config, proxies: { ...config.proxies, candidates: [] } }, moved.route);
+    report = { ...again, proxies: report.proxies };
+    planned = decideOn(report);
+  }
   const extra = await planPinsAndWsl(loaded, env, planned.decision);
   return {
     envFile: settings.envFile,
@@ -111,6 +125,23 @@ export async function makePlan(
     },
     known: windows?.values ?? {},
   };
+}
+
+/**
+ * The route go takes once the proxy decision is carried out, when it differs from the one the
+ * mirrors were probed through; undefined when go's route stays (no switch, or go does not read
+ * the proxy from the user environment because proxies.targets leaves out "env").
+ */
+export function routeAfterSwitch(
+  decision: ProxyDecision | null,
+  probedThrough: ProxyRoute | undefined,
+  targets: readonly string[],
+): { route: ProxyRoute | undefined } | undefined {
+  if (!decision || decision.choice === 'keep' || !targets.includes('env')) return undefined;
+  if (decision.choice === null) return probedThrough ? { route: undefined } : undefined;
+  const proxy = new URL(decision.choice.url);
+  if (probedThrough?.https?.href === proxy.href && probedThrough.http?.href === proxy.href) return undefined;
+  return { route: { https: proxy, http: proxy, noProxy: probedThrough?.noProxy ?? [] } };
 }
 
 /** The Windows settings the policy needs; WinHTTP read on its own, so unreadable netsh output leaves only it alone. */
