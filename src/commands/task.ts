@@ -1,6 +1,8 @@
+import { realpathSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PosixFacts } from '../schedule/path-safety.js';
 import { UsageError } from './argv.js';
 import { defineCommand, type OptionValues } from './definition.js';
 import { EXIT } from './exit-codes.js';
@@ -24,6 +26,29 @@ const TASK_CHANGE_COLUMNS = [
   { label: 'Command', property: 'Command' },
 ];
 
+/** Who runs this and who owns what, for the POSIX path check; undefined on Windows. */
+function posixFacts(): PosixFacts | undefined {
+  if (!process.getuid) return undefined;
+  return {
+    uid: process.getuid(),
+    realPath: (file) => {
+      try {
+        return realpathSync(file);
+      } catch {
+        return file;
+      }
+    },
+    ownership: (file) => {
+      try {
+        const { uid, mode } = statSync(file);
+        return { uid, mode };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
 /** Resolves the task's inputs and refuses paths other users could change. Pure apart from the config read. */
 async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS.ProcessEnv) {
   const [{ loadConfig }, { taskPathProblem }] = await Promise.all([
@@ -39,7 +64,7 @@ async function taskInputs(options: OptionValues<typeof taskOptions>, env: NodeJS
     ['--runtime', runtime],
     ['--config', configPath],
   ] as const) {
-    const problem = file === undefined ? undefined : taskPathProblem(file);
+    const problem = file === undefined ? undefined : taskPathProblem(file, posixFacts());
     if (problem) throw new UsageError(flag, problem);
   }
   const userId =
