@@ -17,7 +17,7 @@
     PrivateData          = @{
         PSData = @{
             Tags = @('go', 'goproxy', 'golang', 'proxy', 'mirror', 'windows', 'PSEdition_Desktop', 'PSEdition_Core')
-            ReleaseNotes = 'Requires Node.js {{minimumNodeMajor}} or later (GOPROXYGUARD_NODE or node on PATH).'
+            ReleaseNotes = 'Ships Node.js for Windows x64 and arm64; elsewhere uses GOPROXYGUARD_NODE or node on PATH (Node.js {{minimumNodeMajor}} or later).'
         }
     }
 }

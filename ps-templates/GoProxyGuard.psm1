@@ -24,17 +24,30 @@ function New-GoProxyGuardErrorRecord {
 }
 
 function Get-GoProxyGuardShippedNode {
-    # The node.exe the module ships (bin\node\win-<arch>\node.exe, put there by the package):
-    # arm64 where Windows is arm64, even under an x64 PowerShell (PROCESSOR_ARCHITEW6432). It runs
-    # on Windows only: PowerShell 7 elsewhere goes on to GOPROXYGUARD_NODE and PATH.
-    if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) { return $null }
-    $arch = 'win-x64'
-    if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64' -or $env:PROCESSOR_ARCHITEW6432 -eq 'ARM64') { $arch = 'win-arm64' }
-    foreach ($candidate in @($arch, 'win-x64')) {
-        $path = Join-Path (Join-Path (Join-Path (Join-Path $PSScriptRoot 'bin') 'node') $candidate) 'node.exe'
-        if (Test-Path -LiteralPath $path -PathType Leaf) { return $path }
+    # The Node the module ships, put there by the package: bin\node\win-<arch>\node.exe on
+    # Windows, arm64 where Windows is arm64 even under an x64 PowerShell (PROCESSOR_ARCHITEW6432).
+    # The published packages carry win-x64 and win-arm64; a package made with other pinned
+    # platforms (scripts/package.mjs --node-platforms linux-x64) carries bin/node/<os>-<arch>/node.
+    if ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT) {
+        $arch = 'win-x64'
+        if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64' -or $env:PROCESSOR_ARCHITEW6432 -eq 'ARM64') { $arch = 'win-arm64' }
+        foreach ($candidate in @($arch, 'win-x64')) {
+            $path = Join-Path (Join-Path (Join-Path (Join-Path $PSScriptRoot 'bin') 'node') $candidate) 'node.exe'
+            if (Test-Path -LiteralPath $path -PathType Leaf) { return $path }
+        }
+        return $null
     }
-    return $null
+    # PowerShell 7 on Linux or macOS (Windows PowerShell 5.1 never comes here).
+    $os = if ($IsMacOS) { 'darwin' } else { 'linux' }
+    $arch = ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture).ToString().ToLowerInvariant()
+    $path = Join-Path (Join-Path (Join-Path (Join-Path $PSScriptRoot 'bin') 'node') "$os-$arch") 'node'
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return $null }
+    # Zip and .nupkg installs may drop the executable bit; the file is the module's own.
+    $mode = [System.IO.File]::GetUnixFileMode($path)
+    if (-not ($mode -band [System.IO.UnixFileMode]::UserExecute)) {
+        [System.IO.File]::SetUnixFileMode($path, $mode -bor [System.IO.UnixFileMode]::UserExecute)
+    }
+    return $path
 }
 
 function Find-GoProxyGuardNode {
@@ -55,7 +68,7 @@ function Find-GoProxyGuardNode {
     }
     if (-not $candidate) {
         $message = "GoProxyGuard needs Node.js $($script:MinimumNodeMajor) or later, and none was found: " +
-            "the module's bin\node folder has no node.exe for this system, GOPROXYGUARD_NODE is not set and 'node' is not on PATH. " +
+            "the module's bin\node folder has no Node for this system, GOPROXYGUARD_NODE is not set and 'node' is not on PATH. " +
             "Reinstall the module (Install-PSResource GoProxyGuard ships node.exe), install Node.js $($script:MinimumNodeMajor) LTS " +
             "or set GOPROXYGUARD_NODE to the full path of node.exe."
         $Cmdlet.ThrowTerminatingError((New-GoProxyGuardErrorRecord -Message $message -ErrorId 'NodeNotFound' -Category ObjectNotFound))

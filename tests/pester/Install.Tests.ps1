@@ -127,6 +127,49 @@ Describe 'The module carries its runtime' {
         } finally { $archive.Dispose() }
     }
 
+    It 'Install-PSResource gives a module that runs its own Node, with no Node on PATH and no GOPROXYGUARD_NODE' {
+        # The published packages carry win-x64 and win-arm64, which do not run here; the same
+        # packager adds the pinned linux-x64 Node, so the module's lookup of its own runtime is
+        # what runs on this pwsh (the win32 tier runs the shipped node.exe itself).
+        $userHome = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-ownnode-" + [guid]::NewGuid())
+        $packages = Join-Path $userHome 'packages'
+        $emptyPath = Join-Path $userHome 'no-node-path'
+        New-Item -ItemType Directory -Path $emptyPath -Force | Out-Null
+        $dotnet = Get-Command dotnet -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if ($dotnet) { New-Item -ItemType SymbolicLink -Path (Join-Path $emptyPath 'dotnet') -Target $dotnet.Source | Out-Null }
+        $repoRoot = Join-Path $PSScriptRoot '../..'
+        try {
+            Push-Location $repoRoot
+            try {
+                $packer = & node scripts/package.mjs --out $packages --node-platforms linux-x64 --formats repo 2>&1
+                $LASTEXITCODE | Should -Be 0 -Because ($packer -join "`n")
+            } finally { Pop-Location }
+            $install = Invoke-FreshPwsh -UserHome $userHome -Environment @{ PKG_REPO = (Join-Path $packages 'repo'); PATH = $emptyPath; GOPROXYGUARD_NODE = '' } -Script @'
+$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name GoProxyGuardLocal -Uri $env:PKG_REPO -Trusted
+Install-PSResource -Name GoProxyGuard -Repository GoProxyGuardLocal -Scope CurrentUser -TrustRepository
+'@
+            $install.ExitCode | Should -Be 0 -Because $install.Stderr
+            $check = Invoke-FreshPwsh -UserHome $userHome -Environment @{ LAB_CONFIG = $script:Lab.configPath; PATH = $emptyPath; GOPROXYGUARD_NODE = '' } -Script @'
+$ErrorActionPreference = 'Stop'
+if (Get-Command node -CommandType Application -ErrorAction SilentlyContinue) { throw 'node is on PATH' }
+Import-Module GoProxyGuard
+$health = @(Invoke-GoProxyHealth -ConfigPath $env:LAB_CONFIG)
+$module = Get-Module GoProxyGuard
+[pscustomobject]@{
+    ModuleBase = $module.ModuleBase
+    Node = & $module { $script:NodePath }
+    Verdict = $health[0].Verdict
+} | ConvertTo-Json -Compress
+'@
+            $check.ExitCode | Should -Be 0 -Because $check.Stderr
+            $result = $check.Stdout | ConvertFrom-Json
+            $result.ModuleBase | Should -BeLike "$userHome*"
+            $result.Node | Should -Be (Join-Path $result.ModuleBase 'bin/node/linux-x64/node')
+            $result.Verdict | Should -Be 'healthy'
+        } finally { Remove-Item -Recurse -Force $userHome }
+    }
+
     It 'with no Node on PATH and no GOPROXYGUARD_NODE, off Windows, says what is missing' {
         $userHome = Join-Path ([System.IO.Path]::GetTempPath()) ("gpg-nonode-" + [guid]::NewGuid())
         $modules = Join-Path $userHome 'Modules'
@@ -143,7 +186,7 @@ try { Invoke-GoProxyHealth -ConfigPath nowhere.json -ErrorAction Stop } catch { 
 '@
             $check.ExitCode | Should -Be 0 -Because $check.Stderr
             $check.Stdout | Should -BeLike 'NodeNotFound,Invoke-GoProxyHealth*'
-            $check.Stdout | Should -BeLike "*bin\node folder has no node.exe for this system*GOPROXYGUARD_NODE is not set*'node' is not on PATH*"
+            $check.Stdout | Should -BeLike "*bin\node folder has no Node for this system*GOPROXYGUARD_NODE is not set*'node' is not on PATH*"
         } finally { Remove-Item -Recurse -Force $userHome }
     }
 }
