@@ -166,6 +166,25 @@ describe('fleet policy: locking', () => {
     );
   });
 
+  it('LockLocalSettings: a config file that cannot be used stops nothing, and is named in a warning', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{ "deadlineMs": 3000,');
+    const locked = policy(key('machine', { LockLocalSettings: dword(1), DeadlineMs: dword(8000) }));
+    const loaded = await loadConfig(broken, {}, locked);
+    expect(loaded.config.deadlineMs).toBe(8000);
+    expect(loaded.policyWarnings?.[0]).toMatch(
+      new RegExp(
+        `^machine policy .*\\\\LockLocalSettings forbids local settings, so this does not stop the run: config file ${broken} is not valid JSON`,
+      ),
+    );
+    // Without the lock the file is the user's own config: still exit 2, naming it.
+    await expect(loadConfig(broken, {}, policy(key('machine', { DeadlineMs: dword(8000) })))).rejects.toThrow(
+      `config file ${broken} is not valid JSON`,
+    );
+  });
+
   it('machine policy turning LockLocalSettings off wins over a user policy turning it on', async () => {
     const file = await writeJson(dir, 'unlocked.json', { deadlineMs: 3000 });
     const loaded = await loadConfig(
@@ -282,6 +301,49 @@ fs.writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\
         ['export', POLICY_KEYS.machine],
       ].sort(),
     );
+  });
+});
+
+describe('fleet policy: command-line options', () => {
+  it('run --textfile does not move a textfile the MetricsTextfile policy fixes, and says so', async () => {
+    const { chmod, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { loadForRun } = await import('../src/commands/shared.js');
+    const reg = join(dir, 'reg-policy');
+    // A reg.exe whose export of the machine policy key holds MetricsTextfile (REG_SZ).
+    await writeFile(
+      reg,
+      `#!${process.execPath}
+const fs = require('node:fs');
+const [op, key, file] = process.argv.slice(2);
+if (op !== 'export') process.exit(1);
+const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER').replace(/^HKLM/, 'HKEY_LOCAL_MACHINE');
+const values = key.startsWith('HKLM') ? ${JSON.stringify('"MetricsTextfile"="C:\\\\metrics\\\\goproxyguard.prom"\r\n')} : '';
+fs.writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n' + values, 'utf16le'));
+`,
+    );
+    await chmod(reg, 0o755);
+    const warnings: string[] = [];
+    const io = {
+      env: { GOPROXYGUARD_PLATFORM: 'win32', GOPROXYGUARD_REG: reg },
+      emit: (event: { type: string; message?: string }) => {
+        if (event.type === 'log' && event.message) warnings.push(event.message);
+      },
+    };
+    const loaded = await loadForRun({ textfile: 'C:\\elsewhere\\g.prom', offline: true }, io as never);
+    expect(loaded.config.schedule.textfile).toBe('C:\\metrics\\goproxyguard.prom');
+    expect(warnings).toContain(
+      `--textfile "C:\\\\elsewhere\\\\g.prom" is not used: machine policy ${POLICY_KEYS.machine}\\MetricsTextfile sets it`,
+    );
+    // With no policy the option is used, as the config would be.
+    const free = await loadForRun(
+      { textfile: '/var/lib/metrics/g.prom', offline: true },
+      {
+        env: { GOPROXYGUARD_PLATFORM: 'linux' },
+        emit: () => {},
+      },
+    );
+    expect(free.config.schedule.textfile).toBe('/var/lib/metrics/g.prom');
   });
 });
 

@@ -82,7 +82,7 @@ export const run = defineCommand({
             new Date(),
           )
         : undefined;
-      const textfile = options.textfile ?? loaded.config.schedule.textfile;
+      const textfile = loaded.config.schedule.textfile; // --textfile is in it unless policy fixes it
       if (textfile) {
         const [{ metricsText }, { writeFileAtomic }] = await Promise.all([
           import('../schedule/metrics.js'),

@@ -10,12 +10,12 @@ import { renderTable } from './table.js';
 
 /**
  * Loads the config for a probing command (policy, then file, then defaults), with the
- * --deadline-ms override applied unless policy fixes the deadline, the proxy go would use in
+ * --deadline-ms and --textfile overrides applied unless policy fixes the field, the proxy go would use in
  * this environment and, on Windows, the roots of its certificate store (go trusts them; Node
  * alone would not). `record`: a command that changes the machine records ignored policy values.
  */
 export async function loadForRun(
-  options: { config?: string; deadline?: number; offline?: boolean },
+  options: { config?: string; deadline?: number; offline?: boolean; textfile?: string },
   io: CommandIO,
   record = false,
 ): Promise<LoadedConfig> {
@@ -27,8 +27,14 @@ export async function loadForRun(
     options.offline ? [] : windowsTrust(io), // only probes need it
   ]);
   let loaded = settings;
-  if (options.deadline !== undefined) {
-    const changed = withOption(loaded, 'deadlineMs', options.deadline, '--deadline-ms');
+  // Options set fields as the config does, below policy: a field policy fixes keeps its value.
+  const overrides = [
+    ['deadlineMs', options.deadline, '--deadline-ms'],
+    ['schedule.textfile', options.textfile, '--textfile'],
+  ] as const;
+  for (const [field, value, flag] of overrides) {
+    if (value === undefined) continue;
+    const changed = withOption(loaded, field, value, flag);
     if (changed.warning) io.emit({ type: 'log', level: 'warning', message: changed.warning });
     loaded = changed.loaded;
   }

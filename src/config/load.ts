@@ -2,7 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import { ConfigError, configErrorFromZod } from './errors.js';
 import { deepFreeze, withValueAt } from './fields.js';
 import type { PolicyReadings } from './policy.js';
-import { badValueWarning, type EffectiveSetting, effectiveSettings, layerSettings } from './precedence.js';
+import {
+  badValueWarning,
+  type EffectiveSetting,
+  effectiveSettings,
+  layerSettings,
+  localSettingsLockedBy,
+} from './precedence.js';
 import type { ProxyRoute } from './proxy-route.js';
 import { readUserFile } from './read-file.js';
 import { type Config, configSchema } from './schema.js';
@@ -42,7 +48,18 @@ export async function loadConfig(
   policy?: PolicyReadings,
 ): Promise<LoadedConfig> {
   const path = configPath ?? (env[CONFIG_ENV] || undefined);
-  const file = path === undefined ? undefined : { path, raw: await readConfigFile(path) };
+  const unusable: string[] = [];
+  let file: { path: string; raw: Record<string, unknown> } | undefined;
+  if (path !== undefined) {
+    try {
+      file = { path, raw: await readConfigFile(path) };
+    } catch (error) {
+      // Under LockLocalSettings the file is not used, so a broken one must not stop the run.
+      const lockedBy = localSettingsLockedBy(policy, env);
+      if (!(error instanceof ConfigError) || lockedBy === undefined) throw error;
+      unusable.push(`${lockedBy} forbids local settings, so this does not stop the run: ${error.message}`);
+    }
+  }
   const layered = layerSettings(file, policy, env);
   const { config, extraCas } = await validate(layered.raw);
   const settings = effectiveSettings(config, layered);
@@ -52,7 +69,7 @@ export async function loadConfig(
     extraCas,
     source: path ?? 'built-in defaults',
     settings,
-    policyWarnings: [...layered.warnings, ...ignored],
+    policyWarnings: [...unusable, ...layered.warnings, ...ignored],
     policyIgnored: ignored,
     locked: layered.locked,
   };

@@ -50,6 +50,28 @@ function normalised(field: string, value: unknown): unknown {
 
 const show = (value: unknown) => JSON.stringify(value);
 
+/** Each policy key that exists, machine first, with the policies read from it. */
+function policyScopes(readings: PolicyReadings | undefined, env: NodeJS.ProcessEnv) {
+  return (['machine', 'user'] as const)
+    .map((scope) => ({ scope, reading: readings?.[scope] }))
+    .filter((s): s is { scope: PolicyScope; reading: NonNullable<typeof s.reading> } => !!s.reading)
+    .map(({ scope, reading }) => ({ scope, reading, policies: readScope(scope, reading, env) }));
+}
+
+/**
+ * The policy value that forbids local settings, as a name for messages, or undefined when local
+ * settings are allowed. The first key that sets LockLocalSettings decides (machine first).
+ */
+export function localSettingsLockedBy(
+  readings: PolicyReadings | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const decides = policyScopes(readings, env).find(({ policies }) => policies.lock !== undefined);
+  return decides?.policies.lock
+    ? `${SCOPE_NAMES[decides.scope]} ${decides.reading.key}\\${LOCK_LOCAL_SETTINGS}`
+    : undefined;
+}
+
 export function layerSettings(
   file: { path: string; raw: Record<string, unknown> } | undefined,
   readings: PolicyReadings | undefined,
@@ -59,10 +81,7 @@ export function layerSettings(
   const unreadable = (readings?.unreadable ?? []).map(
     (problem) => `a policy key could not be read, so its policies are not applied: ${problem}`,
   );
-  const scopes = (['machine', 'user'] as const)
-    .map((scope) => ({ scope, reading: readings?.[scope] }))
-    .filter((s): s is { scope: PolicyScope; reading: NonNullable<typeof s.reading> } => !!s.reading)
-    .map(({ scope, reading }) => ({ scope, reading, policies: readScope(scope, reading, env) }));
+  const scopes = policyScopes(readings, env);
   // Machine first: the first scope to set a field wins.
   const byField = new Map<string, PolicyValue>();
   for (const { policies } of scopes) {
