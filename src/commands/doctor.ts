@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Finding } from '../doctor/findings.js';
-import { shownFinding } from '../doctor/shown.js';
+import { shownFinding, shownOrigin } from '../doctor/shown.js';
+import type { VariableOrigin } from '../doctor/windows-env.js';
 import { UsageError } from './argv.js';
 import { renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
@@ -68,7 +69,8 @@ export const doctor = defineCommand({
         ...(await guardFindings(settings.effective.GOPROXY, loaded)),
       );
     }
-    findings.push(...(await windowsEnvironmentFindings(io.env)));
+    const environment = await windowsEnvironmentFindings(io.env);
+    findings.push(...environment.findings);
     // Fleet policy: what an admin set that was ignored or overrode a local setting.
     for (const warning of loaded.policyWarnings ?? []) {
       findings.push({
@@ -125,6 +127,7 @@ export const doctor = defineCommand({
     // What people paste into tickets: no proxy passwords, no terminal sequences from a log.
     const last = await lastPinsAndWsl(io.env);
     const visible = findings.map(shownFinding);
+    const origins = environment.origins.map(shownOrigin);
     const errors = visible.filter((f) => f.severity === 'error').length;
     const text = [
       renderTable(
@@ -135,6 +138,7 @@ export const doctor = defineCommand({
       ...visible
         .filter((f) => f.evidence.length)
         .flatMap((f) => [`${f.title}:`, ...f.evidence.map((e) => `    ${e}`)]),
+      ...renderOrigins(origins),
       ...renderPinsAndWsl(last.pins, last.wsl),
       ...renderSources(loaded.settings),
     ].join('\n');
@@ -143,6 +147,8 @@ export const doctor = defineCommand({
       document: {
         findings: visible,
         path: install.entries,
+        go: install.go,
+        environment: origins,
         pins: last.pins,
         wsl: last.wsl,
         settingSources: sourcesDocument(loaded.settings),
@@ -163,29 +169,53 @@ async function guardFindings(goproxy: string, loaded: LoadedConfig): Promise<Fin
   return listen === undefined ? [] : checkGuard(goproxy, await askGuard(listen, GUARD_ASK_MS));
 }
 
-/** On Windows: where go's and the proxy variables come from (user or machine environment, stale window). */
-async function windowsEnvironmentFindings(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+/** On Windows: where go's and the proxy variables come from (user or machine environment, this window). */
+async function windowsEnvironmentFindings(
+  env: NodeJS.ProcessEnv,
+): Promise<{ findings: Finding[]; origins: VariableOrigin[] }> {
   const { windowsEffects } = await import('../system/platform.js');
-  if (!windowsEffects(env)) return [];
-  const [{ checkWindowsEnvironment, WATCHED }, { readWindowsSettings }] = await Promise.all([
-    import('../doctor/windows-env.js'),
-    import('../system/windows-settings.js'),
-  ]);
-  try {
-    const user = await readWindowsSettings(
-      WATCHED.map((name) => `user-env:${name}`),
-      env,
-    );
-    return checkWindowsEnvironment(env, user);
-  } catch (error) {
-    return [
-      {
+  if (!windowsEffects(env)) return { findings: [], origins: [] };
+  const [{ windowsEnvironment, WATCHED, MACHINE_ENV_KEY }, { readRegistryValues }, { USER_ENV_KEY }] =
+    await Promise.all([
+      import('../doctor/windows-env.js'),
+      import('../system/registry.js'),
+      import('../system/windows-settings.js'),
+    ]);
+  const unreadable: Finding[] = [];
+  // Each key on its own: a machine environment that cannot be read still leaves the user's.
+  const read = (key: string) =>
+    readRegistryValues(key, WATCHED, env).catch((error: Error) => {
+      unreadable.push({
         severity: 'info',
         layer: 'settings',
-        title: 'the user environment could not be read',
-        evidence: [(error as Error).message],
+        title: `${key} could not be read`,
+        evidence: [error.message],
         fix: '',
-      },
-    ];
-  }
+      });
+      return undefined;
+    });
+  const [user, machine] = await Promise.all([read(USER_ENV_KEY), read(MACHINE_ENV_KEY)]);
+  const { findings, origins } = windowsEnvironment({ window: env, user, machine });
+  return { findings: [...unreadable, ...findings], origins };
+}
+
+const SOURCE_WORDS: Record<VariableOrigin['source'], string> = {
+  user: 'your user environment',
+  machine: 'the machine environment',
+  window: 'only this window',
+  unset: 'not set',
+  unknown: 'unknown (a key could not be read)',
+};
+
+/** The text's short "variables from:" section (Windows only; JSON carries the values too). */
+function renderOrigins(origins: VariableOrigin[]): string[] {
+  if (origins.length === 0) return [];
+  const width = Math.max(...origins.map((o) => o.name.length));
+  return [
+    '',
+    'variables from (this window; new programs):',
+    ...origins.map(
+      (o) => `    ${o.name.padEnd(width)}  ${SOURCE_WORDS[o.source]}; ${SOURCE_WORDS[o.newPrograms]}`,
+    ),
+  ];
 }

@@ -54,11 +54,20 @@ export async function scanPath(
   return entries;
 }
 
+/** The go that wins on PATH as it describes itself (`go env`): JSON carries it, so a ticket says which go and which env file. */
+export interface GoFound {
+  path: string;
+  version: string;
+  root: string;
+  /** go's env file (GOENV): %APPDATA%\go\env on Windows unless GOENV moves it; 'off' when disabled. */
+  envFile: string;
+}
+
 /** The go installation layer: which go wins, its version and GOROOT, PATH problems, writable dirs. */
 export async function checkGoInstall(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform = process.platform,
-): Promise<{ findings: Finding[]; entries: PathEntry[]; winner: string | null }> {
+): Promise<{ findings: Finding[]; entries: PathEntry[]; winner: string | null; go?: GoFound }> {
   const entries = await scanPath(env, platform);
   const findings: Finding[] = [];
   const gos = entries.filter((e) => e.go && e.duplicateOf === null);
@@ -127,9 +136,15 @@ export async function checkGoInstall(
     severity: 'info',
     layer: 'go install',
     title: `go ${goEnv.GOVERSION} at ${winner}`,
-    evidence: [`GOROOT=${goEnv.GOROOT}`],
+    evidence: [`GOROOT=${goEnv.GOROOT}`, `go's env file: ${goEnv.GOENV || 'none'}`],
     fix: '',
   });
+  const go: GoFound = {
+    path: winner,
+    version: goEnv.GOVERSION ?? '',
+    root: goEnv.GOROOT ?? '',
+    envFile: goEnv.GOENV ?? '',
+  };
   const binaryRoot = path.dirname(path.dirname(await realpath(winner)));
   if (goEnv.GOROOT && path.resolve(goEnv.GOROOT) !== binaryRoot) {
     findings.push({
@@ -190,5 +205,5 @@ export async function checkGoInstall(
       });
     }
   }
-  return { findings, entries, winner };
+  return { findings, entries, winner, go };
 }

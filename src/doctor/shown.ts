@@ -1,5 +1,6 @@
 import { hideSecrets } from '../settings/setting-value.js';
 import type { Finding } from './findings.js';
+import type { VariableOrigin } from './windows-env.js';
 
 /** Terminal sequences (CSI such as colours, OSC such as window titles), removed whole. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
@@ -27,5 +28,16 @@ export function shownFinding(finding: Finding): Finding {
     title: shown(finding.title),
     evidence: finding.evidence.map(shown),
     fix: shown(finding.fix),
+  };
+}
+
+/** A variable's origin with its values shown as findings are: proxy passwords hidden. */
+export function shownOrigin(origin: VariableOrigin): VariableOrigin {
+  const hide = (stored: VariableOrigin['user']) => stored && { ...stored, value: shown(stored.value) };
+  return {
+    ...origin,
+    ...(origin.window === undefined ? {} : { window: shown(origin.window) }),
+    ...(origin.user ? { user: hide(origin.user) } : {}),
+    ...(origin.machine ? { machine: hide(origin.machine) } : {}),
   };
 }
