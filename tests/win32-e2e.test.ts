@@ -1,14 +1,20 @@
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MACHINE_ENV_KEY } from '../src/doctor/windows-env.js';
 import type { RunningLab } from '../src/lab/scenarios.js';
 import { parseWindowsCommandLine } from '../src/schedule/command-line.js';
-import { decodeRegFile, parseRegExport, type RegistryValue } from '../src/system/registry.js';
+import {
+  decodeRegFile,
+  parseRegExport,
+  type RegistryValue,
+  writeRegistryValue,
+} from '../src/system/registry.js';
 import { USER_ENV_KEY, WININET_CONNECTIONS_KEY, WININET_KEY } from '../src/system/windows-settings.js';
 import { taskSchema } from './task-schema.js';
-import { NODE_EXE, type Win32World, win32World, winPath } from './win32-world.js';
+import { NODE_EXE, WINDOWS_GO, type Win32World, win32World, winPath } from './win32-world.js';
 import { backupRequest, startFailoverLab } from './windows-tiers.js';
 
 // The win32 tier end to end: the bundled runtime as node.exe 22 under Wine (process.platform
@@ -284,5 +290,142 @@ describe('the scheduled task of a module installed under Program Files', { timeo
       '--config',
       configPath,
     ]);
+  });
+});
+
+describe('doctor as node.exe: where each variable comes from, and the Windows go.exe', {
+  timeout: 300_000,
+}, () => {
+  const sz = (text: string): RegistryValue => ({ was: 'set', type: 'REG_SZ', value: text });
+  const UNSET: RegistryValue = { was: 'unset' };
+  // Awkward values (non-ASCII, `;`, a space, `%VAR%`), none of them loopback addresses doctor
+  // could try: it runs --offline. NO_PROXY is REG_EXPAND_SZ naming a machine variable and an
+  // undefined one, so Wine's own expansion (it builds the window's environment) is what the
+  // doctor's is compared with.
+  const USER: Record<string, RegistryValue> = {
+    GOPROXY: sz('https://用户.example/mirror;x|direct'),
+    HTTPS_PROXY: sz('http://proxy.example:3128/新'),
+    NO_PROXY: {
+      was: 'set',
+      type: 'REG_EXPAND_SZ',
+      value: '%CORP_BYPASS%;<local>;Zoë.corp;%GPG_NOT_SET%CORP_BYPASS%',
+    },
+    HTTP_PROXY: UNSET,
+    GOSUMDB: UNSET,
+  };
+  const MACHINE: Record<string, RegistryValue> = {
+    GOPROXY: sz('https://machine.example/Zoë'),
+    GOSUMDB: sz('sum.golang.org https://sum.example/中文;x'),
+    CORP_BYPASS: sz('.corp.example;localhost'),
+    HTTPS_PROXY: UNSET,
+    HTTP_PROXY: UNSET,
+    NO_PROXY: UNSET,
+  };
+  // What the window hands the runtime over what Windows (Wine) gave it from the registry.
+  const WINDOW = { HTTPS_PROXY: 'http://old.example:8080/旧', HTTP_PROXY: 'http://only.example:7/here;x' };
+
+  /** Seeds (or, with every value unset, removes) through the product's registry layer: reg.exe here, read back by node.exe through the Win32 API. */
+  async function write(key: string, values: Record<string, RegistryValue>) {
+    for (const [name, stored] of Object.entries(values))
+      await writeRegistryValue(key, name, stored, win.registryEnv);
+  }
+  const unsetAll = (values: Record<string, RegistryValue>) =>
+    Object.fromEntries(Object.keys(values).map((name) => [name, UNSET]));
+
+  it('names the user environment, the machine environment or only this window for each variable, with the findings, and finds go.exe and its env file under %APPDATA%', async () => {
+    await write(USER_ENV_KEY, USER);
+    await write(MACHINE_ENV_KEY, MACHINE);
+    try {
+      const run = await win.guardInWindow(['doctor', '--offline', '--json'], WINDOW, {
+        WINEPATH: winPath(dirname(WINDOWS_GO)), // go.exe on PATH, as its installer puts it
+      });
+      const doc = JSON.parse(run.stdout || '{}');
+      expect(doc.environment, `${run.exitCode} ${run.stderr}`).toEqual([
+        {
+          name: 'GOPROXY',
+          source: 'user',
+          newPrograms: 'user',
+          window: 'https://用户.example/mirror;x|direct',
+          user: { type: 'REG_SZ', value: 'https://用户.example/mirror;x|direct' },
+          machine: { type: 'REG_SZ', value: 'https://machine.example/Zoë' },
+        },
+        {
+          name: 'GOSUMDB',
+          source: 'machine',
+          newPrograms: 'machine',
+          window: 'sum.golang.org https://sum.example/中文;x',
+          machine: { type: 'REG_SZ', value: 'sum.golang.org https://sum.example/中文;x' },
+        },
+        {
+          name: 'HTTPS_PROXY',
+          source: 'window',
+          newPrograms: 'user',
+          window: 'http://old.example:8080/旧',
+          user: { type: 'REG_SZ', value: 'http://proxy.example:3128/新' },
+        },
+        {
+          name: 'HTTP_PROXY',
+          source: 'window',
+          newPrograms: 'unset',
+          window: 'http://only.example:7/here;x',
+        },
+        {
+          name: 'NO_PROXY',
+          source: 'user',
+          newPrograms: 'user',
+          // expanded by Wine itself: an undefined name stays whole and the scan goes on after it
+          window: '.corp.example;localhost;<local>;Zoë.corp;%GPG_NOT_SET%CORP_BYPASS%',
+          user: { type: 'REG_EXPAND_SZ', value: '%CORP_BYPASS%;<local>;Zoë.corp;%GPG_NOT_SET%CORP_BYPASS%' },
+        },
+      ]);
+      const findings = doc.findings as { severity: string; title: string; evidence: string[] }[];
+      expect(findings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            severity: 'info',
+            title:
+              "your user environment's GOPROXY overrides the machine environment's: Windows gives the user value (only PATH is joined)",
+          }),
+          expect.objectContaining({
+            severity: 'info',
+            title:
+              "GOSUMDB comes from the machine environment (an administrator's setting), not your user environment",
+          }),
+          {
+            severity: 'warning',
+            layer: 'settings',
+            title:
+              "this window has an old HTTPS_PROXY: programs started from now on get the user environment's",
+            evidence: [
+              'this process: HTTPS_PROXY=http://old.example:8080/旧',
+              `${USER_ENV_KEY}: HTTPS_PROXY=http://proxy.example:3128/新`,
+            ],
+            fix: 'open a new terminal (or sign out and in) so go sees the current value',
+          },
+          expect.objectContaining({
+            severity: 'info',
+            title:
+              'HTTP_PROXY is set only in this window: neither your user nor the machine environment holds it',
+          }),
+        ]),
+      );
+      // the REG_EXPAND_SZ matched after expansion: no finding about it
+      expect(findings.filter((f) => f.title.includes('NO_PROXY'))).toEqual([]);
+
+      // the go install section: the Windows go.exe found on PATH, and go's env file where Windows keeps it
+      expect(doc.go).toMatchObject({ path: winPath(WINDOWS_GO), version: expect.stringMatching(/^go1\./) });
+      expect(doc.go.envFile).toMatch(/^C:\\users\\[^\\]+\\AppData\\Roaming\\go\\env$/);
+      expect(findings).toContainEqual(
+        expect.objectContaining({
+          layer: 'go install',
+          title: `go ${doc.go.version} at ${winPath(WINDOWS_GO)}`,
+          evidence: expect.arrayContaining([`go's env file: ${doc.go.envFile}`]),
+        }),
+      );
+      expect(findings.filter((f) => f.title === 'no go command on PATH')).toEqual([]);
+    } finally {
+      await write(USER_ENV_KEY, unsetAll(USER));
+      await write(MACHINE_ENV_KEY, unsetAll(MACHINE));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -29,6 +29,9 @@ const GO_EXE = resolve(
   `.tools/go-windows/${execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).trim()}/go.exe`,
 );
 
+/** The Windows go.exe, for a test that puts it on PATH (WINEPATH) as an installer would. */
+export const WINDOWS_GO = GO_EXE;
+
 /** A Linux path as the Windows programs see it: Wine maps / to drive Z:. */
 export const winPath = (path: string) => `Z:${resolve(path).replaceAll('/', '\\')}`;
 
@@ -49,6 +52,19 @@ export interface Win32World {
     args: string[],
     extra?: Record<string, string>,
   ) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /**
+   * Runs the bundled runtime from a "window": a node.exe that starts it with its own environment
+   * plus `window` (as a terminal hands its copy to what it starts). Wine gives a process started
+   * from Linux the registry's environment over the Linux one; a process started by a Windows
+   * one gets exactly the environment it is handed, so this is how a test makes an old copy.
+   */
+  guardInWindow: (
+    args: string[],
+    window: Record<string, string>,
+    extra?: Record<string, string>,
+  ) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** The environment for the product's registry layer (src/system/registry.ts) run here, on Linux: Wine's reg.exe in this prefix. */
+  registryEnv: NodeJS.ProcessEnv;
   /** A file of the prefix's user profile (C:\users\<user>\...), as a Linux path. */
   profileFile: (...parts: string[]) => Promise<string>;
   calls: (tool: StandIn) => Promise<string[][]>;
@@ -147,10 +163,41 @@ export async function win32World(): Promise<Win32World> {
     return join(users, name);
   };
 
+  // Wine's reg.exe for the registry layer run by the test process itself (its reg.exe backend).
+  // Its output goes through files, as every run's here: a Wine service it starts would keep a
+  // pipe open, and the reader would wait for an end of file that never comes.
+  const wineReg = join(dir, 'wine-reg.sh');
+  await writeFile(
+    wineReg,
+    `#!/bin/sh
+out=$(mktemp) err=$(mktemp)
+${WINE} reg "$@" >"$out" 2>"$err" </dev/null; rc=$?
+cat "$out"; cat "$err" >&2; rm -f "$out" "$err"
+exit $rc
+`,
+    { mode: 0o755 },
+  );
+  // The "window": hands its environment plus GPG_WINDOW's variables to the runtime it starts.
+  const window = join(dir, 'window.cjs');
+  await writeFile(
+    window,
+    `const { GPG_WINDOW, ...env } = process.env;
+const run = require('node:child_process').spawnSync(process.execPath, process.argv.slice(2), {
+  env: { ...env, ...JSON.parse(GPG_WINDOW) }, stdio: 'inherit' });
+process.exit(run.status ?? 1);
+`,
+  );
+
   return {
     dir,
     env,
     guard: (args, extra) => run(NODE_EXE, [winPath(RUNTIME), ...args], extra),
+    guardInWindow: (args, windowEnv, extra) =>
+      run(NODE_EXE, [winPath(window), winPath(RUNTIME), ...args], {
+        ...extra,
+        GPG_WINDOW: JSON.stringify(windowEnv),
+      }),
+    registryEnv: { ...pick('PATH', 'HOME', 'USER', 'LOGNAME'), ...wineEnv, GOPROXYGUARD_REG: wineReg },
     run,
     profileFile: async (...parts) => join(await profile(), ...parts),
     calls: (tool) => recordedCalls(join(calls, `${tool}.jsonl`)),

@@ -42,7 +42,9 @@ export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefin
 
 /**
  * A REG_EXPAND_SZ text as Windows expands it (ExpandEnvironmentStrings): `%NAME%` becomes the
- * variable's value; an undefined name stays as written, and its closing `%` may open the next.
+ * variable's value; an undefined name stays as written, both `%` included, and the scan goes on
+ * after it (in `%UNDEFINED%NAME%`, NAME is not expanded: Wine 8 builds a new process's
+ * environment so, checked in the win32 tier; Windows' own was not run for that corner).
  */
 export function expandVariables(text: string, env: NodeJS.ProcessEnv): string {
   let out = '';
@@ -52,13 +54,8 @@ export function expandVariables(text: string, env: NodeJS.ProcessEnv): string {
     const end = start < 0 ? -1 : text.indexOf('%', start + 1);
     if (end < 0) return out + text.slice(at);
     const value = end > start + 1 ? envValue(env, text.slice(start + 1, end)) : undefined;
-    if (value === undefined) {
-      out += text.slice(at, end);
-      at = end;
-    } else {
-      out += text.slice(at, start) + value;
-      at = end + 1;
-    }
+    out += value === undefined ? text.slice(at, end + 1) : text.slice(at, start) + value;
+    at = end + 1;
   }
 }
 
