@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attributeLog, RULES } from '../src/doctor/attribution.js';
-import { checkGoInstall } from '../src/doctor/go-install.js';
+import { checkGoInstall, goNames, scanPath } from '../src/doctor/go-install.js';
 import { checkSettings } from '../src/doctor/settings.js';
 import { goWorld } from '../src/lab/go-world.js';
 import { type RunningLab, startLab } from '../src/lab/scenarios.js';
@@ -49,6 +49,28 @@ describe('the go installation layer', () => {
     ]);
     expect(findings[0]?.evidence).toEqual([dead, 'it looks like an old or removed Go install']);
     expect(findings[2]?.evidence).toEqual([`wins: ${join(first, 'go')}`, `shadowed: ${join(second, 'go')}`]);
+  });
+
+  it('on Windows finds go as the shell does: PATHEXT in order, so a go.cmd shim earlier on PATH wins over a go.exe', async () => {
+    const folder = async (name: string, files: string[]) => {
+      const bin = join(dir, 'pathext', name);
+      await mkdir(bin, { recursive: true });
+      for (const file of files) {
+        await writeFile(join(bin, file), '#!/bin/sh\n');
+        await chmod(join(bin, file), 0o755);
+      }
+      return bin;
+    };
+    const shim = await folder('shim', ['go.cmd']);
+    const both = await folder('both', ['go.exe', 'go.cmd']);
+    const gos = async (env: NodeJS.ProcessEnv) => (await scanPath(env, 'win32')).map((e) => e.go);
+    // PATH and PATHEXT by any case, as Windows looks names up
+    expect(await gos({ Path: [shim, both].join(';') })).toEqual([join(shim, 'go.cmd'), join(both, 'go.exe')]);
+    expect(await gos({ path: both, pathext: '.CMD;.EXE' })).toEqual([join(both, 'go.cmd')]);
+    expect(await gos({ PATH: shim, PATHEXT: '.EXE' })).toEqual([null]);
+    expect(goNames({}, 'win32')).toEqual(['go.com', 'go.exe', 'go.bat', 'go.cmd']);
+    expect(goNames({ PATHEXT: '.EXE;.exe;;CMD' }, 'win32')).toEqual(['go.exe']);
+    expect(goNames({ PATHEXT: '.EXE' }, 'linux')).toEqual(['go']);
   });
 
   it("refuses a go env file over the size go's settings may have, naming it, instead of reading it whole", async () => {
@@ -234,5 +256,26 @@ describe('goproxy-guard doctor', () => {
       'mirror: this mirror does not have the module or version (go then tries the next "," or "|" entry)',
     );
     expect(run.code).toBe(1);
+  });
+
+  it('a go on PATH that does not run is a finding, and the doctor goes on to the other layers', async () => {
+    const bin = join(dir, 'go-broken', 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'go'), '#!/bin/sh\necho "go: cannot find GOROOT directory" >&2\nexit 2\n');
+    await chmod(join(bin, 'go'), 0o755);
+    const run = await cli(['doctor', '--offline', '--json'], { PATH: bin, HOME: dir });
+    expect(run.code, run.stderr).toBe(1);
+    const findings = JSON.parse(run.stdout).findings as {
+      severity: string;
+      title: string;
+      evidence: string[];
+    }[];
+    expect(findings).toContainEqual({
+      severity: 'error',
+      layer: 'go install',
+      title: `${join(bin, 'go')} does not run`,
+      evidence: ['go: cannot find GOROOT directory'],
+      fix: 'reinstall Go',
+    });
   });
 });

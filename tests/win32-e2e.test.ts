@@ -428,4 +428,26 @@ describe('doctor as node.exe: where each variable comes from, and the Windows go
       await write(MACHINE_ENV_KEY, unsetAll(MACHINE));
     }
   });
+
+  it('finds a go.cmd shim earlier on PATH as the one that wins (PATHEXT), and runs it through cmd.exe', async () => {
+    // A folder without spaces: execa starts a .cmd through cmd.exe (cross-spawn), escaping a space
+    // in its path as "^ ", which Windows' cmd.exe takes and Wine 8's does not ("Can't recognize").
+    const shims = join(win.dir, 'go-shims');
+    await mkdir(shims, { recursive: true });
+    await writeFile(join(shims, 'go.cmd'), `@"${winPath(WINDOWS_GO)}" %*\r\n`);
+    const run = await win.guard(['doctor', '--offline', '--json'], {
+      WINEPATH: `${winPath(shims)};${winPath(dirname(WINDOWS_GO))}`,
+    });
+    const doc = JSON.parse(run.stdout || '{}');
+    expect(doc.go, `${run.exitCode} ${run.stderr}`).toMatchObject({
+      path: `${winPath(shims)}\\go.cmd`,
+      version: expect.stringMatching(/^go1\./),
+    });
+    expect(doc.findings).toContainEqual(
+      expect.objectContaining({
+        title: '2 go commands on PATH; the first one wins',
+        evidence: [`wins: ${winPath(shims)}\\go.cmd`, `shadowed: ${winPath(WINDOWS_GO)}`],
+      }),
+    );
+  });
 });

@@ -62,8 +62,9 @@ export const doctor = defineCommand({
     const findings: Finding[] = [];
     const install = await checkGoInstall(io.env);
     findings.push(...install.findings);
-    if (install.winner) {
-      const settings = await readGoSettings({ ...io.env, GOPROXYGUARD_GO: install.winner });
+    // Only a go that ran: one that does not is already a finding, and asking it again would abort the doctor.
+    if (install.go) {
+      const settings = await readGoSettings({ ...io.env, GOPROXYGUARD_GO: install.go.path });
       findings.push(
         ...checkSettings(settings, io.env),
         ...(await guardFindings(settings.effective.GOPROXY, loaded)),

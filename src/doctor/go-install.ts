@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { FileRefused, readUserFile } from '../config/read-file.js';
 import { MAX_GO_ENV_BYTES } from '../system/go-env.js';
 import type { Finding } from './findings.js';
+import { envValue } from './windows-env.js';
 
 export interface PathEntry {
   index: number;
@@ -23,16 +24,34 @@ const isExecutable = async (file: string) => {
   }
 };
 
+/** What Windows tries when PATHEXT is not set. */
+const DEFAULT_PATHEXT = '.COM;.EXE;.BAT;.CMD';
+
+/**
+ * The file names `go` is found as in one PATH directory, in the order the shell tries them. On
+ * Windows that is PATHEXT's order: a go.cmd or go.bat shim (version managers install them) wins
+ * over a go.exe later on PATH, and even over a go.exe beside it when PATHEXT lists .CMD first.
+ */
+export function goNames(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string[] {
+  if (platform !== 'win32') return ['go'];
+  const extensions = (envValue(env, 'PATHEXT') || DEFAULT_PATHEXT)
+    .split(';')
+    .filter((e) => e.startsWith('.'));
+  return [...new Set(extensions.map((e) => `go${e.toLowerCase()}`))];
+}
+
 /** Every PATH entry in order: whether it exists, whether it holds go, whether it repeats one before it. */
 export async function scanPath(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform = process.platform,
 ): Promise<PathEntry[]> {
   const separator = platform === 'win32' ? ';' : ':';
-  const names = platform === 'win32' ? ['go.exe'] : ['go'];
+  const names = goNames(env, platform);
   const seen = new Map<string, number>();
   const entries: PathEntry[] = [];
-  for (const [index, raw] of (env.PATH ?? env.Path ?? '').split(separator).entries()) {
+  for (const [index, raw] of ((platform === 'win32' ? envValue(env, 'PATH') : env.PATH) ?? '')
+    .split(separator)
+    .entries()) {
     const dir = raw.trim().replace(/^"|"$/g, '');
     if (!dir) continue;
     let exists = false;
@@ -44,8 +63,12 @@ export async function scanPath(
       // a directory that no longer exists: reported below
     }
     let go: string | null = null;
-    for (const name of names)
-      if (exists && (await isExecutable(path.join(dir, name)))) go = path.join(dir, name);
+    for (const name of exists ? names : []) {
+      if (await isExecutable(path.join(dir, name))) {
+        go = path.join(dir, name); // the first the shell tries is the one it runs
+        break;
+      }
+    }
     const key = platform === 'win32' ? canonical.toLowerCase() : canonical;
     const duplicateOf = seen.get(key) ?? null;
     if (duplicateOf === null) seen.set(key, index);
