@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderOrigins } from '../src/commands/doctor.js';
 import { shownOrigin } from '../src/doctor/shown.js';
 import {
   type EnvironmentFacts,
@@ -214,6 +215,26 @@ describe('the origins in JSON, as doctor shows them', () => {
     const shown = JSON.stringify(shownOrigin(origin as NonNullable<typeof origin>));
     expect(shown).not.toMatch(/secret/);
     expect(shown).toContain('http://alice:***@proxy:8080');
+  });
+});
+
+describe('the text says where each variable comes from, for this window and for new programs', () => {
+  it('one line per variable, none off Windows', () => {
+    const { origins } = check(
+      { HTTPS_PROXY: 'http://old:8080', HTTP_PROXY: 'http://here:1' },
+      { HTTPS_PROXY: sz('http://new:8080') },
+      { GOSUMDB: sz('sum.golang.org') },
+    );
+    expect(renderOrigins(origins)).toEqual([
+      '',
+      'variables from (this window; new programs):',
+      '    GOPROXY      not set; not set',
+      '    GOSUMDB      not set; the machine environment',
+      '    HTTPS_PROXY  only this window; your user environment',
+      '    HTTP_PROXY   only this window; not set',
+      '    NO_PROXY     not set; not set',
+    ]);
+    expect(renderOrigins([])).toEqual([]);
   });
 });
 

@@ -431,7 +431,7 @@ describe('doctor as node.exe: where each variable comes from, and the Windows go
 
   it('finds a go.cmd shim earlier on PATH as the one that wins (PATHEXT), and runs it through cmd.exe', async () => {
     // A folder without spaces: execa starts a .cmd through cmd.exe (cross-spawn), escaping a space
-    // in its path as "^ ", which Windows' cmd.exe takes and Wine 8's does not ("Can't recognize").
+    // in its path as "^ ", which Wine 8's cmd.exe does not take ("Can't recognize"; Windows' not run).
     const shims = join(win.dir, 'go-shims');
     await mkdir(shims, { recursive: true });
     await writeFile(join(shims, 'go.cmd'), `@"${winPath(WINDOWS_GO)}" %*\r\n`);

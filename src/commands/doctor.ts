@@ -209,7 +209,7 @@ const SOURCE_WORDS: Record<VariableOrigin['source'], string> = {
 };
 
 /** The text's short "variables from:" section (Windows only; JSON carries the values too). */
-function renderOrigins(origins: VariableOrigin[]): string[] {
+export function renderOrigins(origins: VariableOrigin[]): string[] {
   if (origins.length === 0) return [];
   const width = Math.max(...origins.map((o) => o.name.length));
   return [
