@@ -320,7 +320,10 @@ export async function startGuardServer(
     try {
       if (fetched.onDisk) return await cache.store(key, fetched.file, contentType, now());
       if (!fetched.body) throw new Error('the answer has neither a body nor a file');
-      return await cache.storeBody(key, fetched.file, fetched.body, contentType, now());
+      const storedAt = now();
+      // go is answered from memory first: the disk work starts on the loop's next turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return await cache.storeBody(key, fetched.file, fetched.body, contentType, storedAt);
     } catch (error) {
       await rm(fetched.file, { force: true });
       deps.log('warning', `${key}: not kept in the cache: ${(error as Error).message}`);

@@ -117,6 +117,13 @@ export function createUpstream(options: {
   }
 
   async function connectSocket(origin: URL): Promise<Socket> {
+    const socket = await openSocket(origin);
+    // A proxy's requests go out as they are written (undici's own connector does the same).
+    socket.setNoDelay(true);
+    return socket;
+  }
+
+  async function openSocket(origin: URL): Promise<Socket> {
     const host = origin.hostname.replace(/^\[|\]$/g, '');
     const secure = origin.protocol === 'https:';
     const port = Number(origin.port) || (secure ? 443 : 80);
