@@ -284,6 +284,60 @@ describe('the answer cache', () => {
     for (const name of await readdir(dir)) expect(name.length).toBeLessThan(170);
   });
 
+  it('keeps a body from memory (storeBody) as store keeps a file, and across a restart', async () => {
+    const { dir } = await freshDir();
+    const cache = await createAnswerCache({ dir, capBytes: 10_000 });
+    const stored = await cache.storeBody(
+      'mod/x/@v/v1.0.0.info',
+      cache.tempFile(),
+      Buffer.from('{"Version":"v1.0.0"}'),
+      'application/json',
+      5_000,
+    );
+    expect(stored).toMatchObject({ size: 20, contentType: 'application/json', storedAt: 5_000 });
+    expect((await bodyOf(cache, 'mod/x/@v/v1.0.0.info'))?.toString()).toBe('{"Version":"v1.0.0"}');
+    expect(await readdir(dir)).toHaveLength(1);
+    const again = await createAnswerCache({ dir, capBytes: 10_000 });
+    expect(again.peek('mod/x/@v/v1.0.0.info')).toEqual({ storedAt: 5_000 });
+    // A body stored once more under another type is rewritten, and only one file stays.
+    await again.storeBody(
+      'mod/x/@v/v1.0.0.info',
+      again.tempFile(),
+      Buffer.from('{"Version":"v1.0.0"}'),
+      'text/plain',
+      6_000,
+    );
+    expect(await readdir(dir)).toHaveLength(1);
+    expect((await again.lookup('mod/x/@v/v1.0.0.info'))?.contentType).toBe('text/plain');
+  });
+
+  it('does not rewrite a list that comes back unchanged: only its time moves; a changed one is rewritten', async () => {
+    const { dir } = await freshDir();
+    const cache = await createAnswerCache({ dir, capBytes: 10_000 });
+    const key = 'mod/x/@v/list';
+    const first = await cache.storeBody(key, cache.tempFile(), Buffer.from('v1.0.0\n'), 'text/plain', 1_000);
+    const written = await stat(first.file);
+    const unusedTemp = cache.tempFile();
+    const same = await cache.storeBody(key, unusedTemp, Buffer.from('v1.0.0\n'), 'text/plain', 2_000);
+    expect(same).toMatchObject({ file: first.file, storedAt: 2_000, size: 7 });
+    expect(cache.peek(key)).toEqual({ storedAt: 2_000 });
+    // Not written at all: the file is the same one, and the temp path was never made.
+    expect((await stat(first.file)).ino).toBe(written.ino);
+    expect((await stat(first.file)).mtimeMs).toBe(written.mtimeMs);
+    await expect(stat(unusedTemp)).rejects.toMatchObject({ code: 'ENOENT' });
+    const changed = await cache.storeBody(
+      key,
+      cache.tempFile(),
+      Buffer.from('v1.0.0\nv1.1.0\n'),
+      'text/plain',
+      3_000,
+    );
+    expect(changed.size).toBe(14);
+    expect((await bodyOf(cache, key))?.toString()).toBe('v1.0.0\nv1.1.0\n');
+    expect(cache.usage()).toMatchObject({ bytes: 14, entries: 1 });
+    expect(await readdir(dir)).toHaveLength(1);
+  });
+
   it('refuses a folder that is a symlink, and a cap that is not a positive number', async () => {
     const { parent, dir } = await freshDir();
     await mkdir(join(parent, 'real'));

@@ -19,6 +19,8 @@ const PLAIN_CONTENT_TYPE = /^[\x20-\x7e]{1,48}$/;
 
 interface Entry extends CachedAnswer {
   usedAt: number;
+  /** SHA-256 of the body, for answers stored from memory (storeBody): the same bytes are not rewritten. */
+  digest?: string;
 }
 
 export interface AnswerCacheOptions {
@@ -95,6 +97,40 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
     storedAt,
   });
 
+  /** A temp file of this cache (tempFile()), or an error naming the path. */
+  const ownTemp = (tempFile: string) => {
+    const temp = resolve(tempFile);
+    if (dirname(temp) !== dir || !basename(temp).startsWith(TEMP_PREFIX))
+      throw new Error(`answer cache: ${tempFile} is not a temp file of ${dir} (use tempFile())`);
+    return temp;
+  };
+
+  const markUsed = (hash: string, entry: Entry) => {
+    entry.usedAt = useTime();
+    index.delete(hash);
+    index.set(hash, entry);
+  };
+
+  /** Renames a complete temp file to its answer's name and indexes it (inside `serially`). */
+  async function place(key: string, temp: string, stored: Omit<Entry, 'file'>): Promise<CachedAnswer> {
+    const hash = keyHash(key);
+    const file = join(dir, `${hash}.${Buffer.from(stored.contentType).toString('hex')}`);
+    const entry: Entry = { file, ...stored };
+    await rename(temp, file);
+    const previous = index.get(hash);
+    if (previous) {
+      index.delete(hash);
+      bytes -= previous.size;
+      // The same key stored before under another content type: that file is not replaced by the rename.
+      if (previous.file !== file) await unlink(previous.file).catch(() => {});
+    }
+    index.set(hash, entry);
+    bytes += entry.size;
+    // An answer larger than the whole cap is kept until the next store, so it can be sent now.
+    await evict(hash);
+    return answerOf(entry);
+  }
+
   return {
     // Unique without asking the system for randomness on every request: a random part per
     // cache, then a counter (created O_EXCL, so a name taken by anything else fails, not follows).
@@ -102,30 +138,43 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
 
     store(key, tempFile, contentType, now) {
       return serially(async () => {
-        const temp = resolve(tempFile);
-        if (dirname(temp) !== dir || !basename(temp).startsWith(TEMP_PREFIX))
-          throw new Error(`answer cache: ${tempFile} is not a temp file of ${dir} (use tempFile())`);
+        const temp = ownTemp(tempFile);
         const stats = await lstat(temp);
         if (!stats.isFile()) throw new Error(`answer cache: ${tempFile} is not a regular file`);
-        // A mirror's content type is kept only when it is plain, short text.
-        const type = PLAIN_CONTENT_TYPE.test(contentType) ? contentType : 'application/octet-stream';
-        const hash = keyHash(key);
-        const file = join(dir, `${hash}.${Buffer.from(type).toString('hex')}`);
-        const entry: Entry = { file, size: stats.size, contentType: type, storedAt: now, usedAt: useTime() };
-        await lutimes(temp, entry.usedAt / 1000, now / 1000); // times first: the final name is always complete
-        await rename(temp, file);
-        const previous = index.get(hash);
-        if (previous) {
-          index.delete(hash);
-          bytes -= previous.size;
-          // The same key stored before under another content type: that file is not replaced by the rename.
-          if (previous.file !== file) await unlink(previous.file).catch(() => {});
+        const usedAt = useTime();
+        await lutimes(temp, usedAt / 1000, now / 1000); // times first: the final name is always complete
+        return place(key, temp, {
+          size: stats.size,
+          contentType: plainType(contentType),
+          storedAt: now,
+          usedAt,
+        });
+      });
+    },
+
+    storeBody(key, tempFile, body, contentType, now) {
+      return serially(async () => {
+        const temp = ownTemp(tempFile);
+        const type = plainType(contentType);
+        const digest = createHash('sha256').update(body).digest('base64');
+        const previous = index.get(keyHash(key));
+        if (previous?.digest === digest && previous.contentType === type) {
+          // The same bytes again (a list asked once more): only the time it was confirmed moves, in
+          // the index; no file is written. After a restart the file's older time only makes it
+          // look less fresh, so it is asked for again.
+          previous.storedAt = now;
+          markUsed(keyHash(key), previous);
+          return answerOf(previous);
         }
-        index.set(hash, entry);
-        bytes += entry.size;
-        // An answer larger than the whole cap is kept until the next store, so it can be sent now.
-        await evict(hash);
-        return answerOf(entry);
+        const usedAt = useTime();
+        const handle = await createTempFile(temp);
+        try {
+          await handle.writeFile(body);
+          await handle.utimes(usedAt / 1000, now / 1000); // times first: the final name is always complete
+        } finally {
+          await handle.close();
+        }
+        return place(key, temp, { size: body.length, contentType: type, storedAt: now, usedAt, digest });
       });
     },
 
@@ -145,9 +194,7 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
         }
         return undefined;
       }
-      entry.usedAt = useTime();
-      index.delete(hash);
-      index.set(hash, entry);
+      markUsed(hash, entry);
       await lutimes(entry.file, entry.usedAt / 1000, entry.storedAt / 1000).catch(() => {});
       return answerOf(entry);
     },
@@ -159,6 +206,11 @@ export async function createAnswerCache(options: AnswerCacheOptions): Promise<An
 
     usage: () => ({ bytes, entries: index.size, capBytes }),
   };
+}
+
+/** A mirror's content type is kept only when it is plain, short text. */
+function plainType(contentType: string): string {
+  return PLAIN_CONTENT_TYPE.test(contentType) ? contentType : 'application/octet-stream';
 }
 
 /** The file-name part of a key: a hash, so "../../x" or a key with NUL names nothing of its own. */
@@ -192,7 +244,7 @@ async function scan(dir: string): Promise<(Entry & { hash: string })[]> {
       hash,
       file: path,
       size: stats.size,
-      contentType: PLAIN_CONTENT_TYPE.test(type) ? type : 'application/octet-stream',
+      contentType: plainType(type),
       storedAt: Math.round(stats.mtimeMs),
       usedAt: Math.round(stats.atimeMs),
     };

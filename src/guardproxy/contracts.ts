@@ -50,6 +50,18 @@ export interface AnswerCache {
    * the size cap.
    */
   store(key: string, tempFile: string, contentType: string, now: number): Promise<CachedAnswer>;
+  /**
+   * Keeps a body received whole in memory, written to `tempFile` (a path from tempFile(), not yet
+   * made) first; when the key already holds these very bytes, nothing is written and only the
+   * time it was stored moves (a list asked again and unchanged).
+   */
+  storeBody(
+    key: string,
+    tempFile: string,
+    body: Buffer,
+    contentType: string,
+    now: number,
+  ): Promise<CachedAnswer>;
   /** The cached answer, or undefined; marks it recently used. */
   lookup(key: string): Promise<CachedAnswer | undefined>;
   /**

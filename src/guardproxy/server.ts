@@ -6,13 +6,7 @@ import type { Config } from '../config/schema.js';
 import { openAnswer } from './answer-cache.js';
 import { ANSWER_LIMITS, type AnswerKind } from './answer-check.js';
 import type { AnswerCache, CachedAnswer, IntegrityGate, ModulePrivacy } from './contracts.js';
-import {
-  askTargets,
-  type FailoverCounters,
-  type FailoverResult,
-  type Target,
-  writeBody,
-} from './failover.js';
+import { askTargets, type FailoverCounters, type FailoverResult, type Target } from './failover.js';
 import { breakerOf, initialHealth, type MirrorHealthState, scoreOf } from './mirror-health.js';
 import { type GuardRequest, parseRequestPath, unescapeGoPath } from './request-path.js';
 import type { Upstream } from './upstream.js';
@@ -324,12 +318,12 @@ export async function startGuardServer(
     contentType: string,
   ): Promise<CachedAnswer | undefined> {
     try {
-      if (!fetched.onDisk) {
-        if (!fetched.body) throw new Error('the answer has neither a body nor a file');
-        const failure = await writeBody(fetched.file, fetched.body);
-        if (failure) throw new Error(failure);
-      }
-      return await cache.store(key, fetched.file, contentType, now());
+      if (fetched.onDisk) return await cache.store(key, fetched.file, contentType, now());
+      if (!fetched.body) throw new Error('the answer has neither a body nor a file');
+      const storedAt = now();
+      // go is answered from memory first: the disk work starts on the loop's next turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return await cache.storeBody(key, fetched.file, fetched.body, contentType, storedAt);
     } catch (error) {
       await rm(fetched.file, { force: true });
       deps.log('warning', `${key}: not kept in the cache: ${(error as Error).message}`);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { LoadedConfig } from '../config/load.js';
 import { parseVerifierKey } from '../integrity/verifier-key.js';
 import { createRunContext } from '../probe/run-context.js';
@@ -8,6 +9,7 @@ import type { GuardState } from '../state/store.js';
 import { createAnswerCache } from './answer-cache.js';
 import { createIntegrityGate } from './integrity-gate.js';
 import { modulePrivacy } from './module-privacy.js';
+import { GUARD_V8_FLAGS } from './node-flags.js';
 import { type RunningGuard, startGuardServer } from './server.js';
 import { loadTreeHead, treeHeadKeeper } from './tree-head-file.js';
 import { createUpstream } from './upstream.js';
@@ -31,6 +33,8 @@ export async function startGuard(
 ): Promise<RunningGuard> {
   const { config, extraCas } = loaded;
   const route = loaded.route;
+  // It runs all session long: small before fast to grow (node-flags.ts says what each one saves).
+  for (const flag of GUARD_V8_FLAGS) setFlagsFromString(flag);
   const [go, probeVerdicts] = await Promise.all([privacySettings(env, log), lastVerdicts(env)]);
   const privacy = modulePrivacy(go);
   const cache = await createAnswerCache({

@@ -1,7 +1,5 @@
 import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { Config } from '../config/schema.js';
 import { openConnection, PhaseError, proxyAuthorization } from '../probe/connect.js';
@@ -11,7 +9,7 @@ import { assessDns } from '../probe/dns-verdict.js';
 import { createDohClient } from '../probe/doh.js';
 import { type ProxyRoute, proxyFor } from '../probe/route.js';
 import { Agent } from '../probe/undici.js';
-import { bodySink } from './body-sink.js';
+import { receiveBody } from './body-sink.js';
 
 /** A mirror's answer, its body already on disk (never held in memory). */
 export interface UpstreamAnswer {
@@ -119,6 +117,13 @@ export function createUpstream(options: {
   }
 
   async function connectSocket(origin: URL): Promise<Socket> {
+    const socket = await openSocket(origin);
+    // A proxy's requests go out as they are written (undici's own connector does the same).
+    socket.setNoDelay(true);
+    return socket;
+  }
+
+  async function openSocket(origin: URL): Promise<Socket> {
     const host = origin.hostname.replace(/^\[|\]$/g, '');
     const secure = origin.protocol === 'https:';
     const port = Number(origin.port) || (secure ? 443 : 80);
@@ -235,9 +240,7 @@ export function createUpstream(options: {
           onDisk: false,
         };
       }
-      let size = 0;
       let flowed = 0; // bytes since the last flow check
-      const kept: Buffer[] = [];
       const flowCheck = setInterval(() => {
         if (flowed < MIN_FLOW_BYTES)
           response.body.destroy(
@@ -248,18 +251,15 @@ export function createUpstream(options: {
           );
         flowed = 0;
       }, config.guard.stallMs);
-      const cap = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          // The first KEEP_BYTES stay in memory too: most answers are judged without reading the file.
-          if (size < KEEP_BYTES) kept.push(chunk.subarray(0, KEEP_BYTES - size));
-          size += chunk.length;
-          flowed += chunk.length;
-          if (size > maxBytes) done(new UpstreamError('invalid', `body larger than ${maxBytes} bytes`));
-          else done(null, chunk);
+      const body = await receiveBody(response.body, {
+        file,
+        keepBytes: KEEP_BYTES,
+        maxBytes,
+        tooLarge: () => new UpstreamError('invalid', `body larger than ${maxBytes} bytes`),
+        onBytes: (bytes) => {
+          flowed += bytes;
         },
-      });
-      const sink = bodySink(file, KEEP_BYTES);
-      await pipeline(response.body, cap, sink)
+      })
         .catch((error: Error) => {
           if (error instanceof UpstreamError) throw error;
           if (signal.aborted) throw new UpstreamError('error', 'cancelled');
@@ -271,14 +271,14 @@ export function createUpstream(options: {
           throw new UpstreamError('error', `body: ${code ?? error.name} ${error.message}`);
         })
         .finally(() => clearInterval(flowCheck));
-      const head = Buffer.concat(kept);
+      const { size, head } = body;
       return {
         status: 200,
         contentType: header('content-type') ?? '',
         size,
         head,
         location: undefined,
-        onDisk: sink.onDisk(),
+        onDisk: body.onDisk,
       };
     } finally {
       clearTimeout(firstByte);

@@ -11,7 +11,7 @@ import { judgeDatabase } from './verdict.js';
 // The result types live with the others in types.ts; guard and commands import them from here.
 export type { DatabaseHealth } from './types.js';
 
-const TREE_HEAD = /^go\.sum database tree\n\d+\n[A-Za-z0-9+/=]+\n\n— \S+ \S+\n/;
+const TREE_HEAD = /^go\.sum database tree\n\d+\n[A-Za-z0-9+/=]+\n\n\u2014 \S+ \S+\n/;
 const TILE_LIMIT = 256 * 32;
 
 /**

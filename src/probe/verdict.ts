@@ -289,7 +289,7 @@ function sumdbStatus(exchanges: Exchange[]): { status: SumdbStatus; evidence: st
   const recordOk =
     lookup.status === 200 &&
     /^\d+\n/.test(lookup.body) &&
-    /\n\ngo\.sum database tree\n\d+\n\S+\n\n— /.test(lookup.body);
+    /\n\ngo\.sum database tree\n\d+\n\S+\n\n\u2014 /.test(lookup.body);
   if (!recordOk) {
     return {
       status: 'broken',
