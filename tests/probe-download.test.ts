@@ -107,8 +107,11 @@ let lab: RunningLab;
 beforeAll(async () => {
   lab = await startLab(
     {
-      summary: 'one honest mirror serving a 48 MiB module zip',
-      mirrors: [{ name: 'honest', mode: { kind: 'ok' } }],
+      summary: 'a mirror serving a 48 MiB module zip, and one that goes silent halfway through it',
+      mirrors: [
+        { name: 'honest', mode: { kind: 'ok' } },
+        { name: 'stalled', mode: { kind: 'hang-mid-body' } },
+      ],
       largeModuleBytes: LARGE_BYTES,
     },
     60_000,
@@ -116,19 +119,22 @@ beforeAll(async () => {
 });
 afterAll(() => lab.stop());
 
-async function withFetcher<T>(work: (fetcher: ReturnType<typeof createFetcher>, base: string) => Promise<T>) {
+async function withFetcher<T>(
+  work: (fetcher: ReturnType<typeof createFetcher>, base: string) => Promise<T>,
+  { mirror = 0, deadlineMs = 60_000 } = {},
+) {
   const loaded = await loadConfig(lab.configPath, {});
   const { context, close } = createRunContext(
     loaded.config,
     loaded.extraCas,
-    60_000,
+    deadlineMs,
     LAB_LARGE,
     loaded.route,
   );
   const observation: MirrorObservation = { phases: {}, dns: [], exchanges: [] };
   const fetcher = createFetcher(context, observation);
   try {
-    return await work(fetcher, `${lab.mirrors[0]?.url}/${LAB_LARGE.module}/@v/${LAB_LARGE.version}`);
+    return await work(fetcher, `${lab.mirrors[mirror]?.url}/${LAB_LARGE.module}/@v/${LAB_LARGE.version}`);
   } finally {
     fetcher.close();
     close();
@@ -162,5 +168,21 @@ describe('fetcher.download of a large module zip', () => {
       fetcher.download(`${lab.mirrors[0]?.url}/${LAB_LARGE.module}/@v/v9.9.9.zip`, 'mod', file, 1_000_000),
     );
     expect(exchange).toMatchObject({ status: 404, saved: 0, truncated: false });
+  });
+
+  it('ends at the deadline, naming the transfer, when the mirror goes silent mid-body', async () => {
+    const file = join(dir, 'stalled.zip');
+    const download = withFetcher(
+      (fetcher, base) => fetcher.download(`${base}.zip`, 'mod', file, 500 * 1024 * 1024),
+      {
+        mirror: 1,
+        deadlineMs: 3000,
+      },
+    );
+    await expect(download).rejects.toMatchObject({
+      phase: 'transfer',
+      timedOut: true,
+      message: 'deadline reached',
+    });
   });
 });
