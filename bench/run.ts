@@ -367,7 +367,7 @@ if (only('scheduled')) {
 }
 
 // verify of a 200 MB module zip across four mirrors at once: peak RSS of the runtime (target:
-// under 100 MB; each download goes to disk while it arrives, none is held in memory).
+// under 100 MB; each download goes to disk while it arrives through one reused read buffer).
 if (only('verify')) {
   const verifyLab = await startLab(
     {

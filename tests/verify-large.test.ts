@@ -1,4 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,5 +47,38 @@ describe('goproxy-guard verify of a large module zip', () => {
     expect(run.exitCode).toBe(1);
     // The downloads went under TMPDIR and are gone once the run is over.
     expect(await readdir(temp)).toEqual([]);
+  });
+
+  it('holds a few buffers at a time while the zips stream in, not one per read', async () => {
+    // Buffers alive at once in the runtime, sampled every millisecond by a module loaded ahead of
+    // it. Each read of a TLS socket handed over as a new Buffer (undici) left tens of MB of them
+    // waiting for the garbage collector; reads into one reused buffer per download keep a few.
+    const sampler = join(dir, 'buffers-sampler.mjs');
+    const report = join(dir, 'buffers-peak.json');
+    await writeFile(
+      sampler,
+      `import { writeFileSync } from 'node:fs';
+let peak = 0;
+setInterval(() => { peak = Math.max(peak, process.memoryUsage().arrayBuffers); }, 1).unref();
+process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify({ peak })));
+`,
+    );
+    const run = await execa(
+      'node',
+      [
+        '--import',
+        sampler,
+        RUNTIME,
+        'verify',
+        `${LAB_LARGE.module}@${LAB_LARGE.version}`,
+        '--config',
+        lab.configPath,
+        '--json',
+      ],
+      { reject: false },
+    );
+    expect(run.stderr).toBe('');
+    const { peak } = JSON.parse(await readFile(report, 'utf8')) as { peak: number };
+    expect(peak / 1024 / 1024).toBeLessThan(16);
   });
 });

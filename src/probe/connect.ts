@@ -29,6 +29,12 @@ export interface ConnectOptions {
    * `address` and `port` are the proxy's, and TLS inside the tunnel still proves `host`.
    */
   tunnel?: { proxy: URL; targetPort: number };
+  /**
+   * Node's `onread`: every read lands in this one buffer and is handed to the callback (false
+   * pauses the socket) instead of arriving as a new Buffer per read. A download uses it so its
+   * memory is the buffer, not a trail of garbage chunks; never together with a tunnel.
+   */
+  onread?: { buffer: Buffer; callback: (bytes: number, buffer: Buffer) => boolean };
 }
 
 /**
@@ -37,10 +43,29 @@ export interface ConnectOptions {
  * it is rejected. Each phase is timed.
  */
 export async function openConnection(options: ConnectOptions): Promise<OpenedSocket> {
-  const { address, port, host, secure, signal } = options;
+  const { address, port, host, secure, signal, onread } = options;
+  if (onread && options.tunnel) throw new Error('openConnection: onread cannot go through a tunnel');
+  let identityError: Error | undefined;
+  const tlsOptions: tls.ConnectionOptions = {
+    servername: net.isIP(host) ? undefined : host,
+    secureContext: options.secureContext,
+    // Judged below rather than by Node, so the offered chain is known even when rejected.
+    rejectUnauthorized: false,
+    // Node keeps only the code of a name mismatch; keep the message that says which names.
+    checkServerIdentity: (_name, cert) => {
+      identityError = tls.checkServerIdentity(host, cert);
+      return identityError;
+    },
+    ALPNProtocols: ['http/1.1'],
+  };
+  // Node honours onread only on a connection it opens itself (TLS over an open socket ignores
+  // it), so with onread TLS opens the TCP connection; 'connect' still ends the connect phase.
+  const tlsOpensTcp = secure && onread !== undefined;
   let started = performance.now();
   const raw = await step<net.Socket>('connect', host, signal, (resolve, reject) => {
-    const socket = net.connect({ host: address, port });
+    const socket = tlsOpensTcp
+      ? tls.connect({ ...tlsOptions, host: address, port, onread } as tls.ConnectionOptions) // onread: documented for tls.connect, missing from @types/node
+      : net.connect({ host: address, port, ...(onread ? { onread } : {}) });
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
     return () => socket.destroy();
@@ -51,22 +76,8 @@ export async function openConnection(options: ConnectOptions): Promise<OpenedSoc
   if (!secure) return { socket: raw, connectMs, ...through };
 
   started = performance.now();
-  let identityError: Error | undefined;
   const secured = await step<tls.TLSSocket>('tls', host, signal, (resolve, reject) => {
-    const socket = tls.connect({
-      socket: raw,
-      host,
-      servername: net.isIP(host) ? undefined : host,
-      secureContext: options.secureContext,
-      // Judged below rather than by Node, so the offered chain is known even when rejected.
-      rejectUnauthorized: false,
-      // Node keeps only the code of a name mismatch; keep the message that says which names.
-      checkServerIdentity: (name, cert) => {
-        identityError = tls.checkServerIdentity(name, cert);
-        return identityError;
-      },
-      ALPNProtocols: ['http/1.1'],
-    });
+    const socket = tlsOpensTcp ? (raw as tls.TLSSocket) : tls.connect({ ...tlsOptions, socket: raw, host });
     socket.once('secureConnect', () => resolve(socket));
     socket.once('error', reject);
     return () => socket.destroy();

@@ -6,6 +6,7 @@ import type { ProbeContext } from './context.js';
 import { deadlineReached, whenAborted } from './deadline.js';
 import { observeDns } from './dns.js';
 import { assessDns } from './dns-verdict.js';
+import { downloadToFile } from './download.js';
 import { PhaseError } from './phase-error.js';
 import { proxyFor } from './route.js';
 import type { Exchange, MirrorObservation, Phase } from './types.js';
@@ -31,26 +32,45 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
     }
   };
 
-  async function connectTo(url: URL): Promise<Client> {
-    const first = clients.size === 1; // this origin is the mirror's own when it is the first one
+  /**
+   * Where and how to connect for an origin: the proxy's address, or the mirror's own, resolved
+   * and judged once per origin (a download opens its own connection to the same place).
+   */
+  const targets = new Map<string, Promise<{ options: ConnectOptions; first: boolean }>>();
+  function targetFor(url: URL) {
+    let target = targets.get(url.origin);
+    if (!target) {
+      const first = targets.size === 0; // this origin is the mirror's own when it is the first one
+      target = Promise.resolve()
+        .then(() => connectOptions(url, first))
+        .then((options) => ({ options, first }));
+      targets.set(url.origin, target);
+    }
+    return target;
+  }
+
+  async function connectOptions(url: URL, first: boolean): Promise<ConnectOptions> {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const secure = url.protocol === 'https:';
     const port = Number(url.port) || (secure ? 443 : 80);
+    const common = {
+      host,
+      secure,
+      secureContext: context.secureContext,
+      extraCaFingerprints: context.extraCaFingerprints,
+      signal: context.signal,
+    };
     const proxy = proxyFor(context.route, url);
     if (proxy) {
       // As go does: the proxy resolves the name, so this machine's DNS is not asked (or judged).
       // https goes through a CONNECT tunnel; plain http is sent to the proxy in absolute form.
       if (first) observation.via = `${proxy.protocol}//${proxy.host}`;
-      return openClient(url, first, {
+      return {
+        ...common,
         address: proxy.hostname.replace(/^\[|\]$/g, ''),
         port: Number(proxy.port) || 80,
-        host,
-        secure,
-        secureContext: context.secureContext,
-        extraCaFingerprints: context.extraCaFingerprints,
-        signal: context.signal,
         ...(secure ? { tunnel: { proxy, targetPort: port } } : {}),
-      });
+      };
     }
     const dns = await timed('dns', first, () => observeDns(host, context));
     const assessment = assessDns(dns, context.deadlineMs);
@@ -66,15 +86,12 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
     }
     const address = dns.system.addresses[0] as string;
     if (first) observation.address = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    return openClient(url, first, {
-      address,
-      port,
-      host,
-      secure,
-      secureContext: context.secureContext,
-      extraCaFingerprints: context.extraCaFingerprints,
-      signal: context.signal,
-    });
+    return { ...common, address, port };
+  }
+
+  async function connectTo(url: URL): Promise<Client> {
+    const { options, first } = await targetFor(url);
+    return openClient(url, first, options);
   }
 
   /** Opens and checks the first connection, then hands it to an undici Client for the origin. */
@@ -173,13 +190,45 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
     return exchange;
   }
 
+  /** One GET straight into a file on a connection of its own (no proxy between). */
+  async function downloadOnce(url: URL, step: Exchange['step'], file: string, maxBytes: number) {
+    const { options } = await targetFor(url);
+    const { head, saved, truncated } = await downloadToFile(
+      url,
+      options,
+      { userAgent: USER_AGENT },
+      file,
+      maxBytes,
+    ).catch((error: Error) => {
+      throw asPhaseError('transfer', error, context.signal, url.hostname);
+    });
+    const location = head.headers.location;
+    const exchange: Exchange = {
+      step,
+      url: url.href,
+      status: head.status,
+      contentType: head.headers['content-type'] ?? '',
+      body: '',
+      bytes: Buffer.alloc(0),
+      truncated,
+      redirects: [],
+      saved,
+      ...(location ? { location } : {}),
+    };
+    return exchange;
+  }
+
   /** GETs a URL, following redirects; the returned exchange is the last one. */
-  async function follow(target: string, step: Exchange['step'], read: BodyReader): Promise<Exchange> {
+  async function follow(
+    target: string,
+    step: Exchange['step'],
+    once: (url: URL, record: boolean) => Promise<Exchange>,
+  ): Promise<Exchange> {
     let url = new URL(target);
     const redirects: string[] = [];
     for (;;) {
       const record = step === 'list' && redirects.length === 0;
-      const exchange = await exchangeOnce(url, step, read, record);
+      const exchange = await once(url, record);
       const location = exchange.location;
       if (exchange.status < 300 || exchange.status >= 400 || !location) {
         exchange.redirects = redirects;
@@ -223,14 +272,22 @@ export function createFetcher(context: ProbeContext, observation: MirrorObservat
   return {
     /** GETs a URL, following redirects, its body kept in memory up to maxBytes. */
     get: (target: string, step: Exchange['step'], maxBytes: number): Promise<Exchange> =>
-      follow(target, step, (body) => collectBody(body, maxBytes)),
+      follow(target, step, (url, record) =>
+        exchangeOnce(url, step, (body) => collectBody(body, maxBytes), record),
+      ),
     /**
      * GETs a URL, following redirects, and streams its body into `file` (at most maxBytes; more
      * is cut off and marked truncated): a module zip of hundreds of MB never sits in memory.
      * The returned exchange holds no bytes; `saved` says how many went to the file.
      */
     download: (target: string, step: Exchange['step'], file: string, maxBytes: number): Promise<Exchange> =>
-      follow(target, step, (body) => saveBody(body, file, maxBytes)),
+      follow(target, step, (url, record) =>
+        // Through a proxy undici carries it; otherwise a connection of its own reads it into one
+        // reused buffer (download.ts): the memory of four 200 MB downloads at once stays fixed.
+        proxyFor(context.route, url)
+          ? exchangeOnce(url, step, (body) => saveBody(body, file, maxBytes), record)
+          : downloadOnce(url, step, file, maxBytes),
+      ),
     close(): void {
       for (const client of clients.values())
         client.then(
