@@ -1,5 +1,6 @@
 import { appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { regExportStandIn } from './reg-export-stand-in.js';
 
 /**
  * A Windows for the scheduled run's Event Log entries, without Wine: an eventcreate stand-in that
@@ -13,17 +14,8 @@ export async function eventLogStandIns(dir: string) {
     eventcreate,
     `#!${process.execPath}\nrequire('node:fs').appendFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`,
   );
-  const reg = join(dir, 'reg');
-  await writeFile(
-    reg,
-    `#!${process.execPath}
-const [op, key, file] = process.argv.slice(2);
-if (op !== 'export') process.exit(1);
-const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER').replace(/^HKLM/, 'HKEY_LOCAL_MACHINE');
-require('node:fs').writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n', 'utf16le'));
-`,
-  );
-  await Promise.all([chmod(eventcreate, 0o755), chmod(reg, 0o755)]);
+  const reg = await regExportStandIn(join(dir, 'reg'));
+  await chmod(eventcreate, 0o755);
   await appendFile(record, '');
   return {
     env: { GOPROXYGUARD_PLATFORM: 'win32', GOPROXYGUARD_EVENTCREATE: eventcreate, GOPROXYGUARD_REG: reg },

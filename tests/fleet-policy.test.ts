@@ -3,6 +3,7 @@ import { loadConfig, withOption } from '../src/config/load.js';
 import type { PolicyKeyReading, PolicyReadings, RegistryData } from '../src/config/policy.js';
 import { POLICY_KEYS } from '../src/config/policy-fields.js';
 import { tempDir, writeJson } from './helpers.js';
+import { regExportStandIn } from './reg-export-stand-in.js';
 
 // The precedence, locking and bad-value rules, on policy keys as the registry layer returns them
 // (the Wine registry end to end is in fleet-policy-wine.test.ts).
@@ -263,24 +264,12 @@ describe('fleet policy: bad values are ignored, each named with what was used in
 
 describe('fleet policy: reading the keys', () => {
   it('off Windows the registry is never asked (no reg.exe run), on Windows once per key', async () => {
-    const { chmod, readFile, writeFile } = await import('node:fs/promises');
+    const { readFile, writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const { cli } = await import('./helpers.js');
     const log = join(dir, 'reg-calls.jsonl');
-    const reg = join(dir, 'reg-recorder');
     // A reg.exe that records its argv and answers every export with an empty key.
-    await writeFile(
-      reg,
-      `#!${process.execPath}
-const fs = require('node:fs');
-const [op, key, file] = process.argv.slice(2);
-fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');
-if (op !== 'export') process.exit(1);
-const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER').replace(/^HKLM/, 'HKEY_LOCAL_MACHINE');
-fs.writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n', 'utf16le'));
-`,
-    );
-    await chmod(reg, 0o755);
+    const reg = await regExportStandIn(join(dir, 'reg-recorder'), { log });
     await writeFile(log, '');
     const calls = async () =>
       (await readFile(log, 'utf8'))
@@ -306,23 +295,12 @@ fs.writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\
 
 describe('fleet policy: command-line options', () => {
   it('run --textfile does not move a textfile the MetricsTextfile policy fixes, and says so', async () => {
-    const { chmod, writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const { loadForRun } = await import('../src/commands/shared.js');
-    const reg = join(dir, 'reg-policy');
     // A reg.exe whose export of the machine policy key holds MetricsTextfile (REG_SZ).
-    await writeFile(
-      reg,
-      `#!${process.execPath}
-const fs = require('node:fs');
-const [op, key, file] = process.argv.slice(2);
-if (op !== 'export') process.exit(1);
-const full = key.replace(/^HKCU/, 'HKEY_CURRENT_USER').replace(/^HKLM/, 'HKEY_LOCAL_MACHINE');
-const values = key.startsWith('HKLM') ? ${JSON.stringify('"MetricsTextfile"="C:\\\\metrics\\\\goproxyguard.prom"\r\n')} : '';
-fs.writeFileSync(file, Buffer.from('\\ufeffWindows Registry Editor Version 5.00\\r\\n\\r\\n[' + full + ']\\r\\n' + values, 'utf16le'));
-`,
-    );
-    await chmod(reg, 0o755);
+    const reg = await regExportStandIn(join(dir, 'reg-policy'), {
+      values: { HKLM: '"MetricsTextfile"="C:\\\\metrics\\\\goproxyguard.prom"\r\n' },
+    });
     const warnings: string[] = [];
     const io = {
       env: { GOPROXYGUARD_PLATFORM: 'win32', GOPROXYGUARD_REG: reg },
