@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { renderOrigins } from '../src/commands/doctor.js';
 import { shownOrigin } from '../src/doctor/shown.js';
-import {
-  type EnvironmentFacts,
-  expandVariables,
-  MACHINE_ENV_KEY,
-  windowsEnvironment,
-} from '../src/doctor/windows-env.js';
+import { type EnvironmentFacts, MACHINE_ENV_KEY, windowsEnvironment } from '../src/doctor/windows-env.js';
 import type { RegistryValue } from '../src/settings/setting-value.js';
+import { expandVariables } from '../src/text/windows-variables.js';
 
 const sz = (value: string): RegistryValue => ({ was: 'set', type: 'REG_SZ', value });
 const expandSz = (value: string): RegistryValue => ({ was: 'set', type: 'REG_EXPAND_SZ', value });

@@ -1,3 +1,4 @@
+import { expandVariables } from '../text/windows-variables.js';
 import { configErrorFromZod } from './errors.js';
 import { valueAt, withValueAt } from './fields.js';
 import { LOCK_LOCAL_SETTINGS, POLICY_FIELDS, type PolicyField, type PolicyScope } from './policy-fields.js';
@@ -69,11 +70,7 @@ const STRING_TYPES = ['REG_SZ', 'REG_EXPAND_SZ'];
 
 /** %NAME% as Windows expands a REG_EXPAND_SZ; an unknown name is left as it is. */
 function expand(data: RegistryData, env: NodeJS.ProcessEnv): string {
-  if (data.type !== 'REG_EXPAND_SZ') return data.value;
-  return data.value.replace(/%([^%]+)%/g, (whole, name: string) => {
-    const key = Object.keys(env).find((k) => k.toLowerCase() === name.toLowerCase());
-    return key === undefined ? whole : (env[key] ?? whole);
-  });
+  return data.type === 'REG_EXPAND_SZ' ? expandVariables(data.value, env) : data.value;
 }
 
 /** A list policy's entries: values named 1, 2, ... in numeric order (others after, by name). */

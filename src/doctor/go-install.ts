@@ -3,8 +3,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { FileRefused, readUserFile } from '../config/read-file.js';
 import { MAX_GO_ENV_BYTES } from '../system/go-env.js';
+import { envValue } from '../text/windows-variables.js';
 import type { Finding } from './findings.js';
-import { envValue } from './windows-env.js';
 
 export interface PathEntry {
   index: number;
