@@ -126,6 +126,7 @@ describe('the scheduled run in guard mode', () => {
       'goproxyguard_guard_tampered_refused_total',
       'goproxyguard_guard_stale_served_total',
       'goproxyguard_guard_joined_total',
+      'goproxyguard_guard_prefetched_total',
     ]) {
       expect(first.type(counter)).toBe('COUNTER');
       expect(Number(first.value(counter))).toBeGreaterThanOrEqual(0);
@@ -205,7 +206,15 @@ describe('the rules for guard events (pure)', () => {
     running: true,
     url: 'http://127.0.0.1:47193',
     uptimeSeconds,
-    counters: { requests: 10, hedgesFired: 0, failovers: 0, tamperedRefused, staleServed: 0, joined: 0 },
+    counters: {
+      requests: 10,
+      hedgesFired: 0,
+      failovers: 0,
+      tamperedRefused,
+      staleServed: 0,
+      joined: 0,
+      prefetched: 0,
+    },
     tamperedBy,
   });
   const at = (minutes: number) => new Date(Date.UTC(2026, 10, 30, 12, minutes));

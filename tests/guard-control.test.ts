@@ -84,7 +84,15 @@ describe('serve in the background', () => {
     const shown = JSON.parse(status.stdout);
     expect(shown).toMatchObject({ running: true, url: announced.url, pid: announced.pid });
     expect(Object.keys(shown.counters).sort()).toEqual(
-      ['failovers', 'hedgesFired', 'joined', 'requests', 'staleServed', 'tamperedRefused'].sort(),
+      [
+        'failovers',
+        'hedgesFired',
+        'joined',
+        'prefetched',
+        'requests',
+        'staleServed',
+        'tamperedRefused',
+      ].sort(),
     );
 
     const second = await guard(home, background());

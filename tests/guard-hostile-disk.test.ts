@@ -54,16 +54,15 @@ it('does not blame the mirrors when its own disk is full', { timeout: 90_000 }, 
     await new Promise<void>((resolve) => {
       guard.stderr?.on('data', (chunk: Buffer) => chunk.toString().includes('full') && resolve());
     });
-    // A .zip or .mod is hashed from its file before it is served: without room for it, no answer.
-    for (const file of ['v1.1.0.zip', 'v1.0.0.mod']) {
-      const answer = await fetch(`${url}/${LAB_CANARY.module}/@v/${file}`, {
-        signal: AbortSignal.timeout(KILL_MS),
-      });
-      expect(answer.status, file).toBe(502);
-      expect(await answer.text(), file).toMatch(/cannot write its cache folder.*ENOSPC/);
-    }
-    // A small answer needs no file to be served: go gets it from memory, though it cannot be kept.
-    for (const file of ['v1.0.0.info', 'list']) {
+    // A .zip is hashed from its file before it is served: without room for it, no answer.
+    const zip = await fetch(`${url}/${LAB_CANARY.module}/@v/v1.1.0.zip`, {
+      signal: AbortSignal.timeout(KILL_MS),
+    });
+    expect(zip.status).toBe(502);
+    expect(await zip.text()).toMatch(/cannot write its cache folder.*ENOSPC/);
+    // A small answer needs no file to be served: go gets it from memory, though it cannot be kept;
+    // a go.mod is hashed in memory too.
+    for (const file of ['v1.0.0.mod', 'v1.0.0.info', 'list']) {
       const answer = await fetch(`${url}/${LAB_CANARY.module}/@v/${file}`, {
         signal: AbortSignal.timeout(KILL_MS),
       });

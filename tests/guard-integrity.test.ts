@@ -152,6 +152,18 @@ describe('the integrity gate', () => {
     expect((zip as { h1: string }).h1).not.toBe(RECORDED_ZIP);
   });
 
+  it('checks a go.mod held in memory as it checks one on disk: honest verified, tampered a mismatch', async () => {
+    const gate = await gateFor();
+    const inMemory = (body: string) =>
+      gate.check({ module, version, kind: 'mod', body: Buffer.from(body) }, new AbortController().signal);
+    expect(await inMemory(LAB_GO_MOD)).toEqual({ outcome: 'verified', h1: hashGoMod(LAB_GO_MOD) });
+    expect(await inMemory(TAMPERED_MOD)).toEqual({
+      outcome: 'mismatch',
+      h1: hashGoMod(TAMPERED_MOD),
+      expected: hashGoMod(LAB_GO_MOD),
+    });
+  });
+
   it('calls a file that is not a zip at all a mismatch, and a missing file unchecked', async () => {
     const gate = await gateFor();
     expect(await check(gate, 'zip', files.notZip)).toEqual({

@@ -26,6 +26,8 @@ vi.setConfig({ testTimeout: 60_000 });
 type World = Awaited<ReturnType<typeof goWorld>>;
 const ZIP = Buffer.concat([Buffer.from('PK\x03\x04'), randomBytes(2000)]);
 const INFO = JSON.stringify({ Version: 'v1.0.0', Time: '2026-01-01T00:00:00Z' });
+const HELD_MOD = 'module lab.test/held\n';
+const PRE_MOD = 'module lab.test/pre\n';
 
 interface LoggingMirror {
   url: string;
@@ -55,6 +57,8 @@ async function loggingMirror(): Promise<LoggingMirror> {
         .end(ZIP);
     if (path.endsWith('.info'))
       return void response.writeHead(200, { 'content-type': 'application/json' }).end(INFO);
+    if (path.startsWith('/lab.test/pre/') && path.endsWith('.mod'))
+      return void response.writeHead(200, { 'content-type': 'text/plain' }).end(PRE_MOD);
     response.writeHead(404).end('not found\n');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -144,29 +148,30 @@ describe('the guard proxy: leftovers of issue #17', () => {
   });
 
   it('keeps a shared fetch while one go client still waits, and cancels it when every one has hung up', async () => {
-    // Two clients for one answer: one upstream request, the second joins it.
+    // Two clients for one answer: one upstream request, the second joins it. (A .mod: an .info
+    // would also start a fetch of its go.mod ahead of go.)
     const one = new AbortController();
     const two = new AbortController();
-    const first = ask('GET', '/lab.test/held/@v/v1.0.0.info', one.signal).catch(() => undefined);
+    const first = ask('GET', '/lab.test/held/@v/v1.0.0.mod', one.signal).catch(() => undefined);
     await vi.waitFor(() => expect(mirror.held).toHaveLength(1));
     const joined = guard.status().counters.joined;
-    const second = ask('GET', '/lab.test/held/@v/v1.0.0.info', two.signal);
+    const second = ask('GET', '/lab.test/held/@v/v1.0.0.mod', two.signal);
     await vi.waitFor(() => expect(guard.status().counters.joined).toBe(joined + 1));
     // The first hangs up: the second still waits, so the mirror's request is kept and answered.
     one.abort();
     await first;
     (mirror.held[0] as LoggingMirror['held'][number]).response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(INFO);
-    expect((await second).body.toString()).toBe(INFO);
+      .writeHead(200, { 'content-type': 'text/plain' })
+      .end(HELD_MOD);
+    expect((await second).body.toString()).toBe(HELD_MOD);
     expect(mirror.held).toHaveLength(1);
 
     // Now both hang up: the guard cancels its request to the mirror (it would wait 60 s else).
     const three = new AbortController();
     const four = new AbortController();
-    const third = ask('GET', '/lab.test/held/@v/v2.0.0.info', three.signal).catch(() => undefined);
+    const third = ask('GET', '/lab.test/held/@v/v2.0.0.mod', three.signal).catch(() => undefined);
     await vi.waitFor(() => expect(mirror.held).toHaveLength(2));
-    const fourth = ask('GET', '/lab.test/held/@v/v2.0.0.info', four.signal).catch(() => undefined);
+    const fourth = ask('GET', '/lab.test/held/@v/v2.0.0.mod', four.signal).catch(() => undefined);
     await vi.waitFor(() => expect(guard.status().counters.joined).toBe(joined + 2));
     three.abort();
     four.abort();
@@ -174,10 +179,43 @@ describe('the guard proxy: leftovers of issue #17', () => {
     await vi.waitFor(() => expect(mirror.held[1]?.closed).toBe(true), { timeout: 20_000 });
     // A later request for it starts afresh rather than joining the cancelled fetch.
     const five = new AbortController();
-    const fifth = ask('GET', '/lab.test/held/@v/v2.0.0.info', five.signal).catch(() => undefined);
+    const fifth = ask('GET', '/lab.test/held/@v/v2.0.0.mod', five.signal).catch(() => undefined);
     await vi.waitFor(() => expect(mirror.held).toHaveLength(3));
     five.abort();
     await fifth;
+  });
+
+  it("fetches a version's go.mod as go asks for its .info, and answers go's request for it from memory", async () => {
+    const info = '/lab.test/pre/@v/v1.0.0.info';
+    const mod = '/lab.test/pre/@v/v1.0.0.mod';
+    const before = guard.status().counters;
+    expect((await ask('GET', info)).body.toString()).toBe(INFO);
+    await vi.waitFor(() => expect(mirror.log).toContain(`GET ${mod}`));
+    await vi.waitFor(() => expect(guard.status().cache.heldInMemory.answers).toBeGreaterThan(0));
+    const answer = await ask('GET', mod);
+    expect(answer.status).toBe(200);
+    expect(answer.body.toString()).toBe(PRE_MOD);
+    expect(mirror.log.filter((line) => line.endsWith(mod))).toEqual([`GET ${mod}`]);
+    const after = guard.status().counters;
+    expect(after.prefetched).toBe(before.prefetched + 1);
+    expect(after.cacheHits).toBe(before.cacheHits + 1);
+    // Written to the cache once go is quiet, and still answered without the mirror.
+    await vi.waitFor(() => expect(guard.status().cache.heldInMemory.answers).toBe(0));
+    expect((await ask('GET', mod)).body.toString()).toBe(PRE_MOD);
+    expect(mirror.log.filter((line) => line.endsWith(mod))).toHaveLength(1);
+  });
+
+  it('fetches no go.mod ahead for a HEAD, for a version query (not a canonical version), or one already held', async () => {
+    const before = guard.status().counters.prefetched;
+    await ask('HEAD', '/lab.test/pre/@v/v2.0.0.info');
+    await ask('GET', '/lab.test/pre/@v/master.info');
+    expect(guard.status().counters.prefetched).toBe(before);
+    await ask('GET', '/lab.test/pre/@v/v3.0.0.info');
+    await vi.waitFor(() => expect(mirror.log).toContain('GET /lab.test/pre/@v/v3.0.0.mod'));
+    await ask('GET', '/lab.test/pre/@v/v3.0.0.info'); // its go.mod is held already
+    expect(guard.status().counters.prefetched).toBe(before + 1);
+    expect(mirror.log.filter((line) => /pre\/@v\/(v2\.0\.0|master)\.mod/.test(line))).toEqual([]);
+    expect(mirror.log.filter((line) => line.endsWith('v3.0.0.mod'))).toHaveLength(1);
   });
 
   it(`takes at most ${MAX_GO_CONNECTIONS} connections from go at once, and the next one again when one ends`, async () => {
@@ -203,6 +241,34 @@ describe('the guard proxy: leftovers of issue #17', () => {
       await vi.waitFor(async () => expect((await open()).answered).toBe(true));
     } finally {
       for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
+describe('answers held in memory, across a guard restart', () => {
+  it('writes what it still holds as it closes, so the next start answers from its cache', async () => {
+    const home = await mkdtemp(join(w.dir, 'guard-'));
+    const env = { ...w.env, GOPROXYGUARD_HOME: home };
+    const config = await loadConfig(join(w.dir, 'logging-mirror.json'), env);
+    const listen = { host: '127.0.0.1', port: 0 };
+    const path = '/lab.test/restart/@v/v1.0.0.info';
+    const asked = () => mirror.log.filter((line) => line.endsWith(path)).length;
+    // Never quiet enough to write on its own: only closing writes.
+    const first = await startGuard(config, env, listen, () => {}, { writeWhenQuietMs: 600_000 });
+    try {
+      expect((await fetch(`${first.url}${path}`)).status).toBe(200);
+      expect(first.status().cache).toMatchObject({ entries: 0, heldInMemory: { answers: 1 } });
+    } finally {
+      await first.close();
+    }
+    expect(asked()).toBe(1);
+    const second = await startGuard(config, env, listen, () => {});
+    try {
+      expect(second.status().cache.entries).toBe(1);
+      expect(await (await fetch(`${second.url}${path}`)).text()).toBe(INFO);
+      expect(asked()).toBe(1);
+    } finally {
+      await second.close();
     }
   });
 });

@@ -166,6 +166,7 @@ export const serveStatus = defineCommand({
       tamperedRefused: c.tamperedRefused,
       staleServed: c.staleServed,
       joined: c.joined,
+      prefetched: c.prefetched,
     };
     return {
       exitCode: EXIT.ok,

@@ -20,16 +20,20 @@ export type IntegrityResult =
   /** No check was made (private module, or the database and every mirror's proxy of it failed). */
   | { outcome: 'unchecked'; reason: string };
 
+/** A module version's .mod or .zip to check: a zip is read from its file, a go.mod from either. */
+export type CheckedFile = { module: string; version: string } & (
+  | { kind: 'mod' | 'zip'; file: string }
+  | { kind: 'mod'; body: Buffer }
+);
+
 export interface IntegrityGate {
   /**
-   * Hashes a fully received .mod or .zip (already on disk) and compares it with the checksum
-   * database's proven record for module@version. Never throws for a network failure: that is
-   * 'unchecked' with the reason; go still verifies what it gets against go.sum and the database.
+   * Hashes a fully received .mod or .zip (on disk, or a go.mod held in memory) and compares it
+   * with the checksum database's proven record for module@version. Never throws for a network
+   * failure: that is 'unchecked' with the reason; go still verifies what it gets against go.sum
+   * and the database.
    */
-  check(
-    target: { module: string; version: string; kind: 'mod' | 'zip'; file: string },
-    signal: AbortSignal,
-  ): Promise<IntegrityResult>;
+  check(target: CheckedFile, signal: AbortSignal): Promise<IntegrityResult>;
 }
 
 export interface CachedAnswer {

@@ -49,8 +49,8 @@ export interface FailoverRequest {
   maxBytes: number;
   /** A temp file for each attempt (answerCache.tempFile()). */
   tempFile(): string;
-  /** Checks a fully received, valid body; 'tampered' refuses it. */
-  verify?(file: string, signal: AbortSignal): Promise<'ok' | 'tampered'>;
+  /** Checks a fully received, valid body (its file, or the body itself when held whole in memory); 'tampered' refuses it. */
+  verify?(source: { file: string } | { body: Buffer }, signal: AbortSignal): Promise<'ok' | 'tampered'>;
 }
 
 /**
@@ -179,12 +179,15 @@ async function attempt(
       await rm(file, { force: true });
       return { kind: 'failed', outcome: 'invalid', reason: `GET ${target.url}: 200 but ${problem}` };
     }
-    // The gate hashes a file: a body held in memory alone is written out for it first.
-    if (request.verify && !answer.onDisk) {
+    // The gate hashes a go.mod held in memory as it is; a zip it reads from a file, so a small
+    // zip held in memory alone is written out for it first.
+    const writeOut = request.verify !== undefined && !answer.onDisk && request.kind === 'zip';
+    if (writeOut) {
       const written = await writeBody(file, answer.head);
       if (written) return { kind: 'failed', outcome: 'local', reason: written };
     }
-    if (request.verify && (await request.verify(file, signal)) === 'tampered') {
+    const source = answer.onDisk || writeOut ? { file } : { body: answer.head.subarray(0, answer.size) };
+    if (request.verify && (await request.verify(source, signal)) === 'tampered') {
       await rm(file, { force: true });
       return {
         kind: 'failed',
@@ -196,7 +199,7 @@ async function attempt(
       kind: 'answer',
       file,
       // Written out for the gate if it was not already.
-      onDisk: answer.onDisk || request.verify !== undefined,
+      onDisk: answer.onDisk || writeOut,
       size: answer.size,
       contentType: answer.contentType,
       mirror,

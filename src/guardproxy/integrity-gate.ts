@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { h1FromFileHashes, hashZip } from '../integrity/h1.js';
+import { h1FromFileHashes, hashGoMod, hashZip } from '../integrity/h1.js';
 import type { TreeHead } from '../integrity/tree.js';
 import { parseVerifierKey, type VerifierKey } from '../integrity/verifier-key.js';
 import { createFetcher } from '../probe/fetcher.js';
 import type { ProxyRoute } from '../probe/route.js';
 import { createRunContext, type RunContext } from '../probe/run-context.js';
-import type { IntegrityGate, IntegrityResult, ModulePrivacy } from './contracts.js';
+import type { CheckedFile, IntegrityGate, IntegrityResult, ModulePrivacy } from './contracts.js';
 import {
   type Get,
   type KnownHeads,
@@ -156,7 +156,8 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
 
   return {
     async check(target, signal): Promise<IntegrityResult> {
-      const { module, version, kind, file } = target;
+      const { module, version, kind } = target;
+      const file = 'file' in target ? target.file : 'the go.mod held in memory';
       if (privacy.notChecked(module))
         return {
           outcome: 'unchecked',
@@ -177,7 +178,7 @@ export function createIntegrityGate(options: IntegrityGateOptions): RunningInteg
       // The file is hashed while the record is fetched; neither waits for the other.
       const settled = await untilAborted(
         signal,
-        Promise.allSettled([hashFile(kind, file, signal), sharedRecord({ module, version }, key)]),
+        Promise.allSettled([hashOf(target, signal), sharedRecord({ module, version }, key)]),
       );
       if (!settled || signal.aborted) return { outcome: 'unchecked', reason: 'the request was cancelled' };
       const [hashed, recorded] = settled;
@@ -221,8 +222,10 @@ function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T | und
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
-/** The file's h1, streamed from disk: a go.mod alone, or every file of a module zip; stops when the request does. */
-async function hashFile(kind: 'mod' | 'zip', file: string, signal: AbortSignal): Promise<string> {
+/** The h1 of a go.mod alone (from memory, or streamed from disk) or of every file of a module zip; stops when the request does. */
+async function hashOf(target: CheckedFile, signal: AbortSignal): Promise<string> {
+  if ('body' in target) return hashGoMod(target.body);
+  const { kind, file } = target;
   if (kind === 'zip') return hashZip(file, signal);
   const sha = createHash('sha256');
   for await (const chunk of createReadStream(file, { signal })) sha.update(chunk as Buffer);

@@ -5,11 +5,18 @@ import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/schema.js';
 import { openAnswer } from './answer-cache.js';
 import { ANSWER_LIMITS, type AnswerKind } from './answer-check.js';
-import type { AnswerCache, CachedAnswer, IntegrityGate, ModulePrivacy } from './contracts.js';
-import { askTargets, type FailoverCounters, type FailoverResult, type Target } from './failover.js';
+import type { AnswerCache, CachedAnswer, CheckedFile, IntegrityGate, ModulePrivacy } from './contracts.js';
+import {
+  askTargets,
+  type FailoverCounters,
+  type FailoverRequest,
+  type FailoverResult,
+  type Target,
+} from './failover.js';
 import { breakerOf, initialHealth, type MirrorHealthState, scoreOf } from './mirror-health.js';
 import { type GuardRequest, parseRequestPath, unescapeGoPath } from './request-path.js';
 import type { Upstream } from './upstream.js';
+import { createWriteBehind } from './write-behind.js';
 
 export interface GuardDependencies {
   config: Config;
@@ -23,6 +30,8 @@ export interface GuardDependencies {
   now?: () => number;
   /** Connections from go at once (MAX_GO_CONNECTIONS unless given). */
   maxConnections?: number;
+  /** Quiet time before answers held in memory are written (WRITE_WHEN_QUIET_MS unless given). */
+  writeWhenQuietMs?: number;
 }
 
 export interface RunningGuard {
@@ -32,7 +41,7 @@ export interface RunningGuard {
   status(): GuardStatus;
   /** Stops listening, ends open connections and cancels requests to mirrors. */
   close(): Promise<void>;
-  /** Resolves when the server has closed (by close() or an error). */
+  /** Resolves when the server has closed (by close() or an error) and what it held is written. */
   closed: Promise<void>;
 }
 
@@ -42,7 +51,7 @@ export interface GuardStatus {
   mirrors: { name: string; score: number; breaker: string; latencyMs: number | null; counts: object }[];
   database: { name: string; breaker: string; counts: object };
   counters: Counters;
-  cache: ReturnType<AnswerCache['usage']>;
+  cache: ReturnType<AnswerCache['usage']> & { heldInMemory: { answers: number; bytes: number } };
   /** The guard's own memory, MB: resident, and the V8 heap and memory outside it (buffers). */
   memory: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number };
 }
@@ -56,6 +65,8 @@ interface Counters extends FailoverCounters {
   privateRefused: number;
   /** Requests that joined a fetch of the same answer already under way instead of starting one. */
   joined: number;
+  /** go.mod files fetched as their .info was asked for, before go asked for them. */
+  prefetched: number;
 }
 
 /**
@@ -63,7 +74,8 @@ interface Counters extends FailoverCounters {
  * in the cache under way), or why there is none.
  */
 type SharedResult =
-  | { kind: 'fetched'; contentType: string; body?: Buffer; stored: Promise<CachedAnswer | undefined> }
+  | { kind: 'fetched'; contentType: string; body: Buffer }
+  | { kind: 'fetched'; contentType: string; stored: Promise<CachedAnswer | undefined> }
   | Exclude<FailoverResult, { kind: 'answer' }>;
 
 /** One fetch of a cacheable answer, shared by every request for it while it runs. */
@@ -79,6 +91,16 @@ interface SharedFetch {
  * through "|"). go opens a few per download; thousands would only be something gone wrong.
  */
 export const MAX_GO_CONNECTIONS = 256;
+
+/**
+ * When small answers held in memory are written to the cache: after go has been quiet this long,
+ * or once held this long under constant load, or at once beyond this many bytes.
+ */
+const WRITE_WHEN_QUIET_MS = 100;
+const WRITE_AT_THE_LATEST_MS = 2_000;
+const MAX_HELD_BYTES = 4 << 20;
+
+type ModuleRequest = Extract<GuardRequest, { kind: 'module' }>;
 
 const CANONICAL = /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$/;
 
@@ -106,6 +128,7 @@ export async function startGuardServer(
     failed: 0,
     privateRefused: 0,
     joined: 0,
+    prefetched: 0,
   };
   const mirrors = config.mirrors.map((m, rank) => initialHealth(m.name, rank, deps.probeVerdicts?.[m.name]));
   const database = initialHealth(`database ${config.sumdb.name}`, -1);
@@ -114,9 +137,24 @@ export async function startGuardServer(
   // Cacheable answers being fetched, by cache key: a burst of requests for one file (go's parallel
   // fetches, or thousands at once) makes one upstream fetch, not one each (and hedges for each).
   const sharedFetches = new Map<string, SharedFetch>();
-  // Answers being written to the cache after go got them: a request meanwhile waits for the store
-  // (a few file operations) instead of missing the cache and asking a mirror again.
+  // Answers on disk being placed in the cache after go got them: a request meanwhile waits for the
+  // store (a rename) instead of missing the cache and asking a mirror again.
   const storing = new Map<string, Promise<CachedAnswer | undefined>>();
+  // Answers whole in memory wait there for a quiet moment before they are written (and are served
+  // from memory meanwhile): disk work between go's requests would slow the next one.
+  const heldAnswers = createWriteBehind({
+    async write(key, held) {
+      try {
+        await cache.storeBody(key, cache.tempFile(), held.body, held.contentType, held.storedAt);
+      } catch (error) {
+        deps.log('warning', `${key}: not kept in the cache: ${(error as Error).message}`);
+      }
+    },
+    quietMs: deps.writeWhenQuietMs ?? WRITE_WHEN_QUIET_MS,
+    maxHoldMs: WRITE_AT_THE_LATEST_MS,
+    maxBytes: MAX_HELD_BYTES,
+    now,
+  });
 
   const moduleTargets = (path: string): Target[] =>
     config.mirrors.map((m, i) => ({ health: mirrors[i] as MirrorHealthState, url: `${m.url}${path}` }));
@@ -130,59 +168,58 @@ export async function startGuardServer(
       : []),
   ];
 
-  async function answer(request: GuardRequest, head: boolean, response: http.ServerResponse) {
-    if (request.kind === 'not-found') return text(response, 404, `not found: ${request.why}\n`);
-    if (request.kind === 'status') return json(response, status());
-    let kind: AnswerKind;
-    let key: string | undefined;
-    let immutable: boolean;
-    let targets: Target[];
-    let verify: ((file: string, signal: AbortSignal) => Promise<'ok' | 'tampered'>) | undefined;
-    // The guard itself forwards to the database (or to the mirrors that proxy it), so go may ask it.
-    if (request.kind === 'sumdb' && request.databasePath === '/supported') return text(response, 200, '');
-    if (request.kind === 'sumdb') {
-      const lookup = /^\/lookup\/(.+)@[^@]+$/.exec(request.databasePath)?.[1];
-      // A private path goes to the database itself at most (go would send it there), never to a mirror.
-      const mirrorsToo = !(lookup && privacy.neverUpstream(unescapeGoPath(lookup) ?? lookup));
-      kind = request.databasePath.startsWith('/tile/') ? 'sumdb-tile' : 'sumdb-text';
-      immutable = request.immutable;
-      key = immutable ? `sumdb/${config.sumdb.name}${request.databasePath}` : undefined;
-      targets = databaseTargets(request.databasePath, mirrorsToo);
-    } else {
-      if (privacy.neverUpstream(request.module)) {
-        counters.privateRefused++;
-        return text(
-          response,
-          404,
-          `not found: ${request.module} is private (GOPRIVATE/GONOPROXY); the guard never asks a mirror for it\n`,
-        );
-      }
-      kind = request.file;
-      immutable = request.version !== undefined && CANONICAL.test(request.version);
-      key = `mod${request.upstreamPath}`;
-      targets = moduleTargets(request.upstreamPath);
-      const { module, version } = request;
-      if ((request.file === 'mod' || request.file === 'zip') && version && !privacy.notChecked(module)) {
-        const file = request.file;
-        verify = async (path, signal) => {
-          const result = await gate.check({ module, version, kind: file, file: path }, signal);
-          if (result.outcome === 'unchecked')
-            deps.log('verbose', `${module}@${version} .${file} served unchecked: ${result.reason}`);
-          return result.outcome === 'mismatch' ? 'tampered' : 'ok';
-        };
-      }
+  /** How one request is answered: what it is, its cache key (if kept), where it may go, how it is checked. */
+  interface RequestPlan {
+    kind: AnswerKind;
+    key: string | undefined;
+    immutable: boolean;
+    targets: Target[];
+    verify: FailoverRequest['verify'];
+  }
+
+  function databasePlan(request: Extract<GuardRequest, { kind: 'sumdb' }>): RequestPlan {
+    const lookup = /^\/lookup\/(.+)@[^@]+$/.exec(request.databasePath)?.[1];
+    // A private path goes to the database itself at most (go would send it there), never to a mirror.
+    const mirrorsToo = !(lookup && privacy.neverUpstream(unescapeGoPath(lookup) ?? lookup));
+    const immutable = request.immutable;
+    return {
+      kind: request.databasePath.startsWith('/tile/') ? 'sumdb-tile' : 'sumdb-text',
+      immutable,
+      key: immutable ? `sumdb/${config.sumdb.name}${request.databasePath}` : undefined,
+      targets: databaseTargets(request.databasePath, mirrorsToo),
+      verify: undefined,
+    };
+  }
+
+  /** The plan for a module request whose path may go to mirrors (privacy.neverUpstream checked first). */
+  function modulePlan(request: ModuleRequest): RequestPlan {
+    const { module, version, file } = request;
+    let verify: FailoverRequest['verify'];
+    if ((file === 'mod' || file === 'zip') && version && !privacy.notChecked(module)) {
+      verify = async (source, signal) => {
+        const checked: CheckedFile =
+          'file' in source
+            ? { module, version, kind: file, file: source.file }
+            : { module, version, kind: 'mod', body: source.body };
+        const result = await gate.check(checked, signal);
+        if (result.outcome === 'unchecked')
+          deps.log('verbose', `${module}@${version} .${file} served unchecked: ${result.reason}`);
+        return result.outcome === 'mismatch' ? 'tampered' : 'ok';
+      };
     }
-    // The index says whether a usable answer is held; the disk is asked only then (a list past
-    // its freshness goes to the mirrors, and is read from disk only if every mirror fails).
-    const usable = (storedAt: number) => immutable || now() - storedAt < config.guard.listFreshMs;
-    const known = key ? ((await storing.get(key)) ?? cache.peek(key)) : undefined;
-    const fresh = key && known && usable(known.storedAt) ? await cache.lookup(key) : undefined;
-    if (fresh && usable(fresh.storedAt)) {
-      counters.cacheHits++;
-      return send(response, fresh, head);
-    }
-    const staleCopy = async () => (key && known ? await cache.lookup(key) : undefined);
-    const ask = (signal: AbortSignal, method: 'GET' | 'HEAD' = 'GET') =>
+    return {
+      kind: file,
+      immutable: version !== undefined && CANONICAL.test(version),
+      key: `mod${request.upstreamPath}`,
+      targets: moduleTargets(request.upstreamPath),
+      verify,
+    };
+  }
+
+  /** Asks the plan's targets, best first, with failover and hedging (askTargets). */
+  const askerFor =
+    ({ kind, targets, verify }: RequestPlan) =>
+    (signal: AbortSignal, method: 'GET' | 'HEAD' = 'GET') =>
       askTargets(
         targets,
         {
@@ -198,6 +235,39 @@ export async function startGuardServer(
         signal,
         now,
       );
+
+  async function answer(request: GuardRequest, head: boolean, response: http.ServerResponse) {
+    if (request.kind === 'not-found') return text(response, 404, `not found: ${request.why}\n`);
+    if (request.kind === 'status') return json(response, status());
+    // The guard itself forwards to the database (or to the mirrors that proxy it), so go may ask it.
+    if (request.kind === 'sumdb' && request.databasePath === '/supported') return text(response, 200, '');
+    if (request.kind === 'module' && privacy.neverUpstream(request.module)) {
+      counters.privateRefused++;
+      return text(
+        response,
+        404,
+        `not found: ${request.module} is private (GOPRIVATE/GONOPROXY); the guard never asks a mirror for it\n`,
+      );
+    }
+    const plan = request.kind === 'sumdb' ? databasePlan(request) : modulePlan(request);
+    const { key, immutable } = plan;
+    if (request.kind === 'module' && !head) prefetchMod(request);
+    // The index says whether a usable answer is held; the disk is asked only then (a list past
+    // its freshness goes to the mirrors, and is read from disk only if every mirror fails).
+    const usable = (storedAt: number) => immutable || now() - storedAt < config.guard.listFreshMs;
+    const held = key ? heldAnswers.get(key) : undefined;
+    if (held && usable(held.storedAt)) {
+      counters.cacheHits++;
+      return sendBody(response, held.contentType, held.body, head);
+    }
+    const known = key ? ((await storing.get(key)) ?? cache.peek(key)) : undefined;
+    const fresh = key && known && usable(known.storedAt) ? await cache.lookup(key) : undefined;
+    if (fresh && usable(fresh.storedAt)) {
+      counters.cacheHits++;
+      return send(response, fresh, head);
+    }
+    const staleCopy = async () => (key && known ? await cache.lookup(key) : undefined);
+    const ask = askerFor(plan);
     let result: SharedResult;
     if (head) {
       // go asks only for the headers: so are the mirrors, and no body is fetched (nor kept).
@@ -223,7 +293,7 @@ export async function startGuardServer(
     }
     if (result.kind === 'fetched') {
       const contentType = result.contentType;
-      if (result.body) return sendBody(response, contentType, result.body, head);
+      if ('body' in result) return sendBody(response, contentType, result.body, head);
       const stored = await result.stored;
       if (stored) return send(response, stored, head);
       return text(
@@ -235,6 +305,11 @@ export async function startGuardServer(
     if (result.kind === 'not-found') {
       counters.notFound++;
       return text(response, result.status, result.body);
+    }
+    if (held) {
+      counters.staleServed++;
+      deps.log('warning', `every mirror failed; serving a stale ${key} (${result.reasons.join('; ')})`);
+      return sendBody(response, held.contentType, held.body, head);
     }
     const cached = await staleCopy();
     if (cached) {
@@ -261,34 +336,8 @@ export async function startGuardServer(
     ask: (signal: AbortSignal) => Promise<FailoverResult>,
     response: http.ServerResponse,
   ): Promise<SharedResult> {
-    let shared = sharedFetches.get(key);
-    if (shared) counters.joined++;
-    else {
-      const controller = new AbortController();
-      inFlight.add(controller);
-      const result = (async (): Promise<SharedResult> => {
-        const fetched = await ask(controller.signal);
-        if (fetched.kind !== 'answer') return fetched;
-        const contentType = fetched.contentType || 'application/octet-stream';
-        const stored = storeLater(key, fetched, contentType).finally(() => {
-          if (storing.get(key) === stored) storing.delete(key);
-        });
-        storing.set(key, stored);
-        return {
-          kind: 'fetched',
-          contentType,
-          stored,
-          ...(fetched.body ? { body: fetched.body } : {}),
-        };
-      })().finally(() => {
-        inFlight.delete(controller);
-        if (sharedFetches.get(key) === started) sharedFetches.delete(key);
-      });
-      const started: SharedFetch = { result, waiting: 0, controller };
-      shared = started;
-      sharedFetches.set(key, started);
-    }
-    const fetch = shared;
+    if (sharedFetches.has(key)) counters.joined++;
+    const fetch = sharedFetchOf(key, ask);
     fetch.waiting++;
     let waiting = true;
     const hungUp = () => {
@@ -311,19 +360,68 @@ export async function startGuardServer(
     }
   }
 
-  /** Keeps a fetched answer in the cache, in the background; undefined (and logged) when the disk fails. */
+  /** The fetch of a cacheable answer under way, or a new one (bounded by the deadlines, cancelled by close). */
+  function sharedFetchOf(key: string, ask: (signal: AbortSignal) => Promise<FailoverResult>): SharedFetch {
+    let shared = sharedFetches.get(key);
+    if (!shared) {
+      const controller = new AbortController();
+      inFlight.add(controller);
+      const result = (async (): Promise<SharedResult> => {
+        const fetched = await ask(controller.signal);
+        if (fetched.kind !== 'answer') return fetched;
+        const contentType = fetched.contentType || 'application/octet-stream';
+        if (fetched.body && !fetched.onDisk) {
+          heldAnswers.hold(key, { body: fetched.body, contentType, storedAt: now() });
+          return { kind: 'fetched', contentType, body: fetched.body };
+        }
+        const stored = storeLater(key, fetched, contentType).finally(() => {
+          if (storing.get(key) === stored) storing.delete(key);
+        });
+        storing.set(key, stored);
+        return fetched.body
+          ? { kind: 'fetched', contentType, body: fetched.body }
+          : { kind: 'fetched', contentType, stored };
+      })().finally(() => {
+        inFlight.delete(controller);
+        if (sharedFetches.get(key) === started) sharedFetches.delete(key);
+      });
+      const started: SharedFetch = { result, waiting: 0, controller };
+      shared = started;
+      sharedFetches.set(key, started);
+    }
+    return shared;
+  }
+
+  /**
+   * go asks for a version's go.mod right after its .info (go mod download, go get, building the
+   * module graph): fetching it alongside the .info makes go's next request an answer from
+   * memory instead of a second trip to the mirror. Only a canonical version's go.mod, small and
+   * immutable, checked against the database like any other, and only when not already held.
+   * When go does not ask for it after all, one small request was spent.
+   */
+  function prefetchMod(request: ModuleRequest) {
+    if (request.file !== 'info' || !request.version || !CANONICAL.test(request.version)) return;
+    const modRequest: ModuleRequest = {
+      ...request,
+      file: 'mod',
+      upstreamPath: `${request.upstreamPath.slice(0, -'.info'.length)}.mod`,
+    };
+    const plan = modulePlan(modRequest);
+    const key = plan.key as string;
+    if (heldAnswers.get(key) || cache.peek(key) || storing.has(key) || sharedFetches.has(key)) return;
+    counters.prefetched++;
+    // Its outcome is read by go's own request for it (which joins it), or by nobody.
+    sharedFetchOf(key, askerFor(plan)).result.catch(() => {});
+  }
+
+  /** Places an answer already on disk in the cache, in the background; undefined (and logged) when the disk fails. */
   async function storeLater(
     key: string,
     fetched: Extract<FailoverResult, { kind: 'answer' }>,
     contentType: string,
   ): Promise<CachedAnswer | undefined> {
     try {
-      if (fetched.onDisk) return await cache.store(key, fetched.file, contentType, now());
-      if (!fetched.body) throw new Error('the answer has neither a body nor a file');
-      const storedAt = now();
-      // go is answered from memory first: the disk work starts on the loop's next turn.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      return await cache.storeBody(key, fetched.file, fetched.body, contentType, storedAt);
+      return await cache.store(key, fetched.file, contentType, now());
     } catch (error) {
       await rm(fetched.file, { force: true });
       deps.log('warning', `${key}: not kept in the cache: ${(error as Error).message}`);
@@ -359,7 +457,7 @@ export async function startGuardServer(
       })),
       database: { name: config.sumdb.name, breaker: breakerOf(database, at), counts: { ...database.counts } },
       counters: { ...counters },
-      cache: cache.usage(),
+      cache: { ...cache.usage(), heldInMemory: heldAnswers.usage() },
       memory: memoryMb(),
     };
   }
@@ -367,6 +465,7 @@ export async function startGuardServer(
   const allowedHosts = new Set<string>();
   const server = http.createServer((request, response) => {
     counters.requests++;
+    heldAnswers.requestArrived();
     const host = (request.headers.host ?? '').toLowerCase();
     if (!allowedHosts.has(host)) {
       return text(response, 403, `goproxy-guard answers only requests for ${[...allowedHosts][0]}\n`);
@@ -407,7 +506,11 @@ export async function startGuardServer(
     allowedHosts.add(`localhost:${port}`);
     allowedHosts.add(`127.0.0.1:${port}`);
   }
-  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  // Answers still held in memory are written before the guard counts as closed (a few MB at
+  // most), so the next start has them in its cache.
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve())).then(() =>
+    heldAnswers.flush(),
+  );
   const running: RunningGuard = {
     url: `http://${shown}:${port}`,
     port,

@@ -10,7 +10,7 @@ import { createAnswerCache } from './answer-cache.js';
 import { createIntegrityGate } from './integrity-gate.js';
 import { modulePrivacy } from './module-privacy.js';
 import { GUARD_V8_FLAGS } from './node-flags.js';
-import { type RunningGuard, startGuardServer } from './server.js';
+import { type GuardDependencies, type RunningGuard, startGuardServer } from './server.js';
 import { loadTreeHead, treeHeadKeeper } from './tree-head-file.js';
 import { createUpstream } from './upstream.js';
 
@@ -30,6 +30,8 @@ export async function startGuard(
   env: NodeJS.ProcessEnv,
   listen: { host: string; port: number },
   log: (level: 'verbose' | 'warning', message: string) => void,
+  /** For tests: the server's timings (GuardDependencies). */
+  tuning: Pick<GuardDependencies, 'writeWhenQuietMs'> = {},
 ): Promise<RunningGuard> {
   const { config, extraCas } = loaded;
   const route = loaded.route;
@@ -58,7 +60,7 @@ export async function startGuard(
   const upstream = createUpstream({ config, extraCas, shared: shared.context, ...(route ? { route } : {}) });
   try {
     const guard = await startGuardServer(
-      { config, upstream, gate, privacy, cache, probeVerdicts, log },
+      { config, upstream, gate, privacy, cache, probeVerdicts, log, ...tuning },
       listen,
     );
     void guard.closed.then(async () => {

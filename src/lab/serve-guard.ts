@@ -9,6 +9,8 @@ export interface ServedGuard {
   process: ResultPromise;
   /** The guard's resident memory now (Linux /proc), MB. */
   rssMb(): number;
+  /** CPU the guard has used so far, all its threads, user and system (Linux /proc), ms. */
+  cpuMs(): number;
   /** SIGTERM, then the exit code (0 when it closed cleanly). */
   stop(): Promise<number | undefined>;
 }
@@ -44,6 +46,13 @@ export async function serveGuard(
     url,
     process: child,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024,
+    cpuMs: () => {
+      // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 a second on
+      // Linux); the command name (field 2) may hold spaces, so fields are counted after its ")".
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
     stop: async () => {
       child.kill('SIGTERM');
       return (await child).exitCode;

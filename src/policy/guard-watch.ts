@@ -29,6 +29,8 @@ export interface GuardCounters {
   staleServed: number;
   /** Requests that joined a fetch of the same answer already under way (go's parallel fetches). */
   joined: number;
+  /** go.mod files fetched as go asked for their .info, before go asked for them. */
+  prefetched: number;
 }
 
 export type GuardEventKind = 'guard-down' | 'guard-back' | 'tampered-refused';

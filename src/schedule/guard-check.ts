@@ -62,6 +62,7 @@ function seenOf(answer: GuardAnswer): GuardSeen {
       tamperedRefused: count(counters?.tamperedRefused),
       staleServed: count(counters?.staleServed),
       joined: count(counters?.joined),
+      prefetched: count(counters?.prefetched),
     },
     tamperedBy: Object.fromEntries(
       status.mirrors.map((m) => [m.name, count((m.counts as Record<string, unknown>)?.tampered)]),

@@ -27,6 +27,10 @@ const GUARD_COUNTERS: Record<keyof GuardCounters, [name: string, help: string]> 
     'goproxyguard_guard_joined_total',
     'Requests that joined a fetch of the same answer already under way instead of starting one.',
   ],
+  prefetched: [
+    'goproxyguard_guard_prefetched_total',
+    'go.mod files the guard proxy fetched as go asked for their .info, before go asked for them.',
+  ],
 };
 
 /**

@@ -1,0 +1,93 @@
+/** An answer held in memory until it is written to the cache. */
+export interface HeldAnswer {
+  body: Buffer;
+  contentType: string;
+  storedAt: number;
+}
+
+export interface WriteBehindOptions {
+  /** Writes one held answer to the cache; its failure is the writer's to report (never thrown here). */
+  write(key: string, answer: HeldAnswer): Promise<void>;
+  /** Quiet time (no request) after which the held answers are written. */
+  quietMs: number;
+  /** Held longer than this, answers are written even while requests keep coming. */
+  maxHoldMs: number;
+  /** Held bytes beyond this are written at once. */
+  maxBytes: number;
+  now?: () => number;
+}
+
+/**
+ * Small answers (lists, .info, go.mod, small zips: bodies the guard has whole in memory) are kept
+ * in memory and written to the cache only when go has gone quiet. go asks for a download's files
+ * one after another, so disk work between two requests delays the next answer on a machine with
+ * few cores; a held answer is served from memory meanwhile. Bounded in bytes and in age, so a
+ * guard under constant load still writes, and memory stays small.
+ */
+export function createWriteBehind(options: WriteBehindOptions) {
+  const now = options.now ?? Date.now;
+  const held = new Map<string, HeldAnswer>();
+  let heldBytes = 0;
+  let oldest = 0;
+  let lastRequest = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  const release = (key: string, answer: HeldAnswer) => {
+    if (held.get(key) !== answer) return; // replaced meanwhile by a newer answer, still held
+    held.delete(key);
+    heldBytes -= answer.body.length;
+  };
+
+  /** Writes everything held now, one answer at a time (in order, after any writing under way). */
+  function writeAll(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = [...held];
+    oldest = now();
+    writing = writing.then(async () => {
+      for (const [key, answer] of batch) {
+        await options.write(key, answer).catch(() => {});
+        release(key, answer);
+      }
+    });
+    return writing;
+  }
+
+  function schedule() {
+    if (timer || held.size === 0) return;
+    const at = now();
+    const quietIn = lastRequest + options.quietMs - at;
+    const overdueIn = oldest + options.maxHoldMs - at;
+    const wait = Math.max(0, Math.min(quietIn, overdueIn));
+    timer = setTimeout(() => {
+      timer = undefined;
+      const later = now();
+      if (later - lastRequest >= options.quietMs || later - oldest >= options.maxHoldMs) void writeAll();
+      else schedule();
+    }, wait);
+    timer.unref();
+  }
+
+  return {
+    /** The answer held for key, if it waits to be written. */
+    get: (key: string): HeldAnswer | undefined => held.get(key),
+    /** Holds an answer until go goes quiet (or the bounds are reached). */
+    hold(key: string, answer: HeldAnswer) {
+      const previous = held.get(key);
+      if (previous) heldBytes -= previous.body.length;
+      if (held.size === 0) oldest = now();
+      held.set(key, answer);
+      heldBytes += answer.body.length;
+      if (heldBytes > options.maxBytes) void writeAll();
+      else schedule();
+    },
+    /** A request arrived: writing waits for the next quiet moment. */
+    requestArrived() {
+      lastRequest = now();
+    },
+    /** Writes everything held (at close) and resolves when done. */
+    flush: () => writeAll(),
+    usage: () => ({ answers: held.size, bytes: heldBytes }),
+  };
+}

@@ -1,0 +1,117 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createWriteBehind, type HeldAnswer } from '../src/guardproxy/write-behind.js';
+
+// The guard's answers held in memory until go is quiet, on a fake clock: when they are written,
+// what is served meanwhile, and the bounds that keep a busy guard writing and its memory small.
+
+const answer = (text: string, storedAt = 0): HeldAnswer => ({
+  body: Buffer.from(text),
+  contentType: 'text/plain',
+  storedAt,
+});
+
+function setUp(bounds: { quietMs?: number; maxHoldMs?: number; maxBytes?: number } = {}) {
+  const written: string[] = [];
+  const behind = createWriteBehind({
+    write: async (key) => {
+      written.push(key);
+    },
+    quietMs: bounds.quietMs ?? 100,
+    maxHoldMs: bounds.maxHoldMs ?? 2000,
+    maxBytes: bounds.maxBytes ?? 1 << 20,
+    now: () => Date.now(),
+  });
+  return { behind, written };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('answers held in memory until go is quiet', () => {
+  it('serves a held answer from memory, and writes it once no request came for the quiet time', async () => {
+    const { behind, written } = setUp();
+    behind.requestArrived();
+    behind.hold('a', answer('one'));
+    expect(behind.get('a')?.body.toString()).toBe('one');
+    await vi.advanceTimersByTimeAsync(60);
+    behind.requestArrived(); // go asks again: writing waits
+    await vi.advanceTimersByTimeAsync(60);
+    expect(written).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(written).toEqual(['a']);
+    expect(behind.get('a')).toBeUndefined();
+    expect(behind.usage()).toEqual({ answers: 0, bytes: 0 });
+  });
+
+  it('writes under constant load once an answer has been held for the longest time allowed', async () => {
+    const { behind, written } = setUp({ quietMs: 100, maxHoldMs: 500 });
+    behind.hold('a', answer('one'));
+    for (let t = 0; t < 450; t += 50) {
+      behind.requestArrived();
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    expect(written).toEqual([]);
+    behind.requestArrived();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(written).toEqual(['a']);
+  });
+
+  it('writes at once when the held bytes pass the bound', async () => {
+    const { behind, written } = setUp({ maxBytes: 10 });
+    behind.requestArrived();
+    behind.hold('a', answer('123456'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(written).toEqual([]);
+    behind.hold('b', answer('7890ab'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(written).toEqual(['a', 'b']);
+    expect(behind.usage().bytes).toBe(0);
+  });
+
+  it('keeps a newer answer for a key held while the older one is being written', async () => {
+    let finishWrite = () => {};
+    const written: string[] = [];
+    const behind = createWriteBehind({
+      write: (key, held) =>
+        new Promise<void>((resolve) => {
+          written.push(`${key}=${held.body}`);
+          finishWrite = resolve;
+        }),
+      quietMs: 100,
+      maxHoldMs: 2000,
+      maxBytes: 1 << 20,
+    });
+    behind.hold('list', answer('v1.0.0'));
+    const flushed = behind.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    behind.hold('list', answer('v1.0.0\nv1.1.0'));
+    finishWrite();
+    await flushed;
+    expect(written).toEqual(['list=v1.0.0']);
+    expect(behind.get('list')?.body.toString()).toBe('v1.0.0\nv1.1.0');
+    expect(behind.usage()).toEqual({ answers: 1, bytes: 13 });
+  });
+
+  it('writes everything still held when flushed (the guard closing), and goes on after a failed write', async () => {
+    const written: string[] = [];
+    const behind = createWriteBehind({
+      write: async (key) => {
+        written.push(key);
+        if (key === 'a') throw new Error('ENOSPC');
+      },
+      quietMs: 100,
+      maxHoldMs: 2000,
+      maxBytes: 1 << 20,
+    });
+    behind.requestArrived();
+    behind.hold('a', answer('one'));
+    behind.hold('b', answer('two'));
+    await behind.flush();
+    expect(written).toEqual(['a', 'b']);
+    expect(behind.usage()).toEqual({ answers: 0, bytes: 0 });
+  });
+});
