@@ -93,13 +93,13 @@ describe('the WSL rule, given each distribution environment', () => {
     ]);
   });
 
-  it('tells a variable from Windows (WSLENV) from a shell export by what --exec already had', () => {
+  it('tells a variable from Windows through WSLENV from a shell export by what --exec already had', () => {
     const plan = rule(facts({ exec: { GOSUMDB: 'off' }, shell: { GOSUMDB: 'off' } }));
     expect(plan.distros[0]?.overrides).toEqual([
       {
         variable: 'GOSUMDB',
         value: 'off',
-        from: 'Windows (WSLENV)',
+        from: 'Windows through WSLENV',
         fix: "take GOSUMDB out of WSLENV on Windows, so the distribution's go reads its env file",
       },
     ]);
@@ -156,7 +156,7 @@ describe('distributions through the wsl.exe stand-in', { timeout: 180_000 }, () 
 
   it('notes a shell that fails or floods its output, and goes on with the next distribution', async () => {
     const world = await wslWorld([
-      { name: 'Broken', go: true, running: true, profile: 'exit 3\n' },
+      { name: 'Broken', go: true, running: true, profile: 'echo "no such file: ~/.cargo/env" >&2\nexit 3\n' },
       { name: 'Chatty', go: true, running: true, profile: 'head -c 400000 /dev/zero | tr "\\0" x\n' },
       { name: 'Ubuntu', go: true, running: true },
     ]);
@@ -167,12 +167,24 @@ describe('distributions through the wsl.exe stand-in', { timeout: 180_000 }, () 
       ['Ubuntu', 'mirrors'],
     ]);
     expect(plan.notes.find((n) => n.startsWith('WSL Broken'))).toMatch(
-      /^WSL Broken: its login shell could not be read \(its login shell printed no report \(exit code 3/,
+      /^WSL Broken: its login shell could not be read \(its login shell ended without printing its report \(exit code 3: no such file: ~\/\.cargo\/env\)\)/,
     );
     expect(plan.notes.find((n) => n.startsWith('WSL Chatty'))).toBe(
       `WSL Chatty: its login shell could not be read (${world.env.GOPROXYGUARD_WSL} printed more than 262144 bytes, and was stopped), so whether a shell startup file overrides GOPROXY or GOSUMDB there is unknown`,
     );
     expect(plan.changes.map((c) => c.setting)).toContain('wsl-go-env:Ubuntu/GOPROXY');
+  });
+
+  it('ends a startup file that hangs, even one that ignores TERM, and notes it', async () => {
+    const world = await wslWorld([
+      { name: 'Stuck', go: true, running: true, profile: 'trap "" TERM\nsleep 600\n' },
+    ]);
+    const plan = await planWslTargets(await context(world.env), wanted);
+    expect(plan.distros).toEqual([{ name: 'Stuck', follows: 'mirrors', goproxy: MIRRORS, gosumdb: GOSUMDB }]);
+    // timeout(1) gave up on TERM and sent KILL; the shell never printed its section.
+    expect(plan.notes.find((n) => n.startsWith('WSL Stuck'))).toMatch(
+      /^WSL Stuck: its login shell could not be read \(its login shell ended without printing its report \(exit code \d+\)\)/,
+    );
   });
 
   it('apply writes every distribution with go whole, notes each override, and go there still warns', async () => {
@@ -210,7 +222,7 @@ describe('distributions through the wsl.exe stand-in', { timeout: 180_000 }, () 
     ]);
     expect(plan.notes.filter((n) => /^WSL (Debian|Arch): GOPROXY=/.test(n))).toEqual([
       `WSL Debian: GOPROXY=https://corp.example,direct (from login shell) overrides go's env file, so go in its terminals does not follow: ${SHELL_FIX}`,
-      "WSL Arch: GOPROXY=https://from-windows.example (from Windows (WSLENV)) overrides go's env file, so go in its terminals does not follow: take GOPROXY out of WSLENV on Windows, so the distribution's go reads its env file",
+      "WSL Arch: GOPROXY=https://from-windows.example (from Windows through WSLENV) overrides go's env file, so go in its terminals does not follow: take GOPROXY out of WSLENV on Windows, so the distribution's go reads its env file",
     ]);
 
     // status and doctor show what the last plan recorded, in JSON and text.
@@ -238,7 +250,7 @@ describe('distributions through the wsl.exe stand-in', { timeout: 180_000 }, () 
       fix: SHELL_FIX,
     });
     expect((await cli(['doctor', '--offline'], env)).stdout).toContain(
-      'go in WSL distribution Arch does not follow: GOPROXY from Windows (WSLENV) overrides its env file',
+      'go in WSL distribution Arch does not follow: GOPROXY from Windows through WSLENV overrides its env file',
     );
   });
 });

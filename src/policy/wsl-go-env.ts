@@ -38,7 +38,7 @@ export interface DistroFacts {
 export interface EnvironmentOverride {
   variable: WslGoKey;
   value: string;
-  from: 'login shell' | 'Windows (WSLENV)';
+  from: 'login shell' | 'Windows through WSLENV';
   fix: string;
 }
 
@@ -153,7 +153,7 @@ function environmentOverrides(
     overrides.push({
       variable,
       value: hideSecrets(value),
-      from: fromWindows ? 'Windows (WSLENV)' : 'login shell',
+      from: fromWindows ? 'Windows through WSLENV' : 'login shell',
       fix: fromWindows
         ? `take ${variable} out of WSLENV on Windows, so the distribution's go reads its env file`
         : `remove "export ${variable}=..." from the distribution's shell startup files (~/.bashrc, ~/.profile, /etc/profile.d/*.sh, /etc/environment), so go reads its env file`,

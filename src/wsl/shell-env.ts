@@ -2,7 +2,6 @@
 // GOPROXY=...` in a shell startup file, or a variable Windows passes through WSLENV, wins over
 // go's env file, and `wsl --exec` (how GoProxyGuard runs go there) reads no startup file at all.
 import { WSL_GO_KEYS, type WslEnvironment } from '../policy/wsl-go-env.js';
-import { toolSaid } from '../system/windows-tool.js';
 import { parseShellReport, SHELL_REPORT } from './output.js';
 import { runWsl } from './wsl-exe.js';
 
@@ -27,13 +26,14 @@ const IN_LOGIN_SHELL = `exec /bin/sh -c '${printSection(SHELL_REPORT.shell).repl
  * as a login shell, and a terminal makes it interactive: bash then reads /etc/profile, ~/.profile
  * and, through it, ~/.bashrc (whose exports stop early in a non-interactive shell), zsh its
  * .zshenv, .zprofile and .zshrc. A startup file can wait forever: timeout(1) ends the shell in
- * the distribution, and the wsl.exe run has its own limit for a distribution without timeout.
+ * the distribution (TERM, which an interactive bash ignores, then KILL), where a timeout that
+ * takes -k is found; the wsl.exe run has its own limit for the rest.
  */
 const REPORT_SCRIPT = [
   printSection(SHELL_REPORT.exec),
   'shell=$(getent passwd "$(id -un)" | cut -d: -f7)',
   '[ -x "$shell" ] || shell=/bin/sh',
-  'if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 10 "$shell" -lic "$1" </dev/null; fi',
+  'if timeout -k 2 10 true >/dev/null 2>&1; then exec timeout -k 2 10 "$shell" -lic "$1" </dev/null; fi',
   'exec "$shell" -lic "$1" </dev/null',
 ].join('\n');
 
@@ -63,5 +63,13 @@ export async function readShellGoEnv(distro: string, env: NodeJS.ProcessEnv): Pr
   }).catch((error: Error) => error);
   if (run instanceof Error) return { unread: run.message };
   const report = parseShellReport(run.stdout);
-  return report ?? { unread: `its login shell printed no report (${toolSaid(run)})` };
+  if (report) return report;
+  // Without a terminal bash says so first; what the startup files said comes after.
+  const said = run.stderr
+    .split(/\r?\n/)
+    .filter((line) => line.trim() && !/job control|terminal process group/.test(line))
+    .at(-1);
+  return {
+    unread: `its login shell ended without printing its report (exit code ${run.exitCode}${said ? `: ${said.trim()}` : ''})`,
+  };
 }
