@@ -35,7 +35,8 @@ const REPORT_SCRIPT = [
   '[ -x "$shell" ] || shell=/bin/sh',
   'if timeout -k 2 10 true >/dev/null 2>&1; then exec timeout -k 2 10 "$shell" -lic "$1" </dev/null; fi',
   'exec "$shell" -lic "$1" </dev/null',
-].join('\n');
+  // One line: the argument crosses a Windows command line on its way to the distribution.
+].join('; ');
 
 /** A startup file that prints without end (a `yes` left in .bashrc) is cut off here. */
 const MAX_REPORT_BYTES = 256 * 1024;
