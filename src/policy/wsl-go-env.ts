@@ -69,7 +69,8 @@ export interface WslPlan {
  * Each distribution with go gets the GOPROXY and GOSUMDB Windows' go gets. Guard mode reaches a
  * distribution only over mirrored networking (the guard listens on Windows' loopback); under
  * NAT, WSL's default, 127.0.0.1 is the distribution's own, so it gets the mirror list after the
- * guard instead. A stopped distribution is left for a later run unless wsl.startStopped.
+ * guard instead. A stopped distribution is left for a later run unless wsl.startStopped. One
+ * whose terminal environment sets another value is 'overridden' (environmentOverrides).
  */
 export function planWslGoEnv(
   facts: WslFacts,
