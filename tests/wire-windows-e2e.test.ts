@@ -13,7 +13,9 @@ import { wslWorld } from './wsl-world.js';
 // Wine's reg.exe for the user environment, stand-ins for whoami, ipconfig and wsl.exe (whose
 // distributions run the real Linux go), %SystemRoot%'s hosts file in a temp folder. An
 // unelevated apply only notes the hosts file; an elevated one pins and flushes the DNS cache; a
-// changed decision reaches the distribution with go; restore puts everything back.
+// changed decision reaches the distribution with go; restore puts everything back. A distribution
+// whose ~/.profile exports GOPROXY is kept in step too, and apply, status and doctor say its go
+// does not follow, naming the variable and the fix.
 
 let lab: RunningLab;
 let win: WindowsWorld;
@@ -49,6 +51,7 @@ describe('hosts pinning and WSL through apply and restore on Windows', { timeout
     const wsl = await wslWorld([
       { name: 'Ubuntu', go: true, running: true },
       { name: 'Alpine', go: false, running: true },
+      { name: 'Debian', go: true, running: true, profile: 'export GOPROXY=https://corp.example\n' },
     ]);
     const raw = lab.config as { mirrors: { name: string }[]; dns: Record<string, unknown> };
     const world = await goWorld(lab, RUNTIME);
@@ -78,11 +81,30 @@ describe('hosts pinning and WSL through apply and restore on Windows', { timeout
       expect.stringContaining('the hosts file was left alone: it is machine-wide and needs an elevated run'),
     );
     expect((await readFile(hostsFile)).equals(ORIGINAL)).toBe(true);
+    const fix =
+      'remove "export GOPROXY=..." from the distribution\'s shell startup files (~/.bashrc, ~/.profile, /etc/profile.d/*.sh, /etc/environment), so go reads its env file';
     expect(unelevated.wsl).toEqual([
       { name: 'Ubuntu', follows: 'mirrors', goproxy: unelevated.goproxy, gosumdb: unelevated.gosumdb },
       { name: 'Alpine', follows: 'no go' },
+      {
+        name: 'Debian',
+        follows: 'overridden',
+        goproxy: unelevated.goproxy,
+        gosumdb: unelevated.gosumdb,
+        overrides: [{ variable: 'GOPROXY', value: 'https://corp.example', from: 'login shell', fix }],
+      },
     ]);
+    expect(unelevated.notes).toContain(
+      `WSL Debian: GOPROXY=https://corp.example (from login shell) overrides go's env file, so go in its terminals does not follow: ${fix}`,
+    );
     expect(await wsl.goEnvFile('Ubuntu')).toContain(`GOPROXY=${unelevated.goproxy}\n`);
+    expect(await wsl.goEnvFile('Debian')).toContain(`GOPROXY=${unelevated.goproxy}\n`);
+    const status = await world.guard(['status', '--json'], env);
+    expect(JSON.parse(status.stdout).wsl).toEqual(unelevated.wsl);
+    const doctor = await world.guard(['doctor', '--offline', '--config', config], env);
+    expect(doctor.stdout).toContain(
+      'go in WSL distribution Debian does not follow: GOPROXY from login shell overrides its env file',
+    );
     expect(unelevated.goproxy).not.toContain('bogon');
 
     const elevated = await apply(true);
@@ -101,6 +123,7 @@ describe('hosts pinning and WSL through apply and restore on Windows', { timeout
     expect(changed.goproxy).toContain('cdn.mirror.lab.test');
     expect(changed.systemChanges.map((c: { setting: string }) => c.setting)).toEqual([
       'wsl-go-env:Ubuntu/GOPROXY',
+      'wsl-go-env:Debian/GOPROXY',
     ]);
     expect(await wsl.goEnvFile('Ubuntu')).toContain(`GOPROXY=${changed.goproxy}\n`);
     expect((await readFile(hostsFile)).toString('utf8')).toContain(`127.0.0.1 ${bogon}\r\n`);
@@ -114,5 +137,6 @@ describe('hosts pinning and WSL through apply and restore on Windows', { timeout
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect((await readFile(hostsFile)).equals(ORIGINAL)).toBe(true);
     expect(await wsl.goEnvFile('Ubuntu')).toBe('');
+    expect(await wsl.goEnvFile('Debian')).toBe('');
   });
 });

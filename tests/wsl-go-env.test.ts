@@ -123,7 +123,13 @@ describe('WSL distributions through the wsl.exe stand-in', { timeout: 180_000 },
     expect(facts).toEqual({
       mirrored: false,
       distros: [
-        { name: 'Ubuntu', running: true, go: true, file: { GOPROXY: undefined, GOSUMDB: undefined } },
+        {
+          name: 'Ubuntu',
+          running: true,
+          go: true,
+          file: { GOPROXY: undefined, GOSUMDB: undefined },
+          environment: { exec: {}, shell: {} },
+        },
         { name: 'Alpine', running: true, go: false, file: { GOPROXY: undefined, GOSUMDB: undefined } },
         { name: 'Debian', running: false },
       ],

@@ -6,11 +6,18 @@ import { tempDir } from './helpers.js';
 // own messages are UTF-16LE, as wsl.exe's are; `-d <name> --exec go ...` runs the real Linux go
 // with that distribution's own GOENV and HOME (a WSL distribution is Linux, so this is close
 // to the real thing), and any command run in a stopped distribution starts it, as WSL does.
+// Any other command runs for real with that environment: `--exec /bin/sh -c ...` is the real sh,
+// and the login shell it starts (this machine's, from getent) reads the distribution's own
+// ~/.profile, where a test can put an `export GOPROXY=...`.
 
 export interface WslDistroPlan {
   name: string;
   go: boolean;
   running: boolean;
+  /** The distribution's ~/.profile, read by its login shell (a terminal), never by --exec. */
+  profile?: string;
+  /** Variables Windows passes in through WSLENV: in every process of the distribution. */
+  fromWindows?: Record<string, string>;
 }
 
 export interface WslWorld {
@@ -39,6 +46,8 @@ export async function wslWorld(distros: WslDistroPlan[]): Promise<WslWorld> {
     await mkdir(home, { recursive: true });
     if (distro.go) await writeFile(join(root, distro.name, 'has-go'), '');
     if (distro.running) await writeFile(join(root, distro.name, 'running'), '');
+    if (distro.profile !== undefined) await writeFile(join(home, '.profile'), distro.profile);
+    await writeFile(join(root, distro.name, 'from-windows.json'), JSON.stringify(distro.fromWindows ?? {}));
   }
   const wsl = join(dir, 'wsl');
   await writeFile(
@@ -70,7 +79,8 @@ if (args[0] === '-d' && args[2] === '--exec') {
   const [command, ...rest] = args.slice(3);
   const home = path.join(root, name, 'home');
   const linuxEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: home,
-    GOENV: path.join(home, '.config', 'go', 'env'), GOCACHE: path.join(home, '.cache', 'go-build') };
+    GOENV: path.join(home, '.config', 'go', 'env'), GOCACHE: path.join(home, '.cache', 'go-build'),
+    ...JSON.parse(fs.readFileSync(path.join(root, name, 'from-windows.json'), 'utf8')) };
   let program = command;
   if (path.posix.basename(command) === 'go') {
     if (!is(name, 'has-go')) {
@@ -79,10 +89,12 @@ if (args[0] === '-d' && args[2] === '--exec') {
     }
     program = ${JSON.stringify(process.env.GOPROXYGUARD_TEST_GO ?? 'go')};
   }
-  const run = spawnSync(program, rest, { env: linuxEnv });
+  const run = spawnSync(program, rest, { env: linuxEnv, maxBuffer: 64 * 1024 * 1024 });
   process.stdout.write(run.stdout ?? '');
   process.stderr.write(run.stderr ?? '');
-  process.exit(run.status ?? 1);
+  // Not process.exit: a large output to a pipe is still being written, and would be cut off.
+  process.exitCode = run.status ?? 1;
+  return;
 }
 say('Invalid command line argument: ' + line + '\\r\\n', 1);
 `,

@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Finding } from '../doctor/findings.js';
 import { shownFinding, shownOrigin } from '../doctor/shown.js';
 import type { VariableOrigin } from '../doctor/windows-env.js';
+import { wslFindings } from '../doctor/wsl.js';
 import { UsageError } from './argv.js';
 import { renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
@@ -125,8 +126,9 @@ export const doctor = defineCommand({
       }
     }
     findings.push(...logFindings);
-    // What people paste into tickets: no proxy passwords, no terminal sequences from a log.
     const last = await lastPinsAndWsl(io.env);
+    findings.push(...wslFindings(last.wsl));
+    // What people paste into tickets: no proxy passwords, no terminal sequences from a log.
     const visible = findings.map(shownFinding);
     const origins = environment.origins.map(shownOrigin);
     const errors = visible.filter((f) => f.severity === 'error').length;

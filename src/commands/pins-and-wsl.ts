@@ -29,6 +29,19 @@ export function renderPinsAndWsl(pins: PinRows, wsl: WslRows): string[] {
 }
 
 /**
+ * Why an 'overridden' distribution does not follow: the variable, its value, where from, the fix.
+ * For status and doctor, which show what the last plan recorded; plan and apply say it in a note.
+ */
+export function overrideLines(wsl: WslRows): string[] {
+  return wsl.flatMap((d) =>
+    (d.overrides ?? []).map(
+      (o) =>
+        `WSL ${d.name}: ${o.variable}=${o.value} (from ${o.from}) overrides go's env file; fix: ${o.fix}`,
+    ),
+  );
+}
+
+/**
  * The pins and distributions the last plan recorded, read without changing anything (doctor
  * never moves a corrupt state file aside, as apply does): none when there is no readable state.
  */

@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { loadSettings, renderSources, sourcesDocument } from './config-sources.js';
 import { defineCommand } from './definition.js';
 import { EXIT } from './exit-codes.js';
-import { renderPinsAndWsl } from './pins-and-wsl.js';
+import { overrideLines, renderPinsAndWsl } from './pins-and-wsl.js';
 import { renderTable } from './table.js';
 
 /**
@@ -147,6 +147,7 @@ export const status = defineCommand({
           ]
         : []),
       ...renderPinsAndWsl(document.pins, document.wsl),
+      ...overrideLines(document.wsl),
       '',
       `guard proxy: ${guardLine(guard)}`,
       ...renderSources(loaded instanceof Error ? undefined : loaded.settings),

@@ -2,6 +2,7 @@
 // and the values the Windows side gets in, changes of "wsl-go-env:<distro>/<KEY>" settings out.
 import type { Config } from '../config/schema.js';
 import type { Change, SettingValue } from '../settings/effector.js';
+import { hideSecrets } from '../settings/setting-value.js';
 import { guardEntryOf, withoutGuard } from './guard-mode.js';
 
 /** The keys of a distribution's go env GoProxyGuard keeps in step. */
@@ -12,6 +13,16 @@ export type WslGoKey = (typeof WSL_GO_KEYS)[number];
 export const wslGoValue = (value: string | undefined): SettingValue =>
   value === undefined ? { was: 'unset' } : { was: 'set', type: 'GOENV', value };
 
+/** Go variables set in an environment, each non-empty (go ignores an empty GOPROXY or GOSUMDB). */
+export type GoVariables = Partial<Record<WslGoKey, string>>;
+
+/**
+ * A distribution's environment as go meets it: `exec` under `wsl --exec` (before any startup
+ * file: what Windows passes through WSLENV), `shell` in a terminal (after the login shell's
+ * startup files); or why it could not be read.
+ */
+export type WslEnvironment = { exec: GoVariables; shell: GoVariables } | { unread: string };
+
 export interface DistroFacts {
   name: string;
   running: boolean;
@@ -19,6 +30,16 @@ export interface DistroFacts {
   go?: boolean;
   /** What its go env file sets (a key absent: not set). */
   file?: Partial<Record<WslGoKey, string>>;
+  /** Its environment, looked into only where it has go. */
+  environment?: WslEnvironment;
+}
+
+/** A variable of the distribution's environment that wins over the value in go's env file. */
+export interface EnvironmentOverride {
+  variable: WslGoKey;
+  value: string;
+  from: 'login shell' | 'Windows through WSLENV';
+  fix: string;
 }
 
 export interface WslFacts {
@@ -31,9 +52,11 @@ export interface WslFacts {
 /** How a distribution follows the decision, for status, plan and doctor. */
 export interface DistroFollowing {
   name: string;
-  follows: 'guard' | 'mirrors' | 'no go' | 'stopped';
+  follows: 'guard' | 'mirrors' | 'no go' | 'stopped' | 'overridden';
   goproxy?: string;
   gosumdb?: string;
+  /** Why it does not follow though its env file does ('overridden'). */
+  overrides?: EnvironmentOverride[];
 }
 
 export interface WslPlan {
@@ -46,7 +69,8 @@ export interface WslPlan {
  * Each distribution with go gets the GOPROXY and GOSUMDB Windows' go gets. Guard mode reaches a
  * distribution only over mirrored networking (the guard listens on Windows' loopback); under
  * NAT, WSL's default, 127.0.0.1 is the distribution's own, so it gets the mirror list after the
- * guard instead. A stopped distribution is left for a later run unless wsl.startStopped.
+ * guard instead. A stopped distribution is left for a later run unless wsl.startStopped. One
+ * whose terminal environment sets another value is 'overridden' (environmentOverrides).
  */
 export function planWslGoEnv(
   facts: WslFacts,
@@ -89,12 +113,58 @@ export function planWslGoEnv(
       plan.changes.push({ setting: `wsl-go-env:${distro.name}/${key}`, from, to });
     }
     const value = (v: SettingValue) => (v.was === 'set' ? v.value : undefined);
+    const { overrides, notes } = environmentOverrides(distro, forDistro);
+    plan.notes.push(...notes);
     plan.distros.push({
       name: distro.name,
-      follows,
+      follows: overrides.length > 0 ? 'overridden' : follows,
       ...(value(forDistro.GOPROXY) ? { goproxy: value(forDistro.GOPROXY) } : {}),
       ...(value(forDistro.GOSUMDB) ? { gosumdb: value(forDistro.GOSUMDB) } : {}),
+      ...(overrides.length > 0 ? { overrides } : {}),
     });
   }
   return plan;
+}
+
+/**
+ * The variables of a distribution's terminal environment that differ from what its env file is
+ * given: go takes a non-empty environment variable over the file (and `go env -w` writes the
+ * file anyway, only warning), so go there does not follow. The env file is still kept in step:
+ * it applies again once the variable goes. GoProxyGuard never edits a user's startup files.
+ */
+function environmentOverrides(
+  distro: DistroFacts,
+  forDistro: Record<WslGoKey, SettingValue>,
+): { overrides: EnvironmentOverride[]; notes: string[] } {
+  const environment = distro.environment;
+  if (!environment) return { overrides: [], notes: [] };
+  if ('unread' in environment)
+    return {
+      overrides: [],
+      notes: [
+        `WSL ${distro.name}: its login shell could not be read (${environment.unread}), so whether a shell startup file overrides GOPROXY or GOSUMDB there is unknown`,
+      ],
+    };
+  const overrides: EnvironmentOverride[] = [];
+  for (const variable of WSL_GO_KEYS) {
+    const wanted = forDistro[variable];
+    const value = environment.shell[variable];
+    if (wanted.was === 'unset' || value === undefined || value === wanted.value) continue;
+    const fromWindows = environment.exec[variable] === value;
+    overrides.push({
+      variable,
+      value: hideSecrets(value),
+      from: fromWindows ? 'Windows through WSLENV' : 'login shell',
+      fix: fromWindows
+        ? `take ${variable} out of WSLENV on Windows, so the distribution's go reads its env file`
+        : `remove "export ${variable}=..." from the distribution's shell startup files (~/.bashrc, ~/.profile, /etc/profile.d/*.sh, /etc/environment), so go reads its env file`,
+    });
+  }
+  return {
+    overrides,
+    notes: overrides.map(
+      (o) =>
+        `WSL ${distro.name}: ${o.variable}=${o.value} (from ${o.from}) overrides go's env file, so go in its terminals does not follow: ${o.fix}`,
+    ),
+  };
 }

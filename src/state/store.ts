@@ -27,7 +27,14 @@ export interface GuardState {
   /** The hosts file's pins as the last plan left them, with what proved each (issue #20; status, doctor). */
   pins?: { host: string; addresses: string[]; proof: string[] }[];
   /** Each WSL distribution's go settings and how it follows, as the last plan found them (issue #20). */
-  wsl?: { name: string; follows: string; goproxy?: string; gosumdb?: string }[];
+  wsl?: {
+    name: string;
+    follows: string;
+    goproxy?: string;
+    gosumdb?: string;
+    /** Variables of its terminal environment that win over its env file, each with its fix. */
+    overrides?: { variable: string; value: string; from: string; fix: string }[];
+  }[];
 }
 
 export const freshState = (): GuardState => ({ version: 1, mirrors: {} });

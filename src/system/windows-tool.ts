@@ -31,20 +31,28 @@ export async function runTool(
   tool: WindowsTool,
   args: string[],
   env: NodeJS.ProcessEnv,
-  /** decode: for a program whose output is not UTF-8 (wsl.exe writes UTF-16LE). */
-  options: { timeoutMs?: number; cwd?: string; decode?: (bytes: Buffer) => string } = {},
+  /**
+   * decode: for a program whose output is not UTF-8 (wsl.exe writes UTF-16LE). maxBytes: more
+   * output than this ends the program and fails the run (a user's shell can print anything).
+   */
+  options: { timeoutMs?: number; cwd?: string; decode?: (bytes: Buffer) => string; maxBytes?: number } = {},
 ): Promise<ToolRun> {
   const exe = env[tool.override] || tool.exe;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const run = await execa(exe, args, {
     env,
     ...(options.decode ? { encoding: 'buffer' as const } : {}),
     extendEnv: false,
     reject: false,
     stdin: 'ignore',
-    timeout: options.timeoutMs ?? 30_000,
+    timeout: timeoutMs,
+    ...(options.maxBytes ? { maxBuffer: options.maxBytes } : {}),
     windowsHide: true,
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
+  // Cut-off output is not an answer, even when the program went on to exit 0.
+  if (run.failed && run.isMaxBuffer)
+    throw new ToolFailedError(`${exe} printed more than ${options.maxBytes} bytes, and was stopped`, exe);
   if (run.failed && run.exitCode === undefined) {
     if ((run as { code?: string }).code === 'ENOENT') {
       throw toolMissing(
@@ -52,6 +60,8 @@ export async function runTool(
         `${exe} was not found; it is part of Windows (set ${tool.override} to its path)`,
       );
     }
+    if (run.timedOut)
+      throw new ToolFailedError(`${exe} did not finish within ${timeoutMs} ms, and was stopped`, exe);
     throw new ToolFailedError(`${exe} could not be run: ${run.shortMessage}`, exe);
   }
   const text = (output: unknown) =>

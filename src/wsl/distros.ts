@@ -5,21 +5,18 @@ import { join } from 'node:path';
 import { EnvironmentError, GuardError, ToolFailedError } from '../config/errors.js';
 import type { DistroFacts, WslFacts } from '../policy/wsl-go-env.js';
 import { parseGoEnvFile } from '../system/go-env.js';
-import { runTool, type ToolRun, toolSaid, type WindowsTool } from '../system/windows-tool.js';
-import { decodeWslOutput, mirroredNetworking, parseDistroList } from './output.js';
+import { toolSaid } from '../system/windows-tool.js';
+import { mirroredNetworking, parseDistroList } from './output.js';
+import { readShellGoEnv } from './shell-env.js';
+import { runWsl, WSL } from './wsl-exe.js';
 
-export const WSL: WindowsTool = { exe: 'wsl.exe', override: 'GOPROXYGUARD_WSL' };
+export { WSL };
 
 /**
  * Where go may be inside a distribution. `wsl --exec` runs no login shell, so a PATH that
  * ~/.profile extends is not there: the official tarball's place is tried after PATH.
  */
 const GO_IN_DISTRO = ['go', '/usr/local/go/bin/go'];
-
-/** Runs wsl.exe: its own messages are UTF-16LE, a Linux program's output UTF-8. */
-const runWsl = (args: string[], env: NodeJS.ProcessEnv): Promise<ToolRun> =>
-  // Starting a distribution's VM takes seconds; go env takes less.
-  runTool(WSL, args, env, { timeoutMs: 120_000, decode: decodeWslOutput });
 
 export interface Distro {
   name: string;
@@ -115,8 +112,8 @@ export async function readMirrored(env: NodeJS.ProcessEnv): Promise<boolean> {
 }
 
 /**
- * What the WSL rule needs: each distribution, whether it runs, its go and that go's GOPROXY and
- * GOSUMDB. A stopped one is looked into only when `startStopped` (looking starts it).
+ * What the WSL rule needs: each distribution, whether it runs, its go, that go's GOPROXY and
+ * GOSUMDB, and the same variables in its environment (which win over the file). A stopped one is looked into only when `startStopped` (looking starts it).
  */
 export async function gatherWslFacts(env: NodeJS.ProcessEnv, startStopped: boolean): Promise<WslFacts> {
   const [{ distros, note }, mirrored] = await Promise.all([listDistros(env), readMirrored(env)]);
@@ -133,6 +130,7 @@ export async function gatherWslFacts(env: NodeJS.ProcessEnv, startStopped: boole
       running: distro.running,
       go: found !== undefined,
       file: { GOPROXY: file.GOPROXY, GOSUMDB: file.GOSUMDB },
+      ...(found ? { environment: await readShellGoEnv(distro.name, env) } : {}),
     });
   }
   return { distros: facts, mirrored, ...(note ? { notes: [note] } : {}) };

@@ -1,3 +1,5 @@
+import { type GoVariables, WSL_GO_KEYS } from '../policy/wsl-go-env.js';
+
 // What wsl.exe prints, pure. wsl.exe writes UTF-16LE (with or without a byte order mark) unless
 // WSL_UTF8=1 is set; its lists are one distribution per line, CRLF, sometimes NUL-padded.
 
@@ -38,4 +40,30 @@ export function mirroredNetworking(wslconfig: string): boolean {
     }
   }
   return mode === 'mirrored';
+}
+
+/** The section markers the login-shell report prints (src/wsl/shell-env.ts), one a line. */
+export const SHELL_REPORT = { exec: 'GOPROXYGUARD-EXEC-ENV', shell: 'GOPROXYGUARD-SHELL-ENV' } as const;
+
+/**
+ * The two environments the report printed: go's under `wsl --exec` (first section) and go's in
+ * a terminal (the last section, printed after the startup files, which may print anything
+ * themselves); undefined when the shell section never came (the shell failed before it).
+ * An empty value counts as unset: go ignores an empty GOPROXY or GOSUMDB in the environment.
+ */
+export function parseShellReport(text: string): { exec: GoVariables; shell: GoVariables } | undefined {
+  const lines = text.split(/\r?\n/);
+  const section = (at: number): GoVariables => {
+    if (at < 0) return {};
+    const values: GoVariables = {};
+    for (const line of lines.slice(at + 1, at + 1 + WSL_GO_KEYS.length)) {
+      const key = WSL_GO_KEYS.find((k) => line.startsWith(`${k}=`));
+      const value = key && line.slice(key.length + 1);
+      if (key && value) values[key] = value;
+    }
+    return values;
+  };
+  const shellAt = lines.lastIndexOf(SHELL_REPORT.shell);
+  if (shellAt < 0) return undefined;
+  return { exec: section(lines.indexOf(SHELL_REPORT.exec)), shell: section(shellAt) };
 }
