@@ -105,11 +105,28 @@ describe('the WSL rule, given each distribution environment', () => {
     ]);
   });
 
+  it('names a GOENV that makes the terminal read another env file (or none), and not one naming the same file', () => {
+    const kept = { GOENV: '/home/dev/.config/go/env' };
+    expect(rule(facts({ exec: kept, shell: kept })).distros[0]?.follows).toBe('mirrors');
+    for (const other of ['/home/dev/work/go.env', 'off']) {
+      const plan = rule(facts({ exec: kept, shell: { GOENV: other } }));
+      expect(plan.distros[0]?.follows).toBe('overridden');
+      expect(plan.distros[0]?.overrides).toEqual([
+        {
+          variable: 'GOENV',
+          value: other,
+          from: 'login shell',
+          fix: `remove "export GOENV=..." from the distribution's shell startup files (~/.bashrc, ~/.profile, /etc/profile.d/*.sh, /etc/environment), so go reads the env file GoProxyGuard keeps (/home/dev/.config/go/env)`,
+        },
+      ]);
+    }
+  });
+
   it('notes a shell that could not be read, and says nothing of a key the decision leaves alone', () => {
     const unread = rule(facts({ unread: 'exit code 3' }));
     expect(unread.distros[0]?.follows).toBe('mirrors');
     expect(unread.notes).toContain(
-      'WSL Ubuntu: its login shell could not be read (exit code 3), so whether a shell startup file overrides GOPROXY or GOSUMDB there is unknown',
+      'WSL Ubuntu: its login shell could not be read (exit code 3), so whether a shell startup file overrides GOPROXY, GOSUMDB or GOENV there is unknown',
     );
     const leftAlone = planWslGoEnv(
       facts({ exec: {}, shell: { GOSUMDB: 'off' } }),
@@ -133,15 +150,19 @@ describe('distributions through the wsl.exe stand-in', { timeout: 180_000 }, () 
   it('reads each environment with the login shell, only where go is, and with the exact argv', async () => {
     const world = await wslWorld(distros);
     const facts = await gatherWslFacts(world.env, false);
+    const goEnv = (name: string) => ({ GOENV: world.goEnvPath(name) });
     expect(facts.distros.map((d) => [d.name, d.environment])).toEqual([
-      ['Ubuntu', { exec: {}, shell: {} }],
-      ['Debian', { exec: {}, shell: { GOPROXY: 'https://corp.example,direct' } }],
+      ['Ubuntu', { exec: goEnv('Ubuntu'), shell: goEnv('Ubuntu') }],
+      [
+        'Debian',
+        { exec: goEnv('Debian'), shell: { ...goEnv('Debian'), GOPROXY: 'https://corp.example,direct' } },
+      ],
       ['Alpine', undefined],
       [
         'Arch',
         {
-          exec: { GOPROXY: 'https://from-windows.example' },
-          shell: { GOPROXY: 'https://from-windows.example' },
+          exec: { ...goEnv('Arch'), GOPROXY: 'https://from-windows.example' },
+          shell: { ...goEnv('Arch'), GOPROXY: 'https://from-windows.example' },
         },
       ],
     ]);
@@ -150,8 +171,22 @@ describe('distributions through the wsl.exe stand-in', { timeout: 180_000 }, () 
     expect(shellCalls[0]?.slice(0, 5)).toEqual(['-d', 'Ubuntu', '--exec', '/bin/sh', '-c']);
     expect(shellCalls[0]?.[5]).toContain('exec timeout -k 2 10 "$shell" -lic "$1" </dev/null');
     expect(shellCalls[0]?.[7]).toBe(
-      `exec /bin/sh -c 'printf "%s\\n" "" GOPROXYGUARD-SHELL-ENV "GOPROXY=$GOPROXY" "GOSUMDB=$GOSUMDB"'`,
+      `exec /bin/sh -c 'printf "%s\\n" "" GOPROXYGUARD-SHELL-ENV "GOPROXY=$GOPROXY" "GOSUMDB=$GOSUMDB" "GOENV=\${GOENV:-\${XDG_CONFIG_HOME:-$HOME/.config}/go/env}"'`,
     );
+  });
+
+  it('finds a startup file that points go at another env file (GOENV) through the real login shell', async () => {
+    const world = await wslWorld([
+      { name: 'Fedora', go: true, running: true, profile: 'export GOENV="$HOME/work/go.env"\n' },
+    ]);
+    const plan = await planWslTargets(await context(world.env), wanted);
+    expect(plan.distros[0]).toMatchObject({
+      name: 'Fedora',
+      follows: 'overridden',
+      overrides: [
+        { variable: 'GOENV', value: world.goEnvPath('Fedora').replace('.config/go/env', 'work/go.env') },
+      ],
+    });
   });
 
   it('notes a shell that fails or floods its output, and goes on with the next distribution', async () => {
@@ -170,7 +205,7 @@ describe('distributions through the wsl.exe stand-in', { timeout: 180_000 }, () 
       /^WSL Broken: its login shell could not be read \(its login shell ended without printing its report \(exit code 3: no such file: ~\/\.cargo\/env\)\)/,
     );
     expect(plan.notes.find((n) => n.startsWith('WSL Chatty'))).toBe(
-      `WSL Chatty: its login shell could not be read (${world.env.GOPROXYGUARD_WSL} printed more than 262144 bytes, and was stopped), so whether a shell startup file overrides GOPROXY or GOSUMDB there is unknown`,
+      `WSL Chatty: its login shell could not be read (${world.env.GOPROXYGUARD_WSL} printed more than 262144 bytes, and was stopped), so whether a shell startup file overrides GOPROXY, GOSUMDB or GOENV there is unknown`,
     );
     expect(plan.changes.map((c) => c.setting)).toContain('wsl-go-env:Ubuntu/GOPROXY');
   });

@@ -28,6 +28,8 @@ export interface WslWorld {
   calls: () => Promise<string[][]>;
   /** A distribution's go env file as go wrote it ("" when there is none). */
   goEnvFile: (distro: string) => Promise<string>;
+  /** Where go in the distribution keeps its env file (its GOENV, the default place). */
+  goEnvPath: (distro: string) => string;
   running: (distro: string) => Promise<boolean>;
   /** Writes %USERPROFILE%\.wslconfig. */
   setWslConfig: (text: string) => Promise<void>;
@@ -108,6 +110,7 @@ say('Invalid command line argument: ' + line + '\\r\\n', 1);
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as string[]),
+    goEnvPath: (distro) => join(root, distro, 'home', '.config', 'go', 'env'),
     goEnvFile: (distro) =>
       readFile(join(root, distro, 'home', '.config', 'go', 'env'), 'utf8').catch(() => ''),
     running: async (distro) =>

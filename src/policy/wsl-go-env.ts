@@ -13,8 +13,16 @@ export type WslGoKey = (typeof WSL_GO_KEYS)[number];
 export const wslGoValue = (value: string | undefined): SettingValue =>
   value === undefined ? { was: 'unset' } : { was: 'set', type: 'GOENV', value };
 
+/**
+ * The variables of a distribution's environment that decide whether its go follows: the keys
+ * kept in step, and GOENV, which names the env file go reads (another file than the one
+ * GoProxyGuard writes, or none at all with GOENV=off).
+ */
+export const WSL_ENV_VARIABLES = [...WSL_GO_KEYS, 'GOENV'] as const;
+export type WslEnvVariable = (typeof WSL_ENV_VARIABLES)[number];
+
 /** Go variables set in an environment, each non-empty (go ignores an empty GOPROXY or GOSUMDB). */
-export type GoVariables = Partial<Record<WslGoKey, string>>;
+export type GoVariables = Partial<Record<WslEnvVariable, string>>;
 
 /**
  * A distribution's environment as go meets it: `exec` under `wsl --exec` (before any startup
@@ -36,7 +44,7 @@ export interface DistroFacts {
 
 /** A variable of the distribution's environment that wins over the value in go's env file. */
 export interface EnvironmentOverride {
-  variable: WslGoKey;
+  variable: WslEnvVariable;
   value: string;
   from: 'login shell' | 'Windows through WSLENV';
   fix: string;
@@ -142,7 +150,7 @@ function environmentOverrides(
     return {
       overrides: [],
       notes: [
-        `WSL ${distro.name}: its login shell could not be read (${environment.unread}), so whether a shell startup file overrides GOPROXY or GOSUMDB there is unknown`,
+        `WSL ${distro.name}: its login shell could not be read (${environment.unread}), so whether a shell startup file overrides GOPROXY, GOSUMDB or GOENV there is unknown`,
       ],
     };
   const overrides: EnvironmentOverride[] = [];
@@ -160,6 +168,17 @@ function environmentOverrides(
         : `remove "export ${variable}=..." from the distribution's shell startup files (~/.bashrc, ~/.profile, /etc/profile.d/*.sh, /etc/environment), so go reads its env file`,
     });
   }
+  // GoProxyGuard writes the env file go reads under --exec; a terminal whose GOENV names another
+  // file (or none: GOENV=off) does not read it, whatever that file says.
+  const wantsAny = WSL_GO_KEYS.some((key) => forDistro[key].was === 'set');
+  const { exec, shell } = environment;
+  if (wantsAny && exec.GOENV && shell.GOENV && shell.GOENV !== exec.GOENV)
+    overrides.push({
+      variable: 'GOENV',
+      value: shell.GOENV,
+      from: 'login shell',
+      fix: `remove "export GOENV=..." from the distribution's shell startup files (~/.bashrc, ~/.profile, /etc/profile.d/*.sh, /etc/environment), so go reads the env file GoProxyGuard keeps (${exec.GOENV})`,
+    });
   return {
     overrides,
     notes: overrides.map(

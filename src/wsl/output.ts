@@ -1,4 +1,4 @@
-import { type GoVariables, WSL_GO_KEYS } from '../policy/wsl-go-env.js';
+import { type GoVariables, WSL_ENV_VARIABLES } from '../policy/wsl-go-env.js';
 
 // What wsl.exe prints, pure. wsl.exe writes UTF-16LE (with or without a byte order mark) unless
 // WSL_UTF8=1 is set; its lists are one distribution per line, CRLF, sometimes NUL-padded.
@@ -56,8 +56,8 @@ export function parseShellReport(text: string): { exec: GoVariables; shell: GoVa
   const section = (at: number): GoVariables => {
     if (at < 0) return {};
     const values: GoVariables = {};
-    for (const line of lines.slice(at + 1, at + 1 + WSL_GO_KEYS.length)) {
-      const key = WSL_GO_KEYS.find((k) => line.startsWith(`${k}=`));
+    for (const line of lines.slice(at + 1, at + 1 + WSL_ENV_VARIABLES.length)) {
+      const key = WSL_ENV_VARIABLES.find((k) => line.startsWith(`${k}=`));
       const value = key && line.slice(key.length + 1);
       if (key && value) values[key] = value;
     }

@@ -1,16 +1,27 @@
 // What go in a distribution's terminal gets from the environment (issue #20): an `export
 // GOPROXY=...` in a shell startup file, or a variable Windows passes through WSLENV, wins over
 // go's env file, and `wsl --exec` (how GoProxyGuard runs go there) reads no startup file at all.
-import { WSL_GO_KEYS, type WslEnvironment } from '../policy/wsl-go-env.js';
+import { WSL_ENV_VARIABLES, type WslEnvironment, type WslEnvVariable } from '../policy/wsl-go-env.js';
 import { parseShellReport, SHELL_REPORT } from './output.js';
 import { runWsl } from './wsl-exe.js';
+
+/**
+ * How each variable is printed: its value, and for GOENV the env file go reads in that
+ * environment (os.UserConfigDir's default when unset), so an export naming the default file
+ * itself is no override.
+ */
+const SHOWN: Record<WslEnvVariable, string> = {
+  GOPROXY: '$GOPROXY',
+  GOSUMDB: '$GOSUMDB',
+  GOENV: '${GOENV:-${XDG_CONFIG_HOME:-$HOME/.config}/go/env}',
+};
 
 /**
  * printf of one section: an empty line (ending any line a startup file left open), its marker,
  * then KEY=value for each key, one a line.
  */
 const printSection = (marker: string) =>
-  `printf '%s\\n' '' ${marker} ${WSL_GO_KEYS.map((k) => `"${k}=$${k}"`).join(' ')}`;
+  `printf '%s\\n' '' ${marker} ${WSL_ENV_VARIABLES.map((k) => `"${k}=${SHOWN[k]}"`).join(' ')}`;
 
 /**
  * Run by the login shell after its startup files: /bin/sh prints what that shell exports, so
