@@ -33,7 +33,7 @@ interface LoggingMirror {
   url: string;
   log: string[];
   /** Requests held unanswered (paths under /lab.test/held/), with whether go's side hung up. */
-  held: { response: http.ServerResponse; closed: boolean }[];
+  held: { path: string; response: http.ServerResponse; closed: boolean }[];
   close(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ async function loggingMirror(): Promise<LoggingMirror> {
     const path = request.url ?? '/';
     log.push(`${request.method} ${path}`);
     if (path.startsWith('/lab.test/held/')) {
-      const entry = { response, closed: false };
+      const entry = { path, response, closed: false };
       response.once('close', () => {
         entry.closed = true;
       });
@@ -203,6 +203,40 @@ describe('the guard proxy: leftovers of issue #17', () => {
     await vi.waitFor(() => expect(guard.status().cache.heldInMemory.answers).toBe(0));
     expect((await ask('GET', mod)).body.toString()).toBe(PRE_MOD);
     expect(mirror.log.filter((line) => line.endsWith(mod))).toHaveLength(1);
+  });
+
+  it("cancels the go.mod fetched ahead when go hangs up on its .info, unless go's own request for it waits", async () => {
+    const heldFor = (path: string) => mirror.held.find((entry) => entry.path === path);
+    // go gives up on an .info (Ctrl-C, or a go command cancelled): the go.mod fetched beside it
+    // is wanted by nobody, and must not keep a mirror's slot for the whole deadline (60 s here).
+    const gone = new AbortController();
+    const info = ask('GET', '/lab.test/held/@v/v7.0.0.info', gone.signal).catch(() => undefined);
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v7.0.0.mod')).toBeDefined());
+    gone.abort();
+    await info;
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v7.0.0.info')?.closed).toBe(true), {
+      timeout: 20_000,
+    });
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v7.0.0.mod')?.closed).toBe(true), {
+      timeout: 20_000,
+    });
+
+    // go asked for the go.mod too (it joined the fetch ahead): that fetch goes on for it.
+    const infoGone = new AbortController();
+    const info4 = ask('GET', '/lab.test/held/@v/v8.0.0.info', infoGone.signal).catch(() => undefined);
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v8.0.0.mod')).toBeDefined());
+    const joined = guard.status().counters.joined;
+    const mod = ask('GET', '/lab.test/held/@v/v8.0.0.mod');
+    await vi.waitFor(() => expect(guard.status().counters.joined).toBe(joined + 1));
+    infoGone.abort();
+    await info4;
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v8.0.0.info')?.closed).toBe(true), {
+      timeout: 20_000,
+    });
+    heldFor('/lab.test/held/@v/v8.0.0.mod')
+      ?.response.writeHead(200, { 'content-type': 'text/plain' })
+      .end(HELD_MOD);
+    expect((await mod).body.toString()).toBe(HELD_MOD);
   });
 
   it('fetches no go.mod ahead for a HEAD, for a version query (not a canonical version), or one already held', async () => {
