@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -43,7 +43,11 @@ async function loggingMirror(): Promise<LoggingMirror> {
   const server = http.createServer((request, response) => {
     const path = request.url ?? '/';
     log.push(`${request.method} ${path}`);
-    if (path.startsWith('/lab.test/held/')) {
+    // Under /lab.test/slow-mod/ only the go.mod is held: the mirror answers the rest at once.
+    if (
+      path.startsWith('/lab.test/held/') ||
+      (path.startsWith('/lab.test/slow-mod/') && path.endsWith('.mod'))
+    ) {
       const entry = { path, response, closed: false };
       response.once('close', () => {
         entry.closed = true;
@@ -275,6 +279,26 @@ describe('the guard proxy: leftovers of issue #17', () => {
       await vi.waitFor(async () => expect((await open()).answered).toBe(true));
     } finally {
       for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
+describe('the go.mod fetched ahead, with one request to the mirror at a time', () => {
+  it('waits behind the .info go asked for, never takes its place in the queue', async () => {
+    const home = await mkdtemp(join(w.dir, 'guard-'));
+    const env = { ...w.env, GOPROXYGUARD_HOME: home };
+    const path = join(w.dir, 'one-at-a-time.json');
+    const base = JSON.parse(await readFile(join(w.dir, 'logging-mirror.json'), 'utf8'));
+    await writeFile(path, JSON.stringify({ ...base, guard: { ...base.guard, perMirrorConcurrency: 1 } }));
+    const one = await startGuard(await loadConfig(path, env), env, { host: '127.0.0.1', port: 0 }, () => {});
+    try {
+      // The mirror holds this go.mod unanswered (a mirror that stalls on some paths): go's .info
+      // is still answered, since the go.mod fetched ahead of go waits for the slot behind it.
+      const info = await fetch(`${one.url}/lab.test/slow-mod/@v/v1.0.0.info`);
+      expect(await info.text()).toBe(INFO);
+      await vi.waitFor(() => expect(mirror.log).toContain('GET /lab.test/slow-mod/@v/v1.0.0.mod'));
+    } finally {
+      await one.close();
     }
   });
 });

@@ -411,8 +411,12 @@ export async function startGuardServer(
     const key = plan.key as string;
     if (heldAnswers.get(key) || cache.peek(key) || storing.has(key) || sharedFetches.has(key)) return;
     counters.prefetched++;
-    // Its outcome is read by go's own request for it (which joins it), or by nobody.
-    const fetch = sharedFetchOf(key, askerFor(plan));
+    // Its outcome is read by go's own request for it (which joins it), or by nobody. It asks the
+    // mirrors on the loop's next turn: the .info go asked for goes first in each mirror's queue.
+    const ask = askerFor(plan);
+    const fetch = sharedFetchOf(key, (signal) =>
+      new Promise((next) => setImmediate(next)).then(() => ask(signal)),
+    );
     fetch.result.catch(() => {});
     response.once('close', () => {
       if (response.writableFinished || fetch.waiting > 0) return;
