@@ -55,6 +55,11 @@ async function loggingMirror(): Promise<LoggingMirror> {
       held.push(entry);
       return;
     }
+    // A version list that grows by one version each time it is asked for.
+    if (path === '/lab.test/growing/@v/list')
+      return void response
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end(`v1.0.${log.filter((line) => line.endsWith(path)).length}\n`);
     if (path.endsWith('.zip'))
       return void response
         .writeHead(200, { 'content-type': 'application/zip', 'content-length': ZIP.length })
@@ -284,6 +289,67 @@ describe('the guard proxy: leftovers of issue #17', () => {
 });
 
 describe('the go.mod fetched ahead, with one request to the mirror at a time', () => {
+  it('fetches no go.mod ahead for a module kept from mirrors (GONOPROXY), and one for a public module', async () => {
+    const env = {
+      ...w.env,
+      GONOPROXY: 'lab.test/secret',
+      GOPROXYGUARD_HOME: await mkdtemp(join(w.dir, 'guard-')),
+    };
+    const config = await loadConfig(join(w.dir, 'logging-mirror.json'), env);
+    const kept = await startGuard(config, env, { host: '127.0.0.1', port: 0 }, () => {});
+    try {
+      expect((await fetch(`${kept.url}/lab.test/secret/@v/v1.0.0.info`)).status).toBe(404);
+      // A public module's .info, after it: its go.mod is fetched ahead, the private one's never was.
+      expect(await (await fetch(`${kept.url}/lab.test/pre/@v/v9.0.0.info`)).text()).toBe(INFO);
+      await vi.waitFor(() => expect(mirror.log).toContain('GET /lab.test/pre/@v/v9.0.0.mod'));
+      expect(kept.status().counters).toMatchObject({ privateRefused: 1, prefetched: 1 });
+      expect(mirror.log.filter((line) => line.includes('secret'))).toEqual([]);
+    } finally {
+      await kept.close();
+    }
+  });
+
+  it('serves a list held in memory only while it is fresh (guard.listFreshMs), else asks the mirror again', async () => {
+    const list = '/lab.test/growing/@v/list';
+    const asked = () => mirror.log.filter((line) => line.endsWith(list)).length;
+    const base = JSON.parse(await readFile(join(w.dir, 'logging-mirror.json'), 'utf8'));
+    for (const [listFreshMs, second] of [
+      [60_000, 'first'],
+      [0, 'asked again'],
+    ] as const) {
+      const home = await mkdtemp(join(w.dir, 'guard-'));
+      const env = { ...w.env, GOPROXYGUARD_HOME: home };
+      const path = join(home, 'config.json');
+      await writeFile(path, JSON.stringify({ ...base, guard: { ...base.guard, listFreshMs } }));
+      // Never quiet long enough to write: every answer stays held in memory.
+      const held = await startGuard(
+        await loadConfig(path, env),
+        env,
+        { host: '127.0.0.1', port: 0 },
+        () => {},
+        {
+          writeWhenQuietMs: 600_000,
+        },
+      );
+      try {
+        const before = asked();
+        const one = await (await fetch(`${held.url}${list}`)).text();
+        expect(held.status().cache.heldInMemory.answers).toBe(1);
+        const two = await (await fetch(`${held.url}${list}`)).text();
+        if (second === 'first') {
+          expect(two).toBe(one);
+          expect(asked()).toBe(before + 1);
+        } else {
+          expect(two).not.toBe(one);
+          expect(asked()).toBe(before + 2);
+          expect(held.status().counters.staleServed).toBe(0);
+        }
+      } finally {
+        await held.close();
+      }
+    }
+  });
+
   it('waits behind the .info go asked for, never takes its place in the queue', async () => {
     const home = await mkdtemp(join(w.dir, 'guard-'));
     const env = { ...w.env, GOPROXYGUARD_HOME: home };
