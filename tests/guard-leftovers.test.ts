@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -33,7 +33,7 @@ interface LoggingMirror {
   url: string;
   log: string[];
   /** Requests held unanswered (paths under /lab.test/held/), with whether go's side hung up. */
-  held: { response: http.ServerResponse; closed: boolean }[];
+  held: { path: string; response: http.ServerResponse; closed: boolean }[];
   close(): Promise<void>;
 }
 
@@ -43,14 +43,23 @@ async function loggingMirror(): Promise<LoggingMirror> {
   const server = http.createServer((request, response) => {
     const path = request.url ?? '/';
     log.push(`${request.method} ${path}`);
-    if (path.startsWith('/lab.test/held/')) {
-      const entry = { response, closed: false };
+    // Under /lab.test/slow-mod/ only the go.mod is held: the mirror answers the rest at once.
+    if (
+      path.startsWith('/lab.test/held/') ||
+      (path.startsWith('/lab.test/slow-mod/') && path.endsWith('.mod'))
+    ) {
+      const entry = { path, response, closed: false };
       response.once('close', () => {
         entry.closed = true;
       });
       held.push(entry);
       return;
     }
+    // A version list that grows by one version each time it is asked for.
+    if (path === '/lab.test/growing/@v/list')
+      return void response
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end(`v1.0.${log.filter((line) => line.endsWith(path)).length}\n`);
     if (path.endsWith('.zip'))
       return void response
         .writeHead(200, { 'content-type': 'application/zip', 'content-length': ZIP.length })
@@ -205,6 +214,40 @@ describe('the guard proxy: leftovers of issue #17', () => {
     expect(mirror.log.filter((line) => line.endsWith(mod))).toHaveLength(1);
   });
 
+  it("cancels the go.mod fetched ahead when go hangs up on its .info, unless go's own request for it waits", async () => {
+    const heldFor = (path: string) => mirror.held.find((entry) => entry.path === path);
+    // go gives up on an .info (Ctrl-C, or a go command cancelled): the go.mod fetched beside it
+    // is wanted by nobody, and must not keep a mirror's slot for the whole deadline (60 s here).
+    const gone = new AbortController();
+    const info = ask('GET', '/lab.test/held/@v/v7.0.0.info', gone.signal).catch(() => undefined);
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v7.0.0.mod')).toBeDefined());
+    gone.abort();
+    await info;
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v7.0.0.info')?.closed).toBe(true), {
+      timeout: 20_000,
+    });
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v7.0.0.mod')?.closed).toBe(true), {
+      timeout: 20_000,
+    });
+
+    // go asked for the go.mod too (it joined the fetch ahead): that fetch goes on for it.
+    const infoGone = new AbortController();
+    const info4 = ask('GET', '/lab.test/held/@v/v8.0.0.info', infoGone.signal).catch(() => undefined);
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v8.0.0.mod')).toBeDefined());
+    const joined = guard.status().counters.joined;
+    const mod = ask('GET', '/lab.test/held/@v/v8.0.0.mod');
+    await vi.waitFor(() => expect(guard.status().counters.joined).toBe(joined + 1));
+    infoGone.abort();
+    await info4;
+    await vi.waitFor(() => expect(heldFor('/lab.test/held/@v/v8.0.0.info')?.closed).toBe(true), {
+      timeout: 20_000,
+    });
+    heldFor('/lab.test/held/@v/v8.0.0.mod')
+      ?.response.writeHead(200, { 'content-type': 'text/plain' })
+      .end(HELD_MOD);
+    expect((await mod).body.toString()).toBe(HELD_MOD);
+  });
+
   it('fetches no go.mod ahead for a HEAD, for a version query (not a canonical version), or one already held', async () => {
     const before = guard.status().counters.prefetched;
     await ask('HEAD', '/lab.test/pre/@v/v2.0.0.info');
@@ -241,6 +284,87 @@ describe('the guard proxy: leftovers of issue #17', () => {
       await vi.waitFor(async () => expect((await open()).answered).toBe(true));
     } finally {
       for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
+describe('the go.mod fetched ahead, with one request to the mirror at a time', () => {
+  it('fetches no go.mod ahead for a module kept from mirrors (GONOPROXY), and one for a public module', async () => {
+    const env = {
+      ...w.env,
+      GONOPROXY: 'lab.test/secret',
+      GOPROXYGUARD_HOME: await mkdtemp(join(w.dir, 'guard-')),
+    };
+    const config = await loadConfig(join(w.dir, 'logging-mirror.json'), env);
+    const kept = await startGuard(config, env, { host: '127.0.0.1', port: 0 }, () => {});
+    try {
+      expect((await fetch(`${kept.url}/lab.test/secret/@v/v1.0.0.info`)).status).toBe(404);
+      // A public module's .info, after it: its go.mod is fetched ahead, the private one's never was.
+      expect(await (await fetch(`${kept.url}/lab.test/pre/@v/v9.0.0.info`)).text()).toBe(INFO);
+      await vi.waitFor(() => expect(mirror.log).toContain('GET /lab.test/pre/@v/v9.0.0.mod'));
+      expect(kept.status().counters).toMatchObject({ privateRefused: 1, prefetched: 1 });
+      expect(mirror.log.filter((line) => line.includes('secret'))).toEqual([]);
+    } finally {
+      await kept.close();
+    }
+  });
+
+  it('serves a list held in memory only while it is fresh (guard.listFreshMs), else asks the mirror again', async () => {
+    const list = '/lab.test/growing/@v/list';
+    const asked = () => mirror.log.filter((line) => line.endsWith(list)).length;
+    const base = JSON.parse(await readFile(join(w.dir, 'logging-mirror.json'), 'utf8'));
+    for (const [listFreshMs, second] of [
+      [60_000, 'first'],
+      [0, 'asked again'],
+    ] as const) {
+      const home = await mkdtemp(join(w.dir, 'guard-'));
+      const env = { ...w.env, GOPROXYGUARD_HOME: home };
+      const path = join(home, 'config.json');
+      await writeFile(path, JSON.stringify({ ...base, guard: { ...base.guard, listFreshMs } }));
+      // Never quiet long enough to write: every answer stays held in memory.
+      const held = await startGuard(
+        await loadConfig(path, env),
+        env,
+        { host: '127.0.0.1', port: 0 },
+        () => {},
+        {
+          writeWhenQuietMs: 600_000,
+        },
+      );
+      try {
+        const before = asked();
+        const one = await (await fetch(`${held.url}${list}`)).text();
+        expect(held.status().cache.heldInMemory.answers).toBe(1);
+        const two = await (await fetch(`${held.url}${list}`)).text();
+        if (second === 'first') {
+          expect(two).toBe(one);
+          expect(asked()).toBe(before + 1);
+        } else {
+          expect(two).not.toBe(one);
+          expect(asked()).toBe(before + 2);
+          expect(held.status().counters.staleServed).toBe(0);
+        }
+      } finally {
+        await held.close();
+      }
+    }
+  });
+
+  it('waits behind the .info go asked for, never takes its place in the queue', async () => {
+    const home = await mkdtemp(join(w.dir, 'guard-'));
+    const env = { ...w.env, GOPROXYGUARD_HOME: home };
+    const path = join(w.dir, 'one-at-a-time.json');
+    const base = JSON.parse(await readFile(join(w.dir, 'logging-mirror.json'), 'utf8'));
+    await writeFile(path, JSON.stringify({ ...base, guard: { ...base.guard, perMirrorConcurrency: 1 } }));
+    const one = await startGuard(await loadConfig(path, env), env, { host: '127.0.0.1', port: 0 }, () => {});
+    try {
+      // The mirror holds this go.mod unanswered (a mirror that stalls on some paths): go's .info
+      // is still answered, since the go.mod fetched ahead of go waits for the slot behind it.
+      const info = await fetch(`${one.url}/lab.test/slow-mod/@v/v1.0.0.info`);
+      expect(await info.text()).toBe(INFO);
+      await vi.waitFor(() => expect(mirror.log).toContain('GET /lab.test/slow-mod/@v/v1.0.0.mod'));
+    } finally {
+      await one.close();
     }
   });
 });

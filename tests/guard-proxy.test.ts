@@ -204,6 +204,8 @@ describe.each<['mod' | 'zip']>([['mod'], ['zip']])(
         const status = await guard.status();
         expect(status.counters.tamperedRefused).toBeGreaterThanOrEqual(1);
         expect(status.mirrors.find((m) => m.name === 'tampered')?.breaker).toBe('open');
+        // go asked for the .info first: the go.mod came through the fetch ahead of go, checked as well.
+        expect(status.counters.prefetched).toBeGreaterThanOrEqual(1);
       } finally {
         await guard.stop();
       }

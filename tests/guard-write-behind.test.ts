@@ -72,6 +72,27 @@ describe('answers held in memory until go is quiet', () => {
     expect(behind.usage().bytes).toBe(0);
   });
 
+  it('writes each held answer once under a burst past the bound, however slow the disk', async () => {
+    // Past the bound every new answer asks for a write at once: answers already on their way to
+    // the disk must not be written again each time (a burst of 10,000 small answers would make
+    // millions of writes, and hold everything meanwhile).
+    const written: string[] = [];
+    const behind = createWriteBehind({
+      write: async (key) => {
+        written.push(key);
+        await new Promise((resolve) => setTimeout(resolve, 10)); // a slow disk
+      },
+      quietMs: 100,
+      maxHoldMs: 2000,
+      maxBytes: 10,
+    });
+    behind.requestArrived();
+    for (const key of ['a', 'b', 'c', 'd']) behind.hold(key, answer('123456'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(written).toEqual(['a', 'b', 'c', 'd']);
+    expect(behind.usage()).toEqual({ answers: 0, bytes: 0 });
+  });
+
   it('keeps a newer answer for a key held while the older one is being written', async () => {
     let finishWrite = () => {};
     const written: string[] = [];

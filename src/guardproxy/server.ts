@@ -251,7 +251,7 @@ export async function startGuardServer(
     }
     const plan = request.kind === 'sumdb' ? databasePlan(request) : modulePlan(request);
     const { key, immutable } = plan;
-    if (request.kind === 'module' && !head) prefetchMod(request);
+    if (request.kind === 'module' && !head) prefetchMod(request, response);
     // The index says whether a usable answer is held; the disk is asked only then (a list past
     // its freshness goes to the mirrors, and is read from disk only if every mirror fails).
     const usable = (storedAt: number) => immutable || now() - storedAt < config.guard.listFreshMs;
@@ -397,9 +397,10 @@ export async function startGuardServer(
    * module graph): fetching it alongside the .info makes go's next request an answer from
    * memory instead of a second trip to the mirror. Only a canonical version's go.mod, small and
    * immutable, checked against the database like any other, and only when not already held.
-   * When go does not ask for it after all, one small request was spent.
+   * When go does not ask for it after all, one small request was spent; when go hangs up on the
+   * .info before its answer, the go.mod is cancelled too unless go's own request for it waits.
    */
-  function prefetchMod(request: ModuleRequest) {
+  function prefetchMod(request: ModuleRequest, response: http.ServerResponse) {
     if (request.file !== 'info' || !request.version || !CANONICAL.test(request.version)) return;
     const modRequest: ModuleRequest = {
       ...request,
@@ -410,8 +411,18 @@ export async function startGuardServer(
     const key = plan.key as string;
     if (heldAnswers.get(key) || cache.peek(key) || storing.has(key) || sharedFetches.has(key)) return;
     counters.prefetched++;
-    // Its outcome is read by go's own request for it (which joins it), or by nobody.
-    sharedFetchOf(key, askerFor(plan)).result.catch(() => {});
+    // Its outcome is read by go's own request for it (which joins it), or by nobody. It asks the
+    // mirrors on the loop's next turn: the .info go asked for goes first in each mirror's queue.
+    const ask = askerFor(plan);
+    const fetch = sharedFetchOf(key, (signal) =>
+      new Promise((next) => setImmediate(next)).then(() => ask(signal)),
+    );
+    fetch.result.catch(() => {});
+    response.once('close', () => {
+      if (response.writableFinished || fetch.waiting > 0) return;
+      if (sharedFetches.get(key) === fetch) sharedFetches.delete(key);
+      fetch.controller.abort();
+    });
   }
 
   /** Places an answer already on disk in the cache, in the background; undefined (and logged) when the disk fails. */

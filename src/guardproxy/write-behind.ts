@@ -27,6 +27,9 @@ export interface WriteBehindOptions {
 export function createWriteBehind(options: WriteBehindOptions) {
   const now = options.now ?? Date.now;
   const held = new Map<string, HeldAnswer>();
+  // Held answers not yet handed to a write: past the byte bound every new answer asks for one,
+  // and what is already on its way to the disk must not be written again each time.
+  const unqueued = new Map<string, HeldAnswer>();
   let heldBytes = 0;
   let oldest = 0;
   let lastRequest = 0;
@@ -43,7 +46,8 @@ export function createWriteBehind(options: WriteBehindOptions) {
   function writeAll(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const batch = [...held];
+    const batch = [...unqueued];
+    unqueued.clear();
     oldest = now();
     writing = writing.then(async () => {
       for (const [key, answer] of batch) {
@@ -55,7 +59,7 @@ export function createWriteBehind(options: WriteBehindOptions) {
   }
 
   function schedule() {
-    if (timer || held.size === 0) return;
+    if (timer || unqueued.size === 0) return;
     const at = now();
     const quietIn = lastRequest + options.quietMs - at;
     const overdueIn = oldest + options.maxHoldMs - at;
@@ -76,8 +80,9 @@ export function createWriteBehind(options: WriteBehindOptions) {
     hold(key: string, answer: HeldAnswer) {
       const previous = held.get(key);
       if (previous) heldBytes -= previous.body.length;
-      if (held.size === 0) oldest = now();
+      if (unqueued.size === 0) oldest = now();
       held.set(key, answer);
+      unqueued.set(key, answer);
       heldBytes += answer.body.length;
       if (heldBytes > options.maxBytes) void writeAll();
       else schedule();
