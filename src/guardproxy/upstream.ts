@@ -164,7 +164,9 @@ export function createUpstream(options: {
     while (queue.used >= config.guard.perMirrorConcurrency) {
       await new Promise<void>((resolve, reject) => {
         const cancel = () => {
-          queue.waiting.splice(queue.waiting.indexOf(wake), 1);
+          // Not queued yet when the signal had fired already: nothing of another request's to remove.
+          const at = queue.waiting.indexOf(wake);
+          if (at >= 0) queue.waiting.splice(at, 1);
           reject(new UpstreamError('error', 'cancelled'));
         };
         const wake = () => {
