@@ -10,7 +10,9 @@ const answer = (text: string, storedAt = 0): HeldAnswer => ({
   storedAt,
 });
 
-function setUp(bounds: { quietMs?: number; maxHoldMs?: number; maxBytes?: number } = {}) {
+function setUp(
+  bounds: { quietMs?: number; maxHoldMs?: number; maxBytes?: number; hardMaxBytes?: number } = {},
+) {
   const written: string[] = [];
   const behind = createWriteBehind({
     write: async (key) => {
@@ -19,6 +21,7 @@ function setUp(bounds: { quietMs?: number; maxHoldMs?: number; maxBytes?: number
     quietMs: bounds.quietMs ?? 100,
     maxHoldMs: bounds.maxHoldMs ?? 2000,
     maxBytes: bounds.maxBytes ?? 1 << 20,
+    hardMaxBytes: bounds.hardMaxBytes ?? 4 << 20,
     now: () => Date.now(),
   });
   return { behind, written };
@@ -44,7 +47,7 @@ describe('answers held in memory until go is quiet', () => {
     await vi.advanceTimersByTimeAsync(60);
     expect(written).toEqual(['a']);
     expect(behind.get('a')).toBeUndefined();
-    expect(behind.usage()).toEqual({ answers: 0, bytes: 0 });
+    expect(behind.usage()).toMatchObject({ answers: 0, bytes: 0 });
   });
 
   it('writes under constant load once an answer has been held for the longest time allowed', async () => {
@@ -85,12 +88,13 @@ describe('answers held in memory until go is quiet', () => {
       quietMs: 100,
       maxHoldMs: 2000,
       maxBytes: 10,
+      hardMaxBytes: 1 << 20,
     });
     behind.requestArrived();
     for (const key of ['a', 'b', 'c', 'd']) behind.hold(key, answer('123456'));
     await vi.advanceTimersByTimeAsync(1000);
     expect(written).toEqual(['a', 'b', 'c', 'd']);
-    expect(behind.usage()).toEqual({ answers: 0, bytes: 0 });
+    expect(behind.usage()).toMatchObject({ answers: 0, bytes: 0 });
   });
 
   it('keeps a newer answer for a key held while the older one is being written', async () => {
@@ -105,6 +109,7 @@ describe('answers held in memory until go is quiet', () => {
       quietMs: 100,
       maxHoldMs: 2000,
       maxBytes: 1 << 20,
+      hardMaxBytes: 4 << 20,
     });
     behind.hold('list', answer('v1.0.0'));
     const flushed = behind.flush();
@@ -114,7 +119,7 @@ describe('answers held in memory until go is quiet', () => {
     await flushed;
     expect(written).toEqual(['list=v1.0.0']);
     expect(behind.get('list')?.body.toString()).toBe('v1.0.0\nv1.1.0');
-    expect(behind.usage()).toEqual({ answers: 1, bytes: 13 });
+    expect(behind.usage()).toMatchObject({ answers: 1, bytes: 13 });
   });
 
   it('writes everything still held when flushed (the guard closing), and goes on after a failed write', async () => {
@@ -127,12 +132,42 @@ describe('answers held in memory until go is quiet', () => {
       quietMs: 100,
       maxHoldMs: 2000,
       maxBytes: 1 << 20,
+      hardMaxBytes: 4 << 20,
     });
     behind.requestArrived();
     behind.hold('a', answer('one'));
     behind.hold('b', answer('two'));
     await behind.flush();
     expect(written).toEqual(['a', 'b']);
-    expect(behind.usage()).toEqual({ answers: 0, bytes: 0 });
+    expect(behind.usage()).toMatchObject({ answers: 0, bytes: 0 });
+  });
+
+  it('keeps held memory under the hard bound: past it an answer is served but not kept', async () => {
+    let finish = () => {};
+    const behind = createWriteBehind({
+      // The disk falls behind: nothing is written until the test says so.
+      write: () =>
+        new Promise<void>((resolve) => {
+          finish = resolve;
+        }),
+      quietMs: 100,
+      maxHoldMs: 2000,
+      maxBytes: 8,
+      hardMaxBytes: 12,
+    });
+    expect(behind.hold('a', answer('12345678'))).toBe(true);
+    expect(behind.hold('b', answer('1234'))).toBe(true);
+    expect(behind.hold('c', answer('1'))).toBe(false);
+    expect(behind.get('c')).toBeUndefined();
+    expect(behind.usage()).toEqual({ answers: 2, bytes: 12, notKept: 1 });
+    // Replacing a held answer by one no larger fits.
+    expect(behind.hold('b', answer('abcd'))).toBe(true);
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(behind.hold('c', answer('1'))).toBe(true);
   });
 });

@@ -51,7 +51,9 @@ export interface GuardStatus {
   mirrors: { name: string; score: number; breaker: string; latencyMs: number | null; counts: object }[];
   database: { name: string; breaker: string; counts: object };
   counters: Counters;
-  cache: ReturnType<AnswerCache['usage']> & { heldInMemory: { answers: number; bytes: number } };
+  cache: ReturnType<AnswerCache['usage']> & {
+    heldInMemory: { answers: number; bytes: number; notKept: number };
+  };
   /** The guard's own memory, MB: resident, and the V8 heap and memory outside it (buffers). */
   memory: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number };
 }
@@ -99,6 +101,8 @@ export const MAX_GO_CONNECTIONS = 256;
 const WRITE_WHEN_QUIET_MS = 100;
 const WRITE_AT_THE_LATEST_MS = 2_000;
 const MAX_HELD_BYTES = 4 << 20;
+/** Beyond this much held (the disk behind a burst of thousands), answers are served but not kept. */
+const HARD_MAX_HELD_BYTES = 16 << 20;
 
 type ModuleRequest = Extract<GuardRequest, { kind: 'module' }>;
 
@@ -153,6 +157,7 @@ export async function startGuardServer(
     quietMs: deps.writeWhenQuietMs ?? WRITE_WHEN_QUIET_MS,
     maxHoldMs: WRITE_AT_THE_LATEST_MS,
     maxBytes: MAX_HELD_BYTES,
+    hardMaxBytes: HARD_MAX_HELD_BYTES,
     now,
   });
 

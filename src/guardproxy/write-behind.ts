@@ -14,6 +14,11 @@ export interface WriteBehindOptions {
   maxHoldMs: number;
   /** Held bytes beyond this are written at once. */
   maxBytes: number;
+  /**
+   * Held bytes never go beyond this: when the disk falls behind a burst, a new answer is served
+   * but not kept (the next request for it asks a mirror again), so memory stays bounded.
+   */
+  hardMaxBytes: number;
   now?: () => number;
 }
 
@@ -31,6 +36,7 @@ export function createWriteBehind(options: WriteBehindOptions) {
   // and what is already on its way to the disk must not be written again each time.
   const unqueued = new Map<string, HeldAnswer>();
   let heldBytes = 0;
+  let notKept = 0;
   let oldest = 0;
   let lastRequest = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -76,9 +82,13 @@ export function createWriteBehind(options: WriteBehindOptions) {
   return {
     /** The answer held for key, if it waits to be written. */
     get: (key: string): HeldAnswer | undefined => held.get(key),
-    /** Holds an answer until go goes quiet (or the bounds are reached). */
-    hold(key: string, answer: HeldAnswer) {
+    /** Holds an answer until go goes quiet (or the bounds are reached); false when it is not kept. */
+    hold(key: string, answer: HeldAnswer): boolean {
       const previous = held.get(key);
+      if (heldBytes - (previous?.body.length ?? 0) + answer.body.length > options.hardMaxBytes) {
+        notKept++;
+        return false;
+      }
       if (previous) heldBytes -= previous.body.length;
       if (unqueued.size === 0) oldest = now();
       held.set(key, answer);
@@ -86,6 +96,7 @@ export function createWriteBehind(options: WriteBehindOptions) {
       heldBytes += answer.body.length;
       if (heldBytes > options.maxBytes) void writeAll();
       else schedule();
+      return true;
     },
     /** A request arrived: writing waits for the next quiet moment. */
     requestArrived() {
@@ -93,6 +104,7 @@ export function createWriteBehind(options: WriteBehindOptions) {
     },
     /** Writes everything held (at close) and resolves when done. */
     flush: () => writeAll(),
-    usage: () => ({ answers: held.size, bytes: heldBytes }),
+    /** Answers held and their bytes now; answers not kept since start because too much was held. */
+    usage: () => ({ answers: held.size, bytes: heldBytes, notKept }),
   };
 }
