@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { InputError, ToolFailedError, toolMissing } from '../config/errors.js';
 import { FileRefused, readUserFile } from '../config/read-file.js';
+import { startRetrying } from './start-retry.js';
 
 /** The go settings GoProxyGuard reads; it writes only GOPROXY and GOSUMDB. */
 export const GO_KEYS = [
@@ -43,7 +44,9 @@ export function goBinary(env: NodeJS.ProcessEnv): string {
 
 async function runGo(go: string, args: string[], env: NodeJS.ProcessEnv) {
   try {
-    return await execa(go, args, { env, extendEnv: false, timeout: 30_000, stdin: 'ignore' });
+    return await startRetrying(() =>
+      execa(go, args, { env, extendEnv: false, timeout: 30_000, stdin: 'ignore' }),
+    );
   } catch (error) {
     const failure = error as { code?: string; stderr?: string; shortMessage?: string };
     if (failure.code === 'ENOENT') {

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { ToolFailedError, toolMissing } from '../config/errors.js';
+import { startRetrying } from './start-retry.js';
 
 /** A Windows program GoProxyGuard runs, and the variable that points it elsewhere (Wine, stand-ins). */
 export interface WindowsTool {
@@ -39,17 +40,19 @@ export async function runTool(
 ): Promise<ToolRun> {
   const exe = env[tool.override] || tool.exe;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const run = await execa(exe, args, {
-    env,
-    ...(options.decode ? { encoding: 'buffer' as const } : {}),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: timeoutMs,
-    ...(options.maxBytes ? { maxBuffer: options.maxBytes } : {}),
-    windowsHide: true,
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-  });
+  const run = await startRetrying(() =>
+    execa(exe, args, {
+      env,
+      ...(options.decode ? { encoding: 'buffer' as const } : {}),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      timeout: timeoutMs,
+      ...(options.maxBytes ? { maxBuffer: options.maxBytes } : {}),
+      windowsHide: true,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    }),
+  );
   // Cut-off output is not an answer, even when the program went on to exit 0.
   if (run.failed && run.isMaxBuffer)
     throw new ToolFailedError(`${exe} printed more than ${options.maxBytes} bytes, and was stopped`, exe);

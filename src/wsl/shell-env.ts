@@ -13,6 +13,7 @@ import { runWsl } from './wsl-exe.js';
 const SHOWN: Record<WslEnvVariable, string> = {
   GOPROXY: '$GOPROXY',
   GOSUMDB: '$GOSUMDB',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a parameter expansion, for /bin/sh to read
   GOENV: '${GOENV:-${XDG_CONFIG_HOME:-$HOME/.config}/go/env}',
 };
 
