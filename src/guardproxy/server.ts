@@ -399,7 +399,7 @@ export async function startGuardServer(
 
   /**
    * go asks for a version's go.mod right after its .info (go mod download, go get, building the
-   * module graph): fetching it alongside the .info makes go's next request an answer from
+   * module graph): fetching it right behind the .info makes go's next request an answer from
    * memory instead of a second trip to the mirror. Only a canonical version's go.mod, small and
    * immutable, checked against the database like any other, and only when not already held.
    * When go does not ask for it after all, one small request was spent; when go hangs up on the

@@ -27,7 +27,10 @@ export interface GuardCounters {
   failovers: number;
   tamperedRefused: number;
   staleServed: number;
-  /** Requests that joined a fetch of the same answer already under way (go's parallel fetches). */
+  /**
+   * Requests that joined a fetch of the same answer already under way: go's parallel fetches, and
+   * go's request for a go.mod the guard had begun to fetch ahead of it.
+   */
   joined: number;
   /** go.mod files fetched as go asked for their .info, before go asked for them. */
   prefetched: number;
